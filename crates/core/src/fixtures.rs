@@ -1,0 +1,109 @@
+//! Deterministic sample records and bundles for tests, benchmarks and test vectors.
+//! Not for production use: the keys come from fixed seeds.
+
+use crate::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
+use crate::hash::{BlobHash, RecordId, Sha256Digest};
+use crate::keys::AuthorSecret;
+use crate::record::{
+    Attachment, Consent, Details, RECORD_FORMAT_VERSION, RecordBody, RecordKind, VerifiedRecord,
+    WitnessRelation,
+};
+use crate::time::{ClaimedTime, ClockSource, Precision, TimeSpan};
+
+/// The author key with this fixed seed.
+pub fn author(seed: u8) -> AuthorSecret {
+    AuthorSecret::from_seed(&[seed; 32])
+}
+
+/// A testimony by `secret` with sequence `seq` (and `prev` before it) and this text.
+pub fn body(secret: &AuthorSecret, seq: u64, prev: Option<RecordId>, text: &str) -> RecordBody {
+    RecordBody {
+        version: RECORD_FORMAT_VERSION,
+        kind: RecordKind::Testimony,
+        author: secret.public(),
+        seq,
+        prev,
+        created: ClaimedTime {
+            unix_ms: 1_641_386_096_000 + (seq % 1_000_000) as i64 * 60_000,
+            source: ClockSource::Device,
+            uncertainty_s: 0,
+        },
+        occurred: Some(TimeSpan {
+            start_ms: 1_641_340_800_000,
+            end_ms: 1_641_427_199_999,
+            precision: Precision::Day,
+        }),
+        place: None,
+        lang: "ru".into(),
+        title: format!("Свидетельство {seq}"),
+        text: text.into(),
+        tags: vec!["almaty".into()],
+        details: Details::Testimony {
+            witness_ref: format!("W-{seq}"),
+            relation: WitnessRelation::Eyewitness,
+        },
+        attachments: Vec::new(),
+        links: Vec::new(),
+        consent: Consent::default(),
+    }
+}
+
+/// `count` chained records by `secret`, each with about `text_len` bytes of text.
+pub fn chain(secret: &AuthorSecret, count: usize, text_len: usize) -> Vec<VerifiedRecord> {
+    let filler = "Площадь Республики, толпа, выстрелы. ".repeat(text_len / 60 + 1);
+    let mut out: Vec<VerifiedRecord> = Vec::with_capacity(count);
+    for i in 0..count {
+        let prev = out.last().map(VerifiedRecord::id);
+        let mut text = format!("{i}: ");
+        text.extend(filler.chars().take(text_len / 2));
+        let record = VerifiedRecord::sign(&body(secret, i as u64 + 1, prev, &text), secret)
+            .expect("fixture records are valid");
+        out.push(record);
+    }
+    out
+}
+
+/// An attachment reference for `bytes`.
+pub fn attachment(bytes: &[u8], media_type: &str, file_name: &str) -> Attachment {
+    use sha2::Digest;
+    Attachment {
+        blake3: BlobHash::of(bytes),
+        sha256: Sha256Digest(sha2::Sha256::digest(bytes).into()),
+        size: bytes.len() as u64,
+        media_type: media_type.into(),
+        file_name: file_name.into(),
+    }
+}
+
+/// A complete bundle in memory holding `records` and then `blobs`, signed by `bundler`.
+pub fn bundle(bundler: &AuthorSecret, records: &[VerifiedRecord], blobs: &[&[u8]]) -> Vec<u8> {
+    let mut items: Vec<ItemRef> = records
+        .iter()
+        .map(|r| ItemRef {
+            kind: ItemKind::Record,
+            hash: r.id().0,
+            size: r.bytes().len() as u64,
+        })
+        .collect();
+    items.extend(blobs.iter().map(|b| ItemRef {
+        kind: ItemKind::Blob,
+        hash: BlobHash::of(b).0,
+        size: b.len() as u64,
+    }));
+    let manifest = Manifest {
+        bundler: bundler.public(),
+        created_ms: 1_641_400_000_000,
+        collection: "default".into(),
+        items,
+    };
+    let mut writer = BundleWriter::new(Vec::new(), manifest, bundler).expect("valid manifest");
+    for record in records {
+        writer
+            .write_record(record.bytes())
+            .expect("matches manifest");
+    }
+    for blob in blobs {
+        writer.write_blob(*blob).expect("matches manifest");
+    }
+    writer.finish().expect("complete")
+}

@@ -1,0 +1,280 @@
+//! The fields of a record, as human-rights documentation practice asks for them.
+//!
+//! The order and types of these fields *are* the format (bincode encodes structs as
+//! their fields in order, enums as a varint variant index): changing them is a format
+//! change and needs a new [`RECORD_FORMAT_VERSION`]. See `bundles/FORMAT.md`.
+
+use bincode::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+
+use crate::hash::{BlobHash, RecordId, Sha256Digest};
+use crate::keys::AuthorKey;
+use crate::time::{ClaimedTime, TimeSpan};
+
+/// The record format version this crate writes and accepts.
+pub const RECORD_FORMAT_VERSION: u16 = 1;
+
+/// What a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A witness's account.
+    Testimony,
+    /// A report of an incident (use of force, dispersal, shooting…).
+    Incident,
+    /// A detained or missing person.
+    Detention,
+    /// An evidence item: a photo, video or document with its provenance.
+    Evidence,
+    /// A correction of an earlier record by the same author.
+    Correction,
+    /// The author withdraws one of their records.
+    Retraction,
+    /// One key vouches for another.
+    KeyEndorsement,
+}
+
+impl RecordKind {
+    /// Every kind, in format order.
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::Testimony,
+        RecordKind::Incident,
+        RecordKind::Detention,
+        RecordKind::Evidence,
+        RecordKind::Correction,
+        RecordKind::Retraction,
+        RecordKind::KeyEndorsement,
+    ];
+
+    /// The lowercase name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Testimony => "testimony",
+            RecordKind::Incident => "incident",
+            RecordKind::Detention => "detention",
+            RecordKind::Evidence => "evidence",
+            RecordKind::Correction => "correction",
+            RecordKind::Retraction => "retraction",
+            RecordKind::KeyEndorsement => "key_endorsement",
+        }
+    }
+
+    /// The kind called `name` (see [`RecordKind::name`]).
+    pub fn from_name(name: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The stable small integer for this kind (its variant index in the format).
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The kind with [`RecordKind::code`] `code`.
+    pub fn from_code(code: u8) -> Option<RecordKind> {
+        RecordKind::ALL.get(usize::from(code)).copied()
+    }
+}
+
+/// A record as its author wrote it, before signing.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct RecordBody {
+    /// [`RECORD_FORMAT_VERSION`] when written.
+    pub version: u16,
+    /// What the record is.
+    pub kind: RecordKind,
+    /// Who signs it.
+    pub author: AuthorKey,
+    /// The author's running count of records, from 1: a gap shows a withheld record.
+    pub seq: u64,
+    /// The id of the author's previous record (`None` only for `seq` 1).
+    pub prev: Option<RecordId>,
+    /// When the author says it was written, and by which clock.
+    pub created: ClaimedTime,
+    /// When the events happened.
+    pub occurred: Option<TimeSpan>,
+    /// Where they happened.
+    pub place: Option<Place>,
+    /// BCP 47 language of title and text (`ru`, `kk`, `en`…); empty if not stated.
+    pub lang: String,
+    /// A one-line summary.
+    pub title: String,
+    /// The account itself.
+    pub text: String,
+    /// Free tags (`almaty`, `january-2022`…).
+    pub tags: Vec<String>,
+    /// What this kind of record adds.
+    pub details: Details,
+    /// Media and documents, by hash.
+    pub attachments: Vec<Attachment>,
+    /// Relations to other records.
+    pub links: Vec<Link>,
+    /// What the person the record is about agreed to.
+    pub consent: Consent,
+}
+
+/// A place, by name and optionally by coordinates.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct Place {
+    /// The name as the author gives it (`Republic Square, Almaty`).
+    pub name: String,
+    /// Coordinates, if known.
+    pub point: Option<GeoPoint>,
+}
+
+/// WGS 84 coordinates as fixed-point integers (floats have several encodings of one
+/// value and are banned from signed data), with a radius saying how precise they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct GeoPoint {
+    /// Latitude in units of 10⁻⁷ degree (−900000000 ..= 900000000).
+    pub lat_e7: i32,
+    /// Longitude in units of 10⁻⁷ degree (−1800000000 ..= 1800000000).
+    pub lon_e7: i32,
+    /// Radius of uncertainty in metres (0 = not stated).
+    pub radius_m: u32,
+}
+
+/// An attachment: a photo, video, audio or document, referenced by its hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct Attachment {
+    /// BLAKE3 of the bytes: the blob's address.
+    pub blake3: BlobHash,
+    /// SHA-256 of the same bytes, for outside tooling.
+    pub sha256: Sha256Digest,
+    /// Length in bytes.
+    pub size: u64,
+    /// Media type (`image/jpeg`, `video/mp4`…).
+    pub media_type: String,
+    /// The file name it was attached under (may be empty).
+    pub file_name: String,
+}
+
+/// A typed reference to another record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct Link {
+    /// How this record relates to the target.
+    pub kind: LinkKind,
+    /// The other record.
+    pub target: RecordId,
+}
+
+/// How one record relates to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// Corrects the target (same author).
+    Corrects,
+    /// Supports the target's account.
+    Corroborates,
+    /// Disagrees with the target's account.
+    Contradicts,
+    /// Describes the same event.
+    SameEvent,
+    /// A translation of the target.
+    TranslationOf,
+    /// Made from the target (redacted copy, excerpt).
+    DerivedFrom,
+    /// Withdraws the target (same author).
+    Retracts,
+}
+
+/// What the person concerned agreed to. Defaults to nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Consent {
+    /// May be shared with documenting organisations.
+    pub share_with_organisations: bool,
+    /// May be published.
+    pub publish: bool,
+    /// May be used in court.
+    pub use_in_court: bool,
+}
+
+/// Fields particular to a kind of record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Details {
+    /// Nothing beyond the common fields.
+    #[default]
+    None,
+    /// A testimony.
+    Testimony {
+        /// A pseudonymous reference to the witness (never a name: identities are only
+        /// ever kept sealed).
+        witness_ref: String,
+        /// How the witness knows what they describe.
+        relation: WitnessRelation,
+    },
+    /// An incident report.
+    Incident {
+        /// What happened, from a controlled list.
+        incident_type: IncidentType,
+        /// How the author knows.
+        source: SourceType,
+    },
+    /// A detention or disappearance.
+    Detention {
+        /// A pseudonymous reference to the person.
+        person_ref: String,
+        /// Where they are or were held, if known.
+        facility: String,
+        /// Which authority holds them, if known.
+        authority: String,
+    },
+}
+
+/// How a witness knows what they describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WitnessRelation {
+    /// It happened to them.
+    Victim,
+    /// They saw it.
+    Eyewitness,
+    /// A relative of the person concerned.
+    Relative,
+    /// They were told.
+    Hearsay,
+    /// Something else.
+    Other,
+}
+
+/// Incident types (a controlled list, so reports can be counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentType {
+    /// Arbitrary arrest or detention.
+    Detention,
+    /// Beating or other force.
+    UseOfForce,
+    /// Use of firearms.
+    Shooting,
+    /// Torture or ill-treatment in custody.
+    Torture,
+    /// Enforced disappearance.
+    Disappearance,
+    /// Dispersal of an assembly.
+    Dispersal,
+    /// Blocking of communications or publications.
+    Censorship,
+    /// Destruction or seizure of property.
+    PropertyDamage,
+    /// Anything else.
+    Other,
+}
+
+/// How the author of an incident report knows.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourceType {
+    /// The author saw it.
+    FirstHand,
+    /// The author was told.
+    SecondHand,
+    /// Published material.
+    OpenSource {
+        /// Where it was published.
+        url: String,
+        /// When it was captured, ms since the epoch (0 = not stated).
+        captured_ms: i64,
+    },
+}
