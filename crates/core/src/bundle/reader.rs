@@ -84,7 +84,8 @@ pub struct BlobItem<'a, R> {
     hash: BlobHash,
     size: u64,
     reader: &'a mut BundleReader<R>,
-    hasher: blake3::Hasher,
+    // Boxed: the hasher's state is ~2 KB, which would bloat every `Item`.
+    hasher: Box<blake3::Hasher>,
 }
 
 /// Reads a bundle item by item. See the [module docs](self).
@@ -200,7 +201,7 @@ impl<R: Read> BundleReader<R> {
                     hash: BlobHash(item.hash),
                     size: item.size,
                     reader: self,
-                    hasher: blake3::Hasher::new(),
+                    hasher: Box::new(blake3::Hasher::new()),
                 })))
             }
         }
