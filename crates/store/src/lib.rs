@@ -1,1 +1,44 @@
-//! x
+//! The node's archive on disk: records and their index in SQLite, attachments as
+//! content-addressed files, and the author key sealed under the passphrase.
+//!
+//! # Brief overview
+//!
+//! * [`Store`] opens a data directory and is the only way to read or change it:
+//!   [`Store::insert_local`] for records made here, [`Store::import_bundle`] for bundles
+//!   from files or peers, [`Store::list`] / [`Store::search`] / [`Store::get`] to read,
+//!   [`Store::export`] to write a bundle.
+//! * [`keyfile`] seals the author key (and the key that will encrypt the archive) under
+//!   the passphrase with Argon2id and XChaCha20-Poly1305.
+//!
+//! Layout of a data directory:
+//!
+//! ```text
+//! key            sealed key file (see keyfile)
+//! archive.db     SQLite, WAL mode: records, full-text index, provenance, blob index
+//! blobs/ab/…     one file per attachment, named by its BLAKE3 hash in hex
+//! tmp/           blob files being written; emptied when the store opens
+//! ```
+//!
+//! Durability: a record is reported stored only after its transaction committed with
+//! `synchronous = FULL`; a blob file is synced and renamed into place before the
+//! transaction that mentions it commits, so a crash leaves either nothing or a complete,
+//! verified file.
+
+#![deny(missing_docs)]
+
+mod archive;
+mod blobs;
+mod error;
+mod export;
+pub mod fsutil;
+mod import;
+pub mod keyfile;
+mod query;
+mod schema;
+
+pub use archive::{Source, Store};
+pub use blobs::StoredBlob;
+pub use error::StoreError;
+pub use export::{ExportQuery, ExportReport};
+pub use import::{ImportReport, Rejection};
+pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};

@@ -1,0 +1,198 @@
+//! [`Store`]: opening a data directory and putting records into it.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use fs_err as fs;
+use qoima_core::{AuthorKey, RecordId, VerifiedRecord};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::blobs::{BlobDir, StoredBlob};
+use crate::{StoreError, schema};
+
+/// How a record reached this node, for its chain of custody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Written here with `qoima add`.
+    Local,
+    /// Imported from a bundle file (its name, without the directory).
+    File(String),
+    /// Received from a peer (its peer id).
+    Peer(String),
+}
+
+impl Source {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Source::Local => "local",
+            Source::File(_) => "file",
+            Source::Peer(_) => "peer",
+        }
+    }
+
+    pub(crate) fn origin(&self) -> &str {
+        match self {
+            Source::Local => "",
+            Source::File(name) | Source::Peer(name) => name,
+        }
+    }
+}
+
+/// An open archive. One `Store` per process writes; SQLite's WAL lets other processes
+/// read at the same time.
+pub struct Store {
+    pub(crate) db: Connection,
+    pub(crate) blobs: BlobDir,
+    home: PathBuf,
+}
+
+impl Store {
+    /// Opens the archive in `home`, creating the directory and an empty archive if
+    /// needed.
+    pub fn open(home: &Path) -> Result<Store, StoreError> {
+        fs::create_dir_all(home)?;
+        let db_path = home.join("archive.db");
+        let mut db = Connection::open(&db_path)?;
+        schema::prepare(&mut db)?;
+        let blobs = BlobDir::open(home)?;
+        Ok(Store {
+            db,
+            blobs,
+            home: home.to_owned(),
+        })
+    }
+
+    /// The data directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// Stores a record made on this node. Returns whether it was new.
+    pub fn insert_local(&mut self, record: &VerifiedRecord) -> Result<bool, StoreError> {
+        let tx = self.db.transaction()?;
+        let new = insert_record(&tx, record, &Source::Local, &[], now_ms())?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// The sequence number and id of `author`'s latest record here.
+    pub fn head_of(&self, author: &AuthorKey) -> Result<Option<(u64, RecordId)>, StoreError> {
+        let head = self
+            .db
+            .query_row(
+                "SELECT seq, id FROM records WHERE author = ?1 ORDER BY seq DESC LIMIT 1",
+                [author.as_bytes()],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, [u8; 32]>(1)?)),
+            )
+            .optional()?;
+        Ok(head.map(|(seq, id)| (seq as u64, RecordId(id))))
+    }
+
+    /// Copies the file at `path` into the blob store, computing both hashes.
+    pub fn add_blob_file(&mut self, path: &Path) -> Result<StoredBlob, StoreError> {
+        let file = fs::File::open(path)?;
+        let scratch = self
+            .blobs
+            .hash_into_scratch(file)
+            .map_err(|e| StoreError::io(path, e))?;
+        let blob = self.blobs.install(scratch)?;
+        self.db.execute(
+            "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
+            params![blob.blake3.as_bytes(), blob.size as i64, now_ms()],
+        )?;
+        Ok(blob)
+    }
+
+    /// Where the blob with this hash is stored, if it is.
+    pub fn blob_path(&self, hash: &qoima_core::BlobHash) -> Option<PathBuf> {
+        self.blobs.exists(hash).then(|| self.blobs.path(hash))
+    }
+
+    /// Number of records in the archive.
+    pub fn record_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .db
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+}
+
+/// Inserts `record` with its provenance inside `tx`; returns whether the record was new.
+/// A record already present gains the provenance entry (another route it arrived by) if
+/// that entry is new.
+pub(crate) fn insert_record(
+    tx: &Transaction<'_>,
+    record: &VerifiedRecord,
+    source: &Source,
+    bundle: &[u8],
+    now: i64,
+) -> Result<bool, StoreError> {
+    let body = record.body();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO records (id, author, seq, kind, created_ms, title, stored_ms, bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
+    )?;
+    let changed = insert.execute(params![
+        record.id().as_bytes(),
+        body.author.as_bytes(),
+        body.seq as i64,
+        body.kind.code(),
+        body.created.unix_ms,
+        body.title,
+        now,
+        record.bytes(),
+    ])?;
+    let rowid: i64 = if changed == 1 {
+        let rowid = tx.last_insert_rowid();
+        index_text(tx, rowid, record)?;
+        let mut attach =
+            tx.prepare_cached("INSERT OR IGNORE INTO attachments (record, blob) VALUES (?1, ?2)")?;
+        for attachment in &body.attachments {
+            attach.execute(params![rowid, attachment.blake3.as_bytes()])?;
+        }
+        rowid
+    } else {
+        tx.prepare_cached("SELECT rowid FROM records WHERE id = ?1")?
+            .query_row([record.id().as_bytes()], |row| row.get(0))?
+    };
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO provenance (record, source, bundle, origin, received_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![rowid, source.kind(), bundle, source.origin(), now])?;
+    Ok(changed == 1)
+}
+
+fn index_text(tx: &Transaction<'_>, rowid: i64, record: &VerifiedRecord) -> Result<(), StoreError> {
+    let body = record.body();
+    let place = body.place.as_ref().map(|p| p.name.as_str()).unwrap_or("");
+    tx.prepare_cached(
+        "INSERT INTO records_fts (rowid, title, text, tags, place) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        rowid,
+        fold_for_search(&body.title),
+        fold_for_search(&body.text),
+        fold_for_search(&body.tags.join(" ")),
+        fold_for_search(place)
+    ])?;
+    Ok(())
+}
+
+/// What SQLite's tokenizer does not fold but readers expect to match: Russian 'ё' is
+/// written as 'е' more often than not. Applied to indexed text and to queries alike.
+pub(crate) fn fold_for_search(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['ё', 'Ё']) {
+        text.replace(['ё', 'Ё'], "е").into()
+    } else {
+        text.into()
+    }
+}
+
+/// Milliseconds since the epoch, by this machine's clock.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,155 @@
+//! Writing part of the archive as a bundle.
+//!
+//! Two passes inside one read transaction, so the manifest and the items it lists come
+//! from the same snapshot even if an import commits meanwhile: first the ids and sizes
+//! for the manifest, then the bytes, streamed.
+
+use std::io::Write;
+
+use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
+use qoima_core::{AuthorSecret, BlobHash, BundleId, RecordKind};
+use rusqlite::{params_from_iter, types::Value};
+use serde::Serialize;
+
+use crate::archive::now_ms;
+use crate::{Store, StoreError};
+
+/// Which records to export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportQuery {
+    /// Only this kind.
+    pub kind: Option<RecordKind>,
+    /// Only created (as claimed) at or after this instant, ms since the epoch.
+    pub since_ms: Option<i64>,
+    /// Also carry the attachments of those records that this node holds.
+    pub with_attachments: bool,
+    /// The collection the bundle is for.
+    pub collection: String,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    /// The bundle id.
+    pub bundle: BundleId,
+    /// Records written.
+    pub records: usize,
+    /// Blobs written.
+    pub blobs: usize,
+    /// Attachments referenced by exported records but not held here (so not included).
+    pub blobs_missing: usize,
+    /// Total item bytes.
+    pub payload_bytes: u64,
+}
+
+impl Store {
+    /// Writes the records matching `query` (and their attachments, if asked) to `output`
+    /// as a bundle signed by `bundler`.
+    pub fn export(
+        &mut self,
+        output: impl Write,
+        query: &ExportQuery,
+        bundler: &AuthorSecret,
+    ) -> Result<ExportReport, StoreError> {
+        let tx = self.db.transaction()?; // a read snapshot; never committed
+        let mut filter = String::from(" WHERE 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(kind) = query.kind {
+            filter.push_str(" AND kind = ?");
+            args.push(Value::Integer(kind.code().into()));
+        }
+        if let Some(since) = query.since_ms {
+            filter.push_str(" AND created_ms >= ?");
+            args.push(Value::Integer(since));
+        }
+
+        let mut items: Vec<ItemRef> = Vec::new();
+        let mut stmt = tx.prepare(&format!(
+            "SELECT id, length(bytes) FROM records{filter} ORDER BY rowid"
+        ))?;
+        for row in stmt.query_map(params_from_iter(args.iter()), |row| {
+            Ok((row.get::<_, [u8; 32]>(0)?, row.get::<_, i64>(1)?))
+        })? {
+            let (hash, size) = row?;
+            items.push(ItemRef {
+                kind: ItemKind::Record,
+                hash,
+                size: size as u64,
+            });
+        }
+        drop(stmt);
+        let records = items.len();
+
+        let mut blobs_missing = 0;
+        if query.with_attachments {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT DISTINCT a.blob, b.size FROM attachments a
+                 LEFT JOIN blobs b ON b.hash = a.blob
+                 WHERE a.record IN (SELECT rowid FROM records{filter}) ORDER BY a.blob"
+            ))?;
+            for row in stmt.query_map(params_from_iter(args.iter()), |row| {
+                Ok((row.get::<_, [u8; 32]>(0)?, row.get::<_, Option<i64>>(1)?))
+            })? {
+                match row? {
+                    (hash, Some(size)) if self.blobs.exists(&BlobHash(hash)) => {
+                        items.push(ItemRef {
+                            kind: ItemKind::Blob,
+                            hash,
+                            size: size as u64,
+                        });
+                    }
+                    _ => blobs_missing += 1,
+                }
+            }
+        }
+        let blobs = items.len() - records;
+
+        let manifest = Manifest {
+            bundler: bundler.public(),
+            created_ms: now_ms(),
+            collection: query.collection.clone(),
+            items,
+        };
+        let payload_bytes = manifest.payload_bytes();
+        let item_list = manifest.items.clone();
+        let mut writer = BundleWriter::new(output, manifest, bundler)?;
+        let bundle = writer.id();
+        let mut bytes_of = tx.prepare_cached("SELECT bytes FROM records WHERE id = ?1")?;
+        for item in &item_list {
+            match item.kind {
+                ItemKind::Record => {
+                    let bytes: Vec<u8> = bytes_of.query_row([&item.hash], |row| row.get(0))?;
+                    writer
+                        .write_record(&bytes)
+                        .map_err(|e| corrupt_or(e, "record", &item.hash))?;
+                }
+                ItemKind::Blob => {
+                    let path = self.blobs.path(&BlobHash(item.hash));
+                    let file = fs_err::File::open(&path)?;
+                    writer
+                        .write_blob(file)
+                        .map_err(|e| corrupt_or(e, "blob", &item.hash))?;
+                }
+            }
+        }
+        writer.finish()?;
+        Ok(ExportReport {
+            bundle,
+            records,
+            blobs,
+            blobs_missing,
+            payload_bytes,
+        })
+    }
+}
+
+/// A mismatch between the store's index and its bytes is corruption of the store, and
+/// must be reported as such rather than as a bundle-format problem.
+fn corrupt_or(error: qoima_core::bundle::WriteError, what: &str, hash: &[u8; 32]) -> StoreError {
+    match error {
+        qoima_core::bundle::WriteError::ItemMismatch { reason, .. } => StoreError::Corrupt(
+            format!("{what} {}: {reason}", data_encoding::HEXLOWER.encode(hash)),
+        ),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,221 @@
+//! Reading the archive: listing, full-text search, single records and their provenance.
+
+use qoima_core::{AuthorKey, BundleId, RecordId, RecordKind, VerifiedRecord};
+use rusqlite::{Row, params_from_iter, types::Value};
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// Which records to list, newest (by claimed creation time) first.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Only this kind.
+    pub kind: Option<RecordKind>,
+    /// Only by this author.
+    pub author: Option<AuthorKey>,
+    /// Only created (as claimed) at or after this instant, ms since the epoch.
+    pub since_ms: Option<i64>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// One line of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordSummary {
+    /// Record id.
+    pub id: RecordId,
+    /// Kind.
+    pub kind: RecordKind,
+    /// Author key.
+    pub author: AuthorKey,
+    /// Author's sequence number.
+    pub seq: u64,
+    /// Claimed creation time, ms since the epoch.
+    pub created_ms: i64,
+    /// Title.
+    pub title: String,
+}
+
+/// A record read back from the archive, re-verified, with its provenance.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    /// The record.
+    pub record: VerifiedRecord,
+    /// How it reached this node, oldest first.
+    pub provenance: Vec<ProvenanceEntry>,
+    /// When this node first stored it, ms since the epoch.
+    pub stored_ms: i64,
+}
+
+/// One route by which a record reached this node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProvenanceEntry {
+    /// `local`, `file` or `peer`.
+    pub source: String,
+    /// The bundle it came in, if any.
+    pub bundle: Option<BundleId>,
+    /// File name or peer id.
+    pub origin: String,
+    /// When it arrived, ms since the epoch.
+    pub received_ms: i64,
+}
+
+const SUMMARY_COLUMNS: &str = "r.id, r.kind, r.author, r.seq, r.created_ms, r.title";
+
+fn summary(row: &Row<'_>) -> rusqlite::Result<RecordSummary> {
+    let kind: u8 = row.get(1)?;
+    Ok(RecordSummary {
+        id: RecordId(row.get(0)?),
+        kind: RecordKind::from_code(kind).unwrap_or(RecordKind::Testimony),
+        author: AuthorKey(row.get(2)?),
+        seq: row.get::<_, i64>(3)? as u64,
+        created_ms: row.get(4)?,
+        title: row.get(5)?,
+    })
+}
+
+impl Store {
+    /// Records matching `query`, newest first.
+    pub fn list(&self, query: &ListQuery) -> Result<Vec<RecordSummary>, StoreError> {
+        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM records r WHERE 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(kind) = query.kind {
+            sql.push_str(" AND r.kind = ?");
+            args.push(Value::Integer(kind.code().into()));
+        }
+        if let Some(author) = query.author {
+            sql.push_str(" AND r.author = ?");
+            args.push(Value::Blob(author.as_bytes().to_vec()));
+        }
+        if let Some(since) = query.since_ms {
+            sql.push_str(" AND r.created_ms >= ?");
+            args.push(Value::Integer(since));
+        }
+        sql.push_str(" ORDER BY r.created_ms DESC, r.rowid DESC LIMIT ?");
+        args.push(Value::Integer(query.limit as i64));
+        let mut stmt = self.db.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records whose title, text, tags or place contain every word of `text` (as a word
+    /// or the start of one, ignoring case and, for Cyrillic and Latin, diacritics),
+    /// newest first.
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<RecordSummary>, StoreError> {
+        let Some(fts_query) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.db.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM records_fts f JOIN records r ON r.rowid = f.rowid
+             WHERE records_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params![fts_query, limit as i64], summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The record with this id or unique id prefix (at least 4 hex characters).
+    pub fn resolve(&self, id_or_prefix: &str) -> Result<RecordId, StoreError> {
+        let prefix = id_or_prefix.trim().to_ascii_lowercase();
+        if prefix.len() < 4 || prefix.len() > 64 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::Invalid(format!(
+                "{id_or_prefix:?} is not a record id (give at least 4 of its hexadecimal characters)"
+            )));
+        }
+        // Ids are blobs: compare the hex form's prefix via a range on the raw bytes.
+        let even = &prefix[..prefix.len() & !1];
+        let low = data_encoding::HEXLOWER
+            .decode(even.as_bytes())
+            .expect("hex checked above");
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT id FROM records WHERE id >= ?1 ORDER BY id LIMIT 4096")?;
+        let mut matches = Vec::new();
+        for id in stmt.query_map([&low], |row| row.get::<_, [u8; 32]>(0))? {
+            let id = RecordId(id?);
+            if !id.to_hex().starts_with(even) {
+                break;
+            }
+            if id.to_hex().starts_with(&prefix) {
+                matches.push(id);
+            }
+        }
+        match matches.as_slice() {
+            [] => Err(StoreError::NotFound(id_or_prefix.to_owned())),
+            [one] => Ok(*one),
+            _ => Err(StoreError::Ambiguous(id_or_prefix.to_owned())),
+        }
+    }
+
+    /// The record `id`, verified again (so disk corruption is reported, not shown), with
+    /// its provenance.
+    pub fn get(&self, id: &RecordId) -> Result<StoredRecord, StoreError> {
+        let (rowid, bytes, stored_ms): (i64, Vec<u8>, i64) = self
+            .db
+            .prepare_cached("SELECT rowid, bytes, stored_ms FROM records WHERE id = ?1")?
+            .query_row([id.as_bytes()], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound(id.to_hex()),
+                e => e.into(),
+            })?;
+        let record = VerifiedRecord::from_bytes(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+        if record.id() != *id {
+            return Err(StoreError::Corrupt(format!(
+                "record {id}: bytes hash to {}",
+                record.id()
+            )));
+        }
+        let mut stmt = self.db.prepare_cached(
+            "SELECT source, bundle, origin, received_ms FROM provenance WHERE record = ?1 ORDER BY received_ms",
+        )?;
+        let provenance = stmt
+            .query_map([rowid], |row| {
+                let bundle: Vec<u8> = row.get(1)?;
+                Ok(ProvenanceEntry {
+                    source: row.get(0)?,
+                    bundle: <[u8; 32]>::try_from(bundle.as_slice()).ok().map(BundleId),
+                    origin: row.get(2)?,
+                    received_ms: row.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(StoredRecord {
+            record,
+            provenance,
+            stored_ms,
+        })
+    }
+}
+
+/// Turns what a person typed into an FTS5 query: every word must match as a word or a
+/// word's beginning. Each word is quoted, so FTS5 syntax in the input (`AND`, `*`, `"`,
+/// column filters) is searched for literally instead of being interpreted.
+fn fts_query(text: &str) -> Option<String> {
+    let text = crate::archive::fold_for_search(text);
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn user_text_becomes_quoted_prefix_terms() {
+        assert_eq!(
+            fts_query("Алматы протест").as_deref(),
+            Some("\"Алматы\"* \"протест\"*")
+        );
+        assert_eq!(
+            fts_query("a\" OR title:x").as_deref(),
+            Some("\"a\"* \"OR\"* \"title\"* \"x\"*")
+        );
+        assert_eq!(fts_query(" -- "), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! The SQLite schema and its migrations.
+//!
+//! Records are stored as their signed bytes (the only truth) plus the few columns the
+//! index needs. The full-text index is contentless: it holds only tokens, so text is
+//! not stored twice. Everything here can later sit inside an encrypted database file
+//! (SQLCipher speaks the same SQL) without a change to the schema.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE records (
+    rowid       INTEGER PRIMARY KEY,
+    id          BLOB NOT NULL UNIQUE,      -- BLAKE3 of bytes
+    author      BLOB NOT NULL,
+    seq         INTEGER NOT NULL,
+    kind        INTEGER NOT NULL,          -- RecordKind::code
+    created_ms  INTEGER NOT NULL,          -- claimed creation time
+    title       TEXT NOT NULL,
+    stored_ms   INTEGER NOT NULL,          -- when this node first stored it
+    bytes       BLOB NOT NULL              -- signed record bytes, as received
+);
+CREATE INDEX records_by_created ON records(created_ms);
+CREATE INDEX records_by_kind ON records(kind, created_ms);
+CREATE INDEX records_by_author ON records(author, seq);
+
+-- unicode61 folds case for Cyrillic (including Kazakh letters) and Latin alike;
+-- remove_diacritics 2 lets 'ё' match 'е', as Russian readers expect.
+CREATE VIRTUAL TABLE records_fts USING fts5(
+    title, text, tags, place,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TABLE attachments (
+    record      INTEGER NOT NULL REFERENCES records(rowid),
+    blob        BLOB NOT NULL,             -- BLAKE3
+    PRIMARY KEY (record, blob)
+) WITHOUT ROWID;
+CREATE INDEX attachments_by_blob ON attachments(blob);
+
+CREATE TABLE blobs (
+    hash        BLOB PRIMARY KEY,          -- BLAKE3, also the file name
+    size        INTEGER NOT NULL,
+    stored_ms   INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Chain of custody: how each record reached this node. Local only, never sent.
+CREATE TABLE provenance (
+    record      INTEGER NOT NULL REFERENCES records(rowid),
+    source      TEXT NOT NULL,             -- 'local' | 'file' | 'peer'
+    bundle      BLOB NOT NULL DEFAULT x'', -- bundle id, empty for 'local'
+    origin      TEXT NOT NULL DEFAULT '',  -- file name or peer id
+    received_ms INTEGER NOT NULL,
+    UNIQUE (record, source, bundle, origin)
+);
+
+CREATE TABLE imports (
+    bundle      BLOB NOT NULL,
+    bundler     BLOB NOT NULL,
+    source      TEXT NOT NULL,
+    origin      TEXT NOT NULL,
+    imported_ms INTEGER NOT NULL,
+    records_new INTEGER NOT NULL,
+    records_present INTEGER NOT NULL,
+    rejected    INTEGER NOT NULL
+);
+";
+
+/// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
+pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
+    // WAL: readers never block the writer. FULL: a commit survives power loss, not only
+    // a killed process; that is the promise made when we say "stored".
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -32_000)?; // KiB
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version < 1 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_V1)?;
+        tx.pragma_update(None, "user_version", 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
