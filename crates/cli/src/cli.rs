@@ -1,0 +1,243 @@
+//! The command line: every command, flag and help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Data directory: --home DIR, else $QOIMA_HOME, else the platform's data directory
+(on Linux ~/.local/share/qoima). Passphrase: $QOIMA_PASSPHRASE, else asked for.
+
+Exit status: 0 success; 1 something failed verification or was rejected;
+2 wrong usage; 3 no such record or file; 4 no key, or wrong passphrase; 5 any other error.
+
+A valid signature proves which key vouched for exactly these bytes. It does not prove
+that what the record says is true.";
+
+/// qoima keeps an archive of signed testimonies, incident reports and their photos and
+/// videos, and moves them between people as self-verifying bundle files.
+#[derive(Debug, Parser)]
+#[command(name = "qoima", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Data directory (archive, attachments, sealed key).
+    #[arg(long, global = true, env = "QOIMA_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory and a new author key, sealed under a passphrase.
+    Init,
+    /// Show your author key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Write, sign and store a new record.
+    Add(Box<AddArgs>),
+    /// List records, newest first.
+    List(ListArgs),
+    /// Show one record in full, with how it reached this archive.
+    Show {
+        /// Record id (or its first characters, at least 4).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search titles, text, tags and places (Cyrillic and Latin; every word must match).
+    Search {
+        /// Words to find (each matches whole words or their beginnings).
+        text: String,
+        /// At most this many results.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write records (and optionally their attachments) to a bundle file signed by your key.
+    Export(ExportArgs),
+    /// Verify bundle files and merge what is valid into the archive.
+    Import {
+        /// Bundle files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a bundle file, or a record in the archive, and report every hash and signature.
+    Verify {
+        /// A bundle file, or a record id.
+        target: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `qoima key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print your public key and its fingerprint.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Record kinds that can be written with flags.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AddKind {
+    /// A witness's account.
+    Testimony,
+    /// An incident report.
+    Incident,
+    /// A detained or missing person.
+    Detention,
+    /// An evidence item (a photo, video or document with its context).
+    Evidence,
+}
+
+/// `qoima add`
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The kind of record (optional with --from, which may name it).
+    pub kind: Option<AddKind>,
+    /// A JSON file with the record's fields (see README: "The JSON form of a record").
+    /// Flags given as well override its fields.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// One-line summary.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The account itself.
+    #[arg(long, conflicts_with = "text_file")]
+    pub text: Option<String>,
+    /// Read the account from a UTF-8 text file.
+    #[arg(long, value_name = "FILE")]
+    pub text_file: Option<PathBuf>,
+    /// When the events happened: 2022-01-05, 2022-01-05T14:30+06:00, or 2022-01-05/2022-01-07.
+    /// The precision is what you write.
+    #[arg(long, value_name = "WHEN")]
+    pub occurred_at: Option<String>,
+    /// Where, by name.
+    #[arg(long)]
+    pub place: Option<String>,
+    /// Coordinates as LAT,LON in decimal degrees (e.g. 43.2383,76.9453).
+    #[arg(long, value_name = "LAT,LON", requires = "place")]
+    pub coords: Option<String>,
+    /// How precise the coordinates are, in metres.
+    #[arg(long, value_name = "METRES", default_value_t = 0, requires = "coords")]
+    pub radius: u32,
+    /// Language of title and text (ru, kk, en…).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// A tag (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Attach a file: photo, video, audio, document (repeatable). Its bytes are stored
+    /// unmodified and referenced by their BLAKE3 and SHA-256 hashes.
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// Testimony: a pseudonymous reference to the witness (never a real name).
+    #[arg(long, value_name = "REF")]
+    pub witness: Option<String>,
+    /// Testimony: how the witness knows.
+    #[arg(long, value_enum)]
+    pub relation: Option<Relation>,
+    /// Incident: what happened.
+    #[arg(long, value_enum)]
+    pub incident_type: Option<Incident>,
+    /// Detention: a pseudonymous reference to the person.
+    #[arg(long, value_name = "REF")]
+    pub person: Option<String>,
+    /// Detention: where they are held.
+    #[arg(long)]
+    pub facility: Option<String>,
+    /// Detention: which authority holds them.
+    #[arg(long)]
+    pub authority: Option<String>,
+    /// Consent given (repeatable): share (with documenting organisations), publish, court.
+    #[arg(long = "consent", value_enum)]
+    pub consent: Vec<ConsentFlag>,
+}
+
+/// How a witness knows.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[allow(missing_docs)]
+pub enum Relation {
+    Victim,
+    Eyewitness,
+    Relative,
+    Hearsay,
+    Other,
+}
+
+/// Incident types.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[allow(missing_docs)]
+pub enum Incident {
+    Detention,
+    UseOfForce,
+    Shooting,
+    Torture,
+    Disappearance,
+    Dispersal,
+    Censorship,
+    PropertyDamage,
+    Other,
+}
+
+/// Consent flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(missing_docs)]
+pub enum ConsentFlag {
+    Share,
+    Publish,
+    Court,
+}
+
+/// `qoima list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this kind (testimony, incident, detention, evidence, correction, retraction).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only by this author: a public key, a fingerprint, or "me".
+    #[arg(long, value_name = "KEY")]
+    pub author: Option<String>,
+    /// Only records created (as their author claims) at or after this time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `qoima export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Bundle file to write (replaced only once it is complete).
+    pub file: PathBuf,
+    /// Only records created (as claimed) at or after this time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only this kind.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Include the attachments this archive holds for those records.
+    #[arg(long)]
+    pub with_attachments: bool,
+    /// Collection name written into the bundle.
+    #[arg(long, default_value = "default")]
+    pub collection: String,
+}

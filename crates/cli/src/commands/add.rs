@@ -1,0 +1,200 @@
+//! `qoima add`: write, sign and store a record.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use fs_err as fs;
+use qoima_core::draft::{Authorship, PlaceDraft, RecordDraft};
+use qoima_core::{
+    Attachment, ClaimedTime, ClockSource, Details, IncidentType, RecordKind, SourceType,
+    VerifiedRecord, WitnessRelation,
+};
+
+use crate::cli::{AddArgs, AddKind, ConsentFlag, Incident, Relation};
+use crate::context::Context;
+use crate::exit::UsageError;
+
+pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
+    let draft = draft_from(&args)?;
+    let mut store = ctx.store()?;
+    let secrets = ctx.secrets()?;
+    let author = secrets.author.public();
+
+    let mut attachments = Vec::with_capacity(draft.attach.len());
+    for path in &draft.attach {
+        attachments.push(attach(&mut store, Path::new(path))?);
+    }
+    let authorship = Authorship {
+        author,
+        previous: store.head_of(&author)?,
+        created: ClaimedTime {
+            unix_ms: jiff::Timestamp::now().as_millisecond(),
+            source: ClockSource::Device,
+            uncertainty_s: 0,
+        },
+    };
+    let body = draft
+        .into_body(authorship, attachments)
+        .map_err(UsageError)?;
+    let record =
+        VerifiedRecord::sign(&body, &secrets.author).map_err(|e| UsageError(e.to_string()))?;
+    store.insert_local(&record)?;
+    println!("{}", record.id());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The draft from `--from` (if any) with the flags laid over it.
+fn draft_from(args: &AddArgs) -> anyhow::Result<RecordDraft> {
+    let mut draft = match &args.from {
+        Some(path) => {
+            let text = fs::read_to_string(path)?;
+            serde_json::from_str::<RecordDraft>(&text)
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
+        }
+        None => RecordDraft::default(),
+    };
+    if let Some(kind) = args.kind {
+        draft.kind = Some(match kind {
+            AddKind::Testimony => RecordKind::Testimony,
+            AddKind::Incident => RecordKind::Incident,
+            AddKind::Detention => RecordKind::Detention,
+            AddKind::Evidence => RecordKind::Evidence,
+        });
+    }
+    if draft.kind.is_none() {
+        anyhow::bail!(UsageError(
+            "say what kind of record this is: qoima add testimony|incident|detention|evidence"
+                .into()
+        ));
+    }
+    if let Some(title) = &args.title {
+        draft.title = title.clone();
+    }
+    if let Some(text) = &args.text {
+        draft.text = text.clone();
+    }
+    if let Some(path) = &args.text_file {
+        draft.text = fs::read_to_string(path).context("the text file must be UTF-8 text")?;
+    }
+    if let Some(when) = &args.occurred_at {
+        draft.occurred_at = Some(when.clone());
+    }
+    if let Some(name) = &args.place {
+        let (lat, lon) = match &args.coords {
+            Some(coords) => parse_coords(coords)?,
+            None => (None, None),
+        };
+        draft.place = Some(PlaceDraft {
+            name: name.clone(),
+            lat,
+            lon,
+            radius_m: args.radius,
+        });
+    }
+    if let Some(lang) = &args.lang {
+        draft.lang = lang.clone();
+    }
+    draft.tags.extend(args.tags.iter().cloned());
+    draft
+        .attach
+        .extend(args.attach.iter().map(|p| p.display().to_string()));
+    apply_details(&mut draft, args);
+    for flag in &args.consent {
+        match flag {
+            ConsentFlag::Share => draft.consent.share_with_organisations = true,
+            ConsentFlag::Publish => draft.consent.publish = true,
+            ConsentFlag::Court => draft.consent.use_in_court = true,
+        }
+    }
+    Ok(draft)
+}
+
+fn apply_details(draft: &mut RecordDraft, args: &AddArgs) {
+    let relation = args.relation.map(|r| match r {
+        Relation::Victim => WitnessRelation::Victim,
+        Relation::Eyewitness => WitnessRelation::Eyewitness,
+        Relation::Relative => WitnessRelation::Relative,
+        Relation::Hearsay => WitnessRelation::Hearsay,
+        Relation::Other => WitnessRelation::Other,
+    });
+    if args.witness.is_some() || relation.is_some() {
+        draft.details = Details::Testimony {
+            witness_ref: args.witness.clone().unwrap_or_default(),
+            relation: relation.unwrap_or(WitnessRelation::Other),
+        };
+    }
+    if let Some(kind) = args.incident_type {
+        draft.details = Details::Incident {
+            incident_type: match kind {
+                Incident::Detention => IncidentType::Detention,
+                Incident::UseOfForce => IncidentType::UseOfForce,
+                Incident::Shooting => IncidentType::Shooting,
+                Incident::Torture => IncidentType::Torture,
+                Incident::Disappearance => IncidentType::Disappearance,
+                Incident::Dispersal => IncidentType::Dispersal,
+                Incident::Censorship => IncidentType::Censorship,
+                Incident::PropertyDamage => IncidentType::PropertyDamage,
+                Incident::Other => IncidentType::Other,
+            },
+            source: SourceType::FirstHand,
+        };
+    }
+    if args.person.is_some() || args.facility.is_some() || args.authority.is_some() {
+        draft.details = Details::Detention {
+            person_ref: args.person.clone().unwrap_or_default(),
+            facility: args.facility.clone().unwrap_or_default(),
+            authority: args.authority.clone().unwrap_or_default(),
+        };
+    }
+}
+
+fn parse_coords(text: &str) -> anyhow::Result<(Option<f64>, Option<f64>)> {
+    let bad = || {
+        UsageError(format!(
+            "{text:?}: write coordinates as LAT,LON in decimal degrees, e.g. 43.2383,76.9453"
+        ))
+    };
+    let (lat, lon) = text.split_once(',').ok_or_else(bad)?;
+    let lat: f64 = lat.trim().parse().map_err(|_| bad())?;
+    let lon: f64 = lon.trim().parse().map_err(|_| bad())?;
+    Ok((Some(lat), Some(lon)))
+}
+
+/// Copies the file into the blob store and describes it for the record.
+fn attach(store: &mut qoima_store::Store, path: &Path) -> anyhow::Result<Attachment> {
+    let blob = store
+        .add_blob_file(path)
+        .with_context(|| format!("attaching {}", path.display()))?;
+    let media_type = infer::get_from_path(path)
+        .ok()
+        .flatten()
+        .map(|t| t.mime_type().to_owned())
+        .unwrap_or_else(|| by_extension(path).to_owned());
+    Ok(Attachment {
+        blake3: blob.blake3,
+        sha256: blob.sha256,
+        size: blob.size,
+        media_type,
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    })
+}
+
+/// Media types for files whose content does not say (plain text and the like).
+fn by_extension(path: &Path) -> &'static str {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("txt" | "md") => "text/plain",
+        Some("csv") => "text/csv",
+        Some("json") => "application/json",
+        Some("html" | "htm") => "text/html",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,76 @@
+//! `qoima export`: a bundle file signed by this node's author key.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use qoima_store::ExportQuery;
+use qoima_store::fsutil::AtomicFile;
+
+use super::{parse_kind, parse_since};
+use crate::cli::ExportArgs;
+use crate::context::Context;
+
+pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let query = ExportQuery {
+        kind: args.kind.as_deref().map(parse_kind).transpose()?,
+        since_ms: args.since.as_deref().map(parse_since).transpose()?,
+        with_attachments: args.with_attachments,
+        collection: args.collection,
+    };
+    let mut store = ctx.store()?;
+    let secrets = ctx.secrets()?;
+    // Written under a temporary name and renamed when complete: a bundle file that
+    // exists is a whole bundle, even if the USB stick is pulled out mid-write.
+    let file = AtomicFile::create(&args.file)
+        .with_context(|| format!("creating {}", args.file.display()))?;
+    let progress = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} writing {bytes} ({bytes_per_sec})")
+            .expect("valid template"),
+    );
+    let mut output = std::io::BufWriter::with_capacity(
+        1024 * 1024,
+        Counted {
+            inner: file,
+            progress: progress.clone(),
+        },
+    );
+    let report = store.export(&mut output, &query, &secrets.author)?;
+    let file = output.into_inner().map_err(|e| e.into_error())?.inner;
+    file.commit()
+        .with_context(|| format!("writing {}", args.file.display()))?;
+    progress.finish_and_clear();
+    println!(
+        "Wrote {}: {} records, {} attachments ({} bytes), bundle {}",
+        args.file.display(),
+        report.records,
+        report.blobs,
+        report.payload_bytes,
+        report.bundle
+    );
+    if report.blobs_missing > 0 {
+        println!(
+            "{} attachments are referenced but not held here, so not included.",
+            report.blobs_missing
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A writer that advances a progress bar by the bytes written through it.
+struct Counted<W> {
+    inner: W,
+    progress: ProgressBar,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.progress.inc(n as u64);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,52 @@
+//! One module per command; [`run`] dispatches.
+
+mod add;
+mod export;
+mod import;
+mod init;
+mod key;
+mod list;
+mod show;
+mod verify;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, KeyCommand};
+use crate::context::Context;
+use crate::exit::UsageError;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Context::new(cli.home)?;
+    match cli.command {
+        Command::Init => init::run(&ctx),
+        Command::Key(KeyCommand::Show { json }) => key::show(&ctx, json),
+        Command::Add(args) => add::run(&ctx, *args),
+        Command::List(args) => list::list(&ctx, args),
+        Command::Search { text, limit, json } => list::search(&ctx, &text, limit, json),
+        Command::Show { id, json } => show::run(&ctx, &id, json),
+        Command::Export(args) => export::run(&ctx, args),
+        Command::Import { files, json } => import::run(&ctx, &files, json),
+        Command::Verify { target, json } => verify::run(&ctx, &target, json),
+    }
+}
+
+/// Parses a record kind name given on the command line.
+fn parse_kind(name: &str) -> anyhow::Result<qoima_core::RecordKind> {
+    qoima_core::RecordKind::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = qoima_core::RecordKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        UsageError(format!(
+            "unknown kind {name:?}; use one of: {}",
+            names.join(", ")
+        ))
+        .into()
+    })
+}
+
+/// Parses a time given on the command line to the start of the unit written.
+fn parse_since(text: &str) -> anyhow::Result<i64> {
+    qoima_core::parse_instant_ms(text).map_err(|e| UsageError(e.to_string()).into())
+}

@@ -1,0 +1,94 @@
+//! Where the data lives and how the passphrase is obtained.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use qoima_store::Store;
+use qoima_store::keyfile::{self, Secrets};
+use zeroize::Zeroizing;
+
+/// The data directory and what is opened from it, lazily.
+pub struct Context {
+    home: PathBuf,
+}
+
+impl Context {
+    /// `--home`/`QOIMA_HOME` (clap has merged those), else the platform's data directory.
+    pub fn new(home: Option<PathBuf>) -> anyhow::Result<Context> {
+        let home = match home {
+            Some(home) => home,
+            None => platform_data_dir()
+                .context("cannot tell where to keep data: set QOIMA_HOME or pass --home DIR")?,
+        };
+        Ok(Context { home })
+    }
+
+    /// The data directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The sealed key file.
+    pub fn key_path(&self) -> PathBuf {
+        self.home.join("key")
+    }
+
+    /// Opens the archive, which must have been created by `qoima init`.
+    pub fn store(&self) -> anyhow::Result<Store> {
+        if !self.key_path().exists() {
+            anyhow::bail!(keyfile::KeyFileError::Missing(
+                self.home.display().to_string()
+            ));
+        }
+        Store::open(&self.home)
+            .with_context(|| format!("opening the archive in {}", self.home.display()))
+    }
+
+    /// Opens the sealed key with the passphrase.
+    pub fn secrets(&self) -> anyhow::Result<Secrets> {
+        let path = self.key_path();
+        if !path.exists() {
+            anyhow::bail!(keyfile::KeyFileError::Missing(
+                self.home.display().to_string()
+            ));
+        }
+        let passphrase = passphrase("Passphrase: ", false)?;
+        Ok(keyfile::open(&path, passphrase.as_bytes())?)
+    }
+}
+
+/// `QOIMA_PASSPHRASE`, else a prompt on the terminal that does not echo (twice when
+/// choosing a new one).
+pub fn passphrase(prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(value) = std::env::var("QOIMA_PASSPHRASE") {
+        return Ok(Zeroizing::new(value));
+    }
+    let first =
+        Zeroizing::new(rpassword::prompt_password(prompt).context(
+            "reading the passphrase (set QOIMA_PASSPHRASE when no terminal is available)",
+        )?);
+    if confirm {
+        let second = Zeroizing::new(rpassword::prompt_password("Repeat the passphrase: ")?);
+        if first != second {
+            anyhow::bail!(crate::exit::UsageError("the two passphrases differ".into()));
+        }
+    }
+    Ok(first)
+}
+
+fn platform_data_dir() -> Option<PathBuf> {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if cfg!(windows) {
+        return env("APPDATA").map(|p| p.join("qoima"));
+    }
+    if cfg!(target_os = "macos") {
+        return env("HOME").map(|p| p.join("Library/Application Support/qoima"));
+    }
+    env("XDG_DATA_HOME")
+        .or_else(|| env("HOME").map(|p| p.join(".local/share")))
+        .map(|p| p.join("qoima"))
+}
