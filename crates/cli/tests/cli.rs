@@ -1,0 +1,473 @@
+//! The `qoima` binary end to end, as a person or a script would use it, on temporary
+//! data directories.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `qoima` with `args` against the data directory `home`.
+fn qoima(home: &Path, args: &[&str]) -> Run {
+    qoima_with(home, args, "test passphrase")
+}
+
+fn qoima_with(home: &Path, args: &[&str], passphrase: &str) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .env("QOIMA_HOME", home)
+        .env("QOIMA_PASSPHRASE", passphrase)
+        .output()
+        .expect("qoima runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs and expects exit status `code`, returning stdout.
+#[track_caller]
+fn expect(home: &Path, args: &[&str], code: i32) -> String {
+    let run = qoima(home, args);
+    assert_eq!(
+        run.code, code,
+        "qoima {args:?}\nstdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    run.stdout
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn new_home() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    expect(&home, &["init"], 0);
+    (dir, home)
+}
+
+fn add(home: &Path, args: &[&str]) -> String {
+    let id = expect(home, &[&["add"], args].concat(), 0)
+        .trim()
+        .to_owned();
+    assert_eq!(id.len(), 64, "add prints the new record's id: {id:?}");
+    id
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_key_show_needs_the_passphrase() {
+    let (_dir, home) = new_home();
+    let run = qoima(&home, &["init"]);
+    assert_eq!(run.code, 4);
+    assert!(
+        run.stderr.contains("refusing to overwrite"),
+        "{}",
+        run.stderr
+    );
+    let key = json(&expect(&home, &["key", "show", "--json"], 0));
+    let fingerprint = key["fingerprint"].as_str().unwrap();
+    assert_eq!(fingerprint.len(), 19, "four groups of four: {fingerprint}");
+    assert_eq!(key["public_key"].as_str().unwrap().len(), 64);
+    let wrong = qoima_with(&home, &["key", "show"], "not it");
+    assert_eq!(wrong.code, 4);
+    assert!(
+        wrong.stderr.contains("wrong passphrase"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
+fn commands_before_init_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = qoima(dir.path(), &["list"]);
+    assert_eq!(run.code, 4);
+    assert!(run.stderr.contains("qoima init"), "{}", run.stderr);
+}
+
+#[test]
+fn add_list_show_and_filters() {
+    let (dir, home) = new_home();
+    let photo = dir.path().join("photo.jpg");
+    std::fs::write(
+        &photo,
+        b"\xff\xd8\xff\xe0 not really a jpeg, but it starts like one",
+    )
+    .unwrap();
+    let testimony = add(
+        &home,
+        &[
+            "testimony",
+            "--title",
+            "Стрельба на площади",
+            "--text",
+            "Военные стреляли в толпу.",
+            "--occurred-at",
+            "2022-01-05T14:30+06:00",
+            "--place",
+            "Алматы",
+            "--coords",
+            "43.2383,76.9453",
+            "--radius",
+            "100",
+            "--lang",
+            "ru",
+            "--tag",
+            "almaty",
+            "--tag",
+            "january",
+            "--witness",
+            "W-17",
+            "--relation",
+            "eyewitness",
+            "--consent",
+            "share",
+            "--attach",
+            photo.to_str().unwrap(),
+        ],
+    );
+    let incident = add(
+        &home,
+        &[
+            "incident",
+            "--title",
+            "Interruption of mobile internet",
+            "--incident-type",
+            "censorship",
+            "--occurred-at",
+            "2022-01-05/2022-01-10",
+        ],
+    );
+
+    let listed = json(&expect(&home, &["list", "--json"], 0));
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    for item in listed {
+        for field in ["id", "kind", "author", "created_at", "title"] {
+            assert!(item.get(field).is_some(), "{field} missing in {item}");
+        }
+    }
+    assert_eq!(listed[0]["id"], incident.as_str(), "newest first");
+
+    let only = json(&expect(
+        &home,
+        &["list", "--kind", "testimony", "--json"],
+        0,
+    ));
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    assert_eq!(only[0]["id"], testimony.as_str());
+    let fingerprint = listed[0]["author_fingerprint"].as_str().unwrap().to_owned();
+    assert_eq!(
+        json(&expect(
+            &home,
+            &["list", "--author", &fingerprint, "--json"],
+            0
+        ))
+        .as_array()
+        .unwrap()
+        .len(),
+        2
+    );
+    assert_eq!(
+        json(&expect(&home, &["list", "--author", "me", "--json"], 0))
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        json(&expect(
+            &home,
+            &["list", "--since", "2100-01-01", "--json"],
+            0
+        ))
+        .as_array()
+        .unwrap()
+        .len(),
+        0
+    );
+
+    let shown = json(&expect(&home, &["show", &testimony[..10], "--json"], 0));
+    let record = &shown["record"];
+    assert_eq!(shown["seq"], 1);
+    assert_eq!(record["occurred"]["precision"], "minute");
+    assert_eq!(record["place"]["point"]["lat_e7"], 432_383_000);
+    assert_eq!(record["details"]["witness_ref"], "W-17");
+    assert_eq!(record["consent"]["share_with_organisations"], true);
+    let attachment = &record["attachments"][0];
+    assert_eq!(attachment["media_type"], "image/jpeg");
+    assert_eq!(attachment["file_name"], "photo.jpg");
+    assert_eq!(attachment["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(shown["provenance"][0]["source"], "local");
+    let second = json(&expect(&home, &["show", &incident, "--json"], 0));
+    assert_eq!(second["seq"], 2);
+    assert_eq!(
+        second["prev"],
+        testimony.as_str(),
+        "the author's chain links records"
+    );
+
+    let human = expect(&home, &["show", &testimony], 0);
+    assert!(human.contains("not that what it says is true"), "{human}");
+}
+
+#[test]
+fn add_from_json_with_every_field() {
+    let (dir, home) = new_home();
+    let from = dir.path().join("record.json");
+    std::fs::write(
+        &from,
+        r#"{
+          "kind": "detention",
+          "title": "Задержание у акимата",
+          "text": "Мужчину увезли без объяснений.",
+          "occurred_at": "2022-01-06",
+          "place": {"name": "Алматы, акимат", "lat": 43.238, "lon": 76.945, "radius_m": 500},
+          "lang": "ru",
+          "tags": ["detention", "almaty"],
+          "details": {"type": "detention", "person_ref": "P-3", "facility": "СИЗО", "authority": "police"},
+          "links": [],
+          "consent": {"share_with_organisations": true, "publish": false, "use_in_court": true}
+        }"#,
+    )
+    .unwrap();
+    let id = add(&home, &["--from", from.to_str().unwrap()]);
+    let shown = json(&expect(&home, &["show", &id, "--json"], 0));
+    assert_eq!(shown["kind"], "detention");
+    assert_eq!(shown["record"]["details"]["facility"], "СИЗО");
+    assert_eq!(shown["record"]["consent"]["use_in_court"], true);
+
+    std::fs::write(
+        &from,
+        r#"{"kind": "testimony", "title": "x", "titel": "typo"}"#,
+    )
+    .unwrap();
+    let run = qoima(&home, &["add", "--from", from.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("unknown field"), "{}", run.stderr);
+}
+
+#[test]
+fn usage_mistakes_exit_2_with_a_clear_message() {
+    let (_dir, home) = new_home();
+    for (args, says) in [
+        (
+            &[
+                "add",
+                "testimony",
+                "--title",
+                "t",
+                "--occurred-at",
+                "last week",
+            ][..],
+            "is not a time",
+        ),
+        (&["add", "--title", "t"][..], "say what kind of record"),
+        (
+            &["add", "testimony", "--text", "no title"][..],
+            "needs a title",
+        ),
+        (&["list", "--kind", "rumour"][..], "unknown kind"),
+        (
+            &[
+                "add",
+                "testimony",
+                "--title",
+                "t",
+                "--place",
+                "x",
+                "--coords",
+                "91,0",
+            ][..],
+            "off the globe",
+        ),
+        (&["show", "xyz"][..], "is not a record id"),
+    ] {
+        let run = qoima(&home, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+    let run = qoima(&home, &["show", "abcdef"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+}
+
+#[test]
+fn search_finds_russian_kazakh_and_latin_text() {
+    let (_dir, home) = new_home();
+    let ru = add(
+        &home,
+        &[
+            "testimony",
+            "--title",
+            "Задержания",
+            "--text",
+            "Протестующих задерживали у площади.",
+        ],
+    );
+    let kk = add(
+        &home,
+        &[
+            "testimony",
+            "--title",
+            "Куәлік",
+            "--text",
+            "Қарулы адамдар алаңға келді.",
+        ],
+    );
+    let en = add(
+        &home,
+        &[
+            "incident",
+            "--title",
+            "Internet shutdown",
+            "--text",
+            "Mobile data was cut nationwide.",
+        ],
+    );
+    for (query, expected) in [
+        ("протест", vec![&ru]),
+        ("ПЛОЩАДИ", vec![&ru]),
+        ("қарулы", vec![&kk]),
+        ("АЛАҢҒА", vec![&kk]),
+        ("shutdown", vec![&en]),
+        ("mobile nationwide", vec![&en]),
+        ("\"unbalanced AND (", vec![]),
+    ] {
+        let found = json(&expect(&home, &["search", query, "--json"], 0));
+        let ids: Vec<&str> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = expected.iter().map(|s| s.as_str()).collect();
+        assert_eq!(ids, expected, "search {query:?}");
+    }
+}
+
+#[test]
+fn export_import_verify_round_trip_with_attachments() {
+    let (dir, alice) = new_home();
+    let video = dir.path().join("clip.mp4");
+    let bytes: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&video, &bytes).unwrap();
+    let with_clip = add(
+        &alice,
+        &[
+            "evidence",
+            "--title",
+            "Видео с площади",
+            "--attach",
+            video.to_str().unwrap(),
+        ],
+    );
+    add(&alice, &["testimony", "--title", "Second"]);
+    let bundle = dir.path().join("out.qb");
+    let out = expect(
+        &alice,
+        &["export", bundle.to_str().unwrap(), "--with-attachments"],
+        0,
+    );
+    assert!(out.contains("2 records, 1 attachments"), "{out}");
+    let verified = json(&expect(
+        &alice,
+        &["verify", bundle.to_str().unwrap(), "--json"],
+        0,
+    ));
+    assert_eq!(verified["valid"], true);
+    assert_eq!(verified["records"].as_array().unwrap().len(), 2);
+    assert_eq!(verified["blobs"][0]["hash"], "ok");
+
+    let bob = dir.path().join("bob");
+    expect(&bob, &["init"], 0);
+    let first = expect(&bob, &["import", bundle.to_str().unwrap()], 0);
+    assert!(
+        first.contains("2 new, 0 already present, 0 rejected"),
+        "{first}"
+    );
+    let again = expect(&bob, &["import", bundle.to_str().unwrap()], 0);
+    assert!(
+        again.contains("0 new, 2 already present, 0 rejected"),
+        "{again}"
+    );
+    let shown = json(&expect(&bob, &["show", &with_clip, "--json"], 0));
+    assert_eq!(
+        shown["provenance"].as_array().unwrap().len(),
+        1,
+        "re-import adds no provenance"
+    );
+    assert_eq!(shown["provenance"][0]["source"], "file");
+    assert_eq!(shown["provenance"][0]["origin"], "out.qb");
+    let checked = json(&expect(&bob, &["verify", &with_clip, "--json"], 0));
+    assert_eq!(checked["attachments"][0]["status"], "ok");
+
+    // Tamper with the attachment bytes inside the bundle: import rejects the blob only.
+    let mut damaged = std::fs::read(&bundle).unwrap();
+    let last = damaged.len() - 10;
+    damaged[last] ^= 0x55;
+    let bad = dir.path().join("bad.qb");
+    std::fs::write(&bad, &damaged).unwrap();
+    let run = qoima(&bob, &["verify", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("does not match its hash"),
+        "{}",
+        run.stdout
+    );
+    let carol = dir.path().join("carol");
+    expect(&carol, &["init"], 0);
+    let run = qoima(&carol, &["import", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("2 new, 0 already present, 1 rejected"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("rejected item 2 (blob"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn import_reports_each_file_and_exit_status_covers_all() {
+    let (dir, home) = new_home();
+    add(&home, &["testimony", "--title", "one"]);
+    let good = dir.path().join("good.qb");
+    expect(&home, &["export", good.to_str().unwrap()], 0);
+    let junk = dir.path().join("junk.qb");
+    std::fs::write(&junk, b"this is not a bundle at all").unwrap();
+    let other = dir.path().join("other");
+    expect(&other, &["init"], 0);
+    let run = qoima(
+        &other,
+        &["import", good.to_str().unwrap(), junk.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("good.qb: bundle"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("junk.qb: not imported: not a qoima bundle"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        json(&expect(&other, &["list", "--json"], 0))
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the good file was imported"
+    );
+}
