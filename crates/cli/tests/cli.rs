@@ -1,6 +1,8 @@
 //! The `qoima` binary end to end, as a person or a script would use it, on temporary
 //! data directories.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
