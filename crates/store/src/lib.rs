@@ -33,6 +33,7 @@ mod export;
 pub mod fsutil;
 mod import;
 pub mod keyfile;
+mod network;
 mod query;
 mod schema;
 
@@ -41,4 +42,5 @@ pub use blobs::StoredBlob;
 pub use error::StoreError;
 pub use export::{ExportQuery, ExportReport};
 pub use import::{ImportReport, Rejection};
+pub use network::{ArrivedRecord, KnownPeer};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -71,6 +71,23 @@ CREATE TABLE imports (
 );
 ";
 
+/// Version 2: the peers a node has met, remembered so the next short window of
+/// connectivity is used at once.
+const SCHEMA_V2: &str = "
+CREATE TABLE peers (
+    peer_id       TEXT PRIMARY KEY,
+    last_seen_ms  INTEGER NOT NULL,
+    last_sync_ms  INTEGER NOT NULL DEFAULT 0,
+    last_sync_new INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE peer_addrs (
+    peer_id       TEXT NOT NULL REFERENCES peers(peer_id),
+    addr          TEXT NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    PRIMARY KEY (peer_id, addr)
+) WITHOUT ROWID;
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -88,10 +105,17 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             supported: SCHEMA_VERSION,
         });
     }
-    if version < 1 {
-        let tx = conn.transaction()?;
-        tx.execute_batch(SCHEMA_V1)?;
-        tx.pragma_update(None, "user_version", 1)?;
+    if version < SCHEMA_VERSION {
+        // IMMEDIATE takes the write lock first, so a second process opening the same
+        // archive at the same moment waits and then sees the migrated schema.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        for (target, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+            if version < target {
+                tx.execute_batch(sql)?;
+            }
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
     }
     Ok(())
