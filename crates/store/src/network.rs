@@ -111,6 +111,18 @@ impl Store {
         Ok((writer.finish()?, records.len()))
     }
 
+    /// Those of `ids` this archive does not hold.
+    pub fn missing(&self, ids: &[RecordId]) -> Result<Vec<RecordId>, StoreError> {
+        let mut stmt = self.db.prepare_cached("SELECT 1 FROM records WHERE id = ?1")?;
+        let mut missing = Vec::new();
+        for id in ids {
+            if !stmt.exists([id.as_bytes()])? {
+                missing.push(*id);
+            }
+        }
+        Ok(missing)
+    }
+
     /// Notes that `peer_id` was connected at `addr`.
     pub fn remember_peer(&self, peer_id: &str, addr: &str) -> Result<(), StoreError> {
         self.db.execute(

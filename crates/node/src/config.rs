@@ -1,0 +1,52 @@
+//! How a node is set up.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use qoima_net::libp2p::Multiaddr;
+
+/// The TCP and UDP port a node listens on unless told otherwise ("qoima" on a phone
+/// keypad is 76462; this is shorter and unassigned).
+pub const DEFAULT_PORT: u16 = 4270;
+
+/// Everything a node needs to start.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The data directory (archive, node key, control socket).
+    pub home: PathBuf,
+    /// Addresses to listen on. Empty: TCP and QUIC on all interfaces, port
+    /// [`DEFAULT_PORT`], or any free port if that one is taken.
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial at start and to keep redialing.
+    pub peers: Vec<Multiaddr>,
+    /// Discover peers on the local network by mDNS.
+    pub mdns: bool,
+    /// The collection to sync.
+    pub collection: String,
+    /// How often to reconcile with every connected peer (also done on every new
+    /// connection).
+    pub sync_interval: Duration,
+    /// How often to look for records written by other processes.
+    pub poll_interval: Duration,
+    /// Gossipsub heartbeat.
+    pub heartbeat: Duration,
+    /// Serve the control socket for `qoima status` / `qoima peers`.
+    pub control_socket: bool,
+}
+
+impl NodeConfig {
+    /// Defaults for a node on `home`.
+    pub fn new(home: PathBuf) -> NodeConfig {
+        NodeConfig {
+            home,
+            listen: Vec::new(),
+            peers: Vec::new(),
+            mdns: true,
+            collection: "default".into(),
+            sync_interval: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(250),
+            heartbeat: Duration::from_secs(1),
+            control_socket: true,
+        }
+    }
+}

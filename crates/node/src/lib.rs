@@ -1,0 +1,31 @@
+//! The qoima node: one archive, one network identity, one event loop.
+//!
+//! # Brief overview
+//!
+//! * [`NodeConfig`] says where the archive is and how to reach the network.
+//! * [`Node::start`] opens the archive, builds the swarm and spawns the event loop; the
+//!   returned [`Node`] is a handle to ask it for [`Status`] or to stop it.
+//! * The event loop (`event_loop.rs`) owns the swarm and the reconciliation index. The
+//!   archive lives on its own thread (`store_worker.rs`), so a slow disk never stalls
+//!   the network; the loop talks to it over a bounded channel.
+//! * Records written beside the node (`qoima add`, `qoima import` in another process)
+//!   are noticed by polling the archive every 250 ms and announced on gossip.
+//! * A local control socket (`control.rs`) answers `qoima status` and `qoima peers`.
+//!
+//! **Architecture Invariant:** only the event loop touches the swarm; only the store
+//! worker touches the archive.
+
+#![deny(missing_docs)]
+
+mod config;
+pub mod control;
+mod event_loop;
+mod identity;
+mod peers;
+mod session;
+mod status;
+mod store_worker;
+
+pub use config::NodeConfig;
+pub use event_loop::Node;
+pub use status::{PeerStatus, Status};

@@ -1,0 +1,37 @@
+//! What `qoima status` and `qoima peers` show.
+
+use serde::{Deserialize, Serialize};
+
+/// A running node's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The node's libp2p peer id.
+    pub peer_id: String,
+    /// Addresses it listens on.
+    pub listen_addrs: Vec<String>,
+    /// The collection it syncs.
+    pub collection: String,
+    /// Records in the archive.
+    pub records: u64,
+    /// Peers currently connected, then peers met before.
+    pub peers: Vec<PeerStatus>,
+}
+
+/// One peer, as this node knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    /// libp2p peer id.
+    pub peer_id: String,
+    /// Connected now.
+    pub connected: bool,
+    /// Known addresses.
+    pub addrs: Vec<String>,
+    /// Last successful sync, ms since the epoch (0 = never).
+    pub last_sync_ms: i64,
+    /// Records the last sync brought.
+    pub last_sync_new: u64,
+    /// Records received from it since this node started (sync and gossip).
+    pub received_since_start: u64,
+    /// Invalid messages it sent since this node started.
+    pub strikes: u32,
+}
