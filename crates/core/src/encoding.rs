@@ -45,8 +45,9 @@ pub fn encode<T: Encode>(value: &T) -> Vec<u8> {
     bincode::encode_to_vec(value, CONFIG).expect("encoding into a Vec cannot fail")
 }
 
-/// Decodes `bytes` as exactly one canonical `T`, never allocating more than `limit` bytes
-/// for it; `limit` also caps `bytes.len()`.
+/// Decodes `bytes` as exactly one canonical `T`, refusing inputs longer than `limit`.
+/// Memory reserved while decoding stays within 32 times `bytes.len()` (rounded up to one of
+/// a few fixed ceilings, the smallest being 4 KiB), whatever lengths the input claims.
 pub fn decode_canonical<T: Decode<()> + Encode>(
     bytes: &[u8],
     limit: usize,
@@ -57,11 +58,8 @@ pub fn decode_canonical<T: Decode<()> + Encode>(
             limit,
         });
     }
-    // The byte-length of the input bounds every allocation the decoder claims, because
-    // bincode checks each container length against the remaining limit before allocating.
-    let config = CONFIG.with_limit::<{ limits::DECODE_LIMIT_BYTES }>();
-    let (value, used): (T, usize) = bincode::decode_from_slice(bytes, config)
-        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (value, used): (T, usize) =
+        decode_bounded(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if used != bytes.len() {
         return Err(DecodeError::TrailingBytes(bytes.len() - used));
     }
@@ -69,6 +67,35 @@ pub fn decode_canonical<T: Decode<()> + Encode>(
         return Err(DecodeError::NonCanonical);
     }
     Ok(value)
+}
+
+/// Most bytes of memory bincode may reserve per byte of input. bincode reserves the
+/// in-memory size of what it is about to build before reading it, and for any encoding
+/// that can decode that stays under 24 bytes per input byte (the worst is a `Vec<String>`
+/// of empty strings: 1 byte each encoded, 24 in memory, 8 more counted for each length).
+const CLAIM_PER_INPUT_BYTE: usize = 32;
+
+/// Decodes with bincode's memory limit at the smallest of a few ceilings that is at least
+/// [`CLAIM_PER_INPUT_BYTE`] times the input length.
+///
+/// bincode checks each claimed container length against its limit before allocating, so
+/// the limit must follow the input: with one fixed limit of [`limits::DECODE_LIMIT_BYTES`],
+/// a 114-byte record claiming a 200 MiB string made it reserve 200 MiB before finding the
+/// input short. The limit is a compile-time constant in bincode, hence the ladder.
+fn decode_bounded<T: Decode<()>>(bytes: &[u8]) -> Result<(T, usize), bincode::error::DecodeError> {
+    let need = bytes.len().saturating_mul(CLAIM_PER_INPUT_BYTE);
+    macro_rules! first_ceiling_above_need {
+        ($($ceiling:expr),*) => {
+            $(
+                if need <= $ceiling {
+                    return bincode::decode_from_slice(bytes, CONFIG.with_limit::<{ $ceiling }>());
+                }
+            )*
+        };
+    }
+    first_ceiling_above_need!(1 << 12, 1 << 16, 1 << 20, 1 << 24, 1 << 26);
+    // Only manifests are this long, and they need under 2 bytes of memory per input byte.
+    bincode::decode_from_slice(bytes, CONFIG.with_limit::<{ limits::DECODE_LIMIT_BYTES }>())
 }
 
 #[cfg(test)]
@@ -109,6 +136,31 @@ mod tests {
             decode_canonical::<Pair>(&bytes, 3),
             Err(DecodeError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn claimed_length_is_bounded_by_the_input_not_by_the_global_limit() {
+        // n = 0, then a string length of 200 MiB: under DECODE_LIMIT_BYTES, so only a
+        // limit that follows the input refuses it before reserving the memory (the error
+        // would otherwise be the input ending early, after the allocation).
+        let mut bytes = vec![0, 0xfd];
+        bytes.extend_from_slice(&(200u64 << 20).to_le_bytes());
+        let err = decode_canonical::<Pair>(&bytes, 1024).unwrap_err();
+        assert_eq!(err, DecodeError::Malformed("LimitExceeded".into()));
+    }
+
+    #[test]
+    fn densest_valid_encoding_fits_its_memory_ceiling() {
+        // One byte per empty string, 24 bytes of memory each: the worst ratio there is.
+        for count in [1, 100, 10_000, 300_000] {
+            let value = vec![String::new(); count];
+            let bytes = encode(&value);
+            assert_eq!(
+                decode_canonical::<Vec<String>>(&bytes, usize::MAX).unwrap(),
+                value,
+                "{count}"
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@ use crate::record::{
 };
 use crate::time::{ClaimedTime, ClockSource, Precision, TimeSpan};
 
+pub mod vectors;
+
 /// The author key with this fixed seed.
 pub fn author(seed: u8) -> AuthorSecret {
     AuthorSecret::from_seed(&[seed; 32])
