@@ -9,7 +9,7 @@ Data directory: --home DIR, else $QOIMA_HOME, else the platform's data directory
 (on Linux ~/.local/share/qoima). Passphrase: $QOIMA_PASSPHRASE, else asked for.
 
 Exit status: 0 success; 1 something failed verification or was rejected;
-2 wrong usage; 3 no such record or file; 4 no key, or wrong passphrase; 5 any other error.
+2 wrong usage; 3 no such record or file, or no running node; 4 no key, or wrong passphrase; 5 any other error.
 
 A valid signature proves which key vouched for exactly these bytes. It does not prove
 that what the record says is true.";
@@ -31,6 +31,21 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a node: find peers on the local network and at the given addresses, and keep
+    /// this archive in sync with theirs until stopped (Ctrl-C).
+    Node(NodeArgs),
+    /// Show the running node's state: addresses, archive size, peers.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the peers the running node is connected to or has met.
+    Peers {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create the data directory and a new author key, sealed under a passphrase.
     Init,
     /// Show your author key.
@@ -221,6 +236,31 @@ pub struct ListArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `qoima node`
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// Listen on this address (repeatable). Default: TCP and QUIC on all interfaces,
+    /// port 4270, or any free port if it is taken.
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+    /// Dial this peer at start and whenever the connection is lost (repeatable), e.g.
+    /// /ip4/192.168.1.20/tcp/4270.
+    #[arg(long, value_name = "MULTIADDR")]
+    pub peer: Vec<String>,
+    /// Do not look for peers on the local network (mDNS announces that a node runs here).
+    #[arg(long)]
+    pub no_mdns: bool,
+    /// The collection to sync.
+    #[arg(long, default_value = "default")]
+    pub collection: String,
+    /// Seconds between reconciliations with each connected peer (also done on connect).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub sync_every: u64,
+    /// More log output (-v: debug, -vv: trace).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// `qoima export`

@@ -9,7 +9,7 @@ use qoima_store::keyfile::KeyFileError;
 pub const OK: u8 = 0;
 /// Something failed verification or was rejected.
 pub const INVALID: u8 = 1;
-/// No such record or file.
+/// No such record or file, or no running node.
 pub const NOT_FOUND: u8 = 3;
 /// No key yet, or the passphrase is wrong.
 pub const KEY: u8 = 4;
@@ -37,6 +37,9 @@ pub fn code_for(error: &anyhow::Error) -> ExitCode {
             if e.kind() == std::io::ErrorKind::NotFound {
                 return ExitCode::from(NOT_FOUND);
             }
+        }
+        if let Some(qoima_node::control::ControlError::NotRunning(_)) = cause.downcast_ref() {
+            return ExitCode::from(NOT_FOUND);
         }
         if cause.downcast_ref::<UsageError>().is_some() {
             return ExitCode::from(2);

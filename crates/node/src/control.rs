@@ -41,9 +41,13 @@ pub fn query_status(home: &Path) -> Result<Status, ControlError> {
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .map_err(|e| ControlError::Protocol(e.to_string()))?;
-    stream.write_all(b"{\"request\":\"status\"}\n").map_err(|_| not_running())?;
+    stream
+        .write_all(b"{\"request\":\"status\"}\n")
+        .map_err(|_| not_running())?;
     let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    BufReader::new(stream)
+        .read_line(&mut line)
+        .map_err(|e| ControlError::Protocol(e.to_string()))?;
     serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))
 }
 
@@ -59,7 +63,10 @@ pub(crate) fn bind(home: &Path) -> Result<tokio::net::UnixListener, String> {
 }
 
 /// Answers control connections until the event loop goes away.
-pub(crate) async fn serve(listener: tokio::net::UnixListener, requests: mpsc::Sender<ControlRequest>) {
+pub(crate) async fn serve(
+    listener: tokio::net::UnixListener,
+    requests: mpsc::Sender<ControlRequest>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;

@@ -7,26 +7,26 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use qoima_core::bundle::BundleReader;
 use qoima_core::{AuthorSecret, RecordId};
-use qoima_net::gossip::{self, GossipMessage, ANNOUNCE_IDS_MAX, INLINE_BUNDLE_BYTES_MAX};
+use qoima_net::gossip::{self, ANNOUNCE_IDS_MAX, GossipMessage, INLINE_BUNDLE_BYTES_MAX};
 use qoima_net::libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
 use qoima_net::libp2p::multiaddr::Protocol;
 use qoima_net::libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use qoima_net::libp2p::swarm::SwarmEvent;
-use qoima_net::libp2p::{identify, mdns, Multiaddr, PeerId, Swarm};
+use qoima_net::libp2p::{Multiaddr, PeerId, Swarm, identify, mdns};
 use qoima_net::protocol::{FETCH_BUNDLE_BYTES_TARGET, FETCH_IDS_MAX};
-use qoima_net::{build_swarm, Behaviour, BehaviourEvent, NetConfig, SyncRequest, SyncResponse};
+use qoima_net::{Behaviour, BehaviourEvent, NetConfig, SyncRequest, SyncResponse, build_swarm};
 use qoima_store::{ArrivedRecord, ImportReport, Source, Store, StoreError};
-use qoima_sync::{respond, ArchiveIndex, Initiator, Step};
+use qoima_sync::{ArchiveIndex, Initiator, Step, respond};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::config::{NodeConfig, DEFAULT_PORT};
+use crate::config::{DEFAULT_PORT, NodeConfig};
 use crate::control::{self, ControlRequest};
 use crate::peers::PeerBook;
-use crate::session::{Session, Stage, ROUNDS_MAX};
+use crate::session::{ROUNDS_MAX, Session, Stage};
 use crate::store_worker::StoreHandle;
-use crate::{identity, PeerStatus, Status};
+use crate::{PeerStatus, Status, identity};
 
 /// Records read per poll of the archive.
 const POLL_BATCH: usize = 10_000;
@@ -49,7 +49,11 @@ impl Node {
         let known = store.known_peers().map_err(|e| e.to_string())?;
         let keypair = identity::load_or_create(&config.home)?;
         let peer_id = keypair.public().to_peer_id();
-        let control_listener = if config.control_socket { Some(control::bind(&config.home)?) } else { None };
+        let control_listener = if config.control_socket {
+            Some(control::bind(&config.home)?)
+        } else {
+            None
+        };
 
         let net = NetConfig {
             mdns: config.mdns,
@@ -59,14 +63,24 @@ impl Node {
         };
         let mut swarm = build_swarm(keypair, &net)?;
         let topic = gossip::topic(&config.collection);
-        swarm.behaviour_mut().gossipsub.subscribe(&topic).map_err(|e| e.to_string())?;
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&topic)
+            .map_err(|e| e.to_string())?;
         listen(&mut swarm, &config.listen)?;
         wait_for_listeners(&mut swarm).await;
 
         let mut book = PeerBook::default();
         for peer in known {
-            let Ok(id) = peer.peer_id.parse::<PeerId>() else { continue };
-            for addr in peer.addrs.iter().filter_map(|a| a.parse::<Multiaddr>().ok()) {
+            let Ok(id) = peer.peer_id.parse::<PeerId>() else {
+                continue;
+            };
+            for addr in peer
+                .addrs
+                .iter()
+                .filter_map(|a| a.parse::<Multiaddr>().ok())
+            {
                 book.keep_dialing(with_peer(addr, id), Some(id));
             }
         }
@@ -96,7 +110,12 @@ impl Node {
             poll_again: false,
         };
         let task = tokio::spawn(event_loop.run(internal_rx, requests_rx, shutdown_rx));
-        Ok(Node { requests, shutdown: Some(shutdown), task, peer_id })
+        Ok(Node {
+            requests,
+            shutdown: Some(shutdown),
+            task,
+            peer_id,
+        })
     }
 
     /// The node's libp2p peer id.
@@ -107,7 +126,10 @@ impl Node {
     /// The node's current state.
     pub async fn status(&self) -> Option<Status> {
         let (reply, status) = oneshot::channel();
-        self.requests.send(ControlRequest::Status(reply)).await.ok()?;
+        self.requests
+            .send(ControlRequest::Status(reply))
+            .await
+            .ok()?;
         status.await.ok()
     }
 
@@ -126,7 +148,8 @@ impl Node {
 
     /// Runs until SIGINT or SIGTERM, then stops cleanly.
     pub async fn run_until_signal(self) -> std::io::Result<()> {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
@@ -141,16 +164,35 @@ impl Node {
 enum Internal {
     Polled(Result<Vec<ArrivedRecord>, StoreError>),
     Publish(Vec<GossipMessage>),
-    GossipChecked { id: MessageId, source: PeerId, acceptance: MessageAcceptance, report: Option<ImportReport> },
-    FetchFrom { peer: PeerId, ids: Vec<[u8; 32]> },
-    Serve { channel: ResponseChannel<SyncResponse>, response: SyncResponse },
-    Imported { peer: PeerId, in_session: bool, leftover: Vec<[u8; 32]>, result: Result<ImportReport, StoreError> },
+    GossipChecked {
+        id: MessageId,
+        source: PeerId,
+        acceptance: MessageAcceptance,
+        report: Option<ImportReport>,
+    },
+    FetchFrom {
+        peer: PeerId,
+        ids: Vec<[u8; 32]>,
+    },
+    Serve {
+        channel: ResponseChannel<SyncResponse>,
+        response: SyncResponse,
+    },
+    Imported {
+        peer: PeerId,
+        in_session: bool,
+        leftover: Vec<[u8; 32]>,
+        result: Result<ImportReport, StoreError>,
+    },
 }
 
 /// What an outbound sync request was for.
 enum Outbound {
     Reconcile,
-    Fetch { ids: Vec<[u8; 32]>, in_session: bool },
+    Fetch {
+        ids: Vec<[u8; 32]>,
+        in_session: bool,
+    },
 }
 
 struct EventLoop {
@@ -204,7 +246,10 @@ impl EventLoop {
         }
         self.polling = true;
         let after = self.last_rowid;
-        self.spawn_store(move |s| s.arrived_after(after, POLL_BATCH), Internal::Polled);
+        self.spawn_store(
+            move |s| s.arrived_after(after, POLL_BATCH),
+            Internal::Polled,
+        );
     }
 
     fn on_polled(&mut self, arrived: Vec<ArrivedRecord>) {
@@ -236,14 +281,18 @@ impl EventLoop {
             let wanted = ids.len();
             let target = INLINE_BUNDLE_BYTES_MAX - 4096;
             let ids_for_bundle = ids.clone();
-            let bundle = store.call(move |s| s.bundle_of(&ids_for_bundle, target, &collection, &bundler)).await;
+            let bundle = store
+                .call(move |s| s.bundle_of(&ids_for_bundle, target, &collection, &bundler))
+                .await;
             let messages = match bundle {
                 Ok((bytes, n)) if n == wanted && bytes.len() <= INLINE_BUNDLE_BYTES_MAX => {
                     vec![GossipMessage::Bundle(bytes)]
                 }
                 _ => ids
                     .chunks(ANNOUNCE_IDS_MAX)
-                    .map(|chunk| GossipMessage::Announce { ids: chunk.iter().map(|id| id.0).collect() })
+                    .map(|chunk| GossipMessage::Announce {
+                        ids: chunk.iter().map(|id| id.0).collect(),
+                    })
                     .collect(),
             };
             let _ = tx.send(Internal::Publish(messages)).await;
@@ -252,7 +301,12 @@ impl EventLoop {
 
     fn publish(&mut self, messages: Vec<GossipMessage>) {
         for message in messages {
-            match self.swarm.behaviour_mut().gossipsub.publish(self.topic.clone(), message.to_bytes()) {
+            match self
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .publish(self.topic.clone(), message.to_bytes())
+            {
                 Ok(_) => debug!("published new records"),
                 // Offline is normal: anti-entropy delivers them when peers appear.
                 Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
@@ -264,8 +318,11 @@ impl EventLoop {
         }
     }
 
-    fn spawn_store<T, F>(&self, job: F, then: impl FnOnce(Result<T, StoreError>) -> Internal + Send + 'static)
-    where
+    fn spawn_store<T, F>(
+        &self,
+        job: F,
+        then: impl FnOnce(Result<T, StoreError>) -> Internal + Send + 'static,
+    ) where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
@@ -287,9 +344,18 @@ impl EventLoop {
                 warn!("reading the archive failed: {e}");
             }
             Internal::Publish(messages) => self.publish(messages),
-            Internal::GossipChecked { id, source, acceptance, report } => {
+            Internal::GossipChecked {
+                id,
+                source,
+                acceptance,
+                report,
+            } => {
                 let rejected = matches!(acceptance, MessageAcceptance::Reject);
-                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &source, acceptance);
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &source, acceptance);
                 if let Some(report) = report {
                     self.book.info(source).received += report.records_new;
                     if report.records_new > 0 {
@@ -306,13 +372,28 @@ impl EventLoop {
                 }
             }
             Internal::Serve { channel, response } => {
-                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, response);
             }
-            Internal::Imported { peer, in_session, leftover, result } => self.on_imported(peer, in_session, leftover, result),
+            Internal::Imported {
+                peer,
+                in_session,
+                leftover,
+                result,
+            } => self.on_imported(peer, in_session, leftover, result),
         }
     }
 
-    fn on_imported(&mut self, peer: PeerId, in_session: bool, leftover: Vec<[u8; 32]>, result: Result<ImportReport, StoreError>) {
+    fn on_imported(
+        &mut self,
+        peer: PeerId,
+        in_session: bool,
+        leftover: Vec<[u8; 32]>,
+        result: Result<ImportReport, StoreError>,
+    ) {
         let mut new_records = 0;
         let mut progressed = false;
         match result {
@@ -332,7 +413,9 @@ impl EventLoop {
         if !in_session {
             return;
         }
-        let Some(session) = self.sessions.get_mut(&peer) else { return };
+        let Some(session) = self.sessions.get_mut(&peer) else {
+            return;
+        };
         session.in_flight = session.in_flight.saturating_sub(1);
         session.new_records += new_records;
         // The responder stops at a size target: ask again for what did not fit, as long
@@ -366,15 +449,22 @@ impl EventLoop {
     }
 
     fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
-        let request = SyncRequest::Reconcile { collection: self.config.collection.clone(), message };
+        let request = SyncRequest::Reconcile {
+            collection: self.config.collection.clone(),
+            message,
+        };
         let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
         self.outbound.insert(id, (peer, Outbound::Reconcile));
     }
 
     fn send_fetch(&mut self, peer: PeerId, ids: Vec<[u8; 32]>, in_session: bool) {
-        let request = SyncRequest::Fetch { collection: self.config.collection.clone(), ids: ids.clone() };
+        let request = SyncRequest::Fetch {
+            collection: self.config.collection.clone(),
+            ids: ids.clone(),
+        };
         let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-        self.outbound.insert(id, (peer, Outbound::Fetch { ids, in_session }));
+        self.outbound
+            .insert(id, (peer, Outbound::Fetch { ids, in_session }));
     }
 
     fn pump_fetches(&mut self, peer: PeerId) {
@@ -387,19 +477,28 @@ impl EventLoop {
     }
 
     fn end_session(&mut self, peer: PeerId) {
-        let Some(session) = self.sessions.remove(&peer) else { return };
+        let Some(session) = self.sessions.remove(&peer) else {
+            return;
+        };
         let new_records = session.new_records;
         info!(%peer, new_records, elapsed_ms = session.started.elapsed().as_millis() as u64, "sync finished");
         let info = self.book.info(peer);
         info.last_sync_ms = now_ms();
         info.last_sync_new = new_records;
         let peer_text = peer.to_string();
-        self.spawn_store(move |s| s.record_sync(&peer_text, new_records), |_| Internal::Publish(Vec::new()));
+        self.spawn_store(
+            move |s| s.record_sync(&peer_text, new_records),
+            |_| Internal::Publish(Vec::new()),
+        );
     }
 
     fn on_reconcile_reply(&mut self, peer: PeerId, reply: Vec<u8>) {
-        let Some(session) = self.sessions.get_mut(&peer) else { return };
-        let Stage::Reconciling(initiator) = &mut session.stage else { return };
+        let Some(session) = self.sessions.get_mut(&peer) else {
+            return;
+        };
+        let Stage::Reconciling(initiator) = &mut session.stage else {
+            return;
+        };
         match initiator.step(&self.index, &reply) {
             Ok(Step::Send(next)) => self.send_reconcile(peer, next),
             Ok(Step::Done(outcome)) => {
@@ -419,17 +518,34 @@ impl EventLoop {
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => info!("listening on {address}"),
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
-                let addr = endpoint.is_dialer().then(|| endpoint.get_remote_address().clone());
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                let addr = endpoint
+                    .is_dialer()
+                    .then(|| endpoint.get_remote_address().clone());
                 self.book.connected(peer_id, addr.as_ref());
                 if num_established.get() == 1 {
                     info!(%peer_id, "connected");
-                    let (peer_text, addr_text) = (peer_id.to_string(), addr.map(|a| a.to_string()).unwrap_or_default());
-                    self.spawn_store(move |s| s.remember_peer(&peer_text, &addr_text), |_| Internal::Publish(Vec::new()));
+                    let (peer_text, addr_text) = (
+                        peer_id.to_string(),
+                        addr.map(|a| a.to_string()).unwrap_or_default(),
+                    );
+                    self.spawn_store(
+                        move |s| s.remember_peer(&peer_text, &addr_text),
+                        |_| Internal::Publish(Vec::new()),
+                    );
                     self.start_session(peer_id);
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
                 info!(%peer_id, "disconnected");
                 self.sessions.remove(&peer_id);
                 self.book.disconnected(peer_id);
@@ -455,12 +571,20 @@ impl EventLoop {
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 for addr in info.listen_addrs.into_iter().filter(is_dialable).take(8) {
                     let addr_text = addr.to_string();
-                    self.book.keep_dialing(with_peer(addr, peer_id), Some(peer_id));
+                    self.book
+                        .keep_dialing(with_peer(addr, peer_id), Some(peer_id));
                     let peer_text = peer_id.to_string();
-                    self.spawn_store(move |s| s.remember_peer(&peer_text, &addr_text), |_| Internal::Publish(Vec::new()));
+                    self.spawn_store(
+                        move |s| s.remember_peer(&peer_text, &addr_text),
+                        |_| Internal::Publish(Vec::new()),
+                    );
                 }
             }
-            BehaviourEvent::Gossipsub(gossipsub::Event::Message { propagation_source, message_id, message }) => {
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => {
                 self.on_gossip(propagation_source, message_id, message.data);
             }
             BehaviourEvent::Sync(event) => self.on_sync_event(event),
@@ -473,7 +597,11 @@ impl EventLoop {
             Ok(message) => message,
             Err(e) => {
                 debug!(%source, "undecodable gossip: {e}");
-                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &source, MessageAcceptance::Reject);
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &source, MessageAcceptance::Reject);
                 self.strike(source, "sent undecodable gossip");
                 return;
             }
@@ -485,21 +613,39 @@ impl EventLoop {
                     move |s| s.import_bundle(&bytes[..], Source::Peer(peer)),
                     move |result| {
                         let (acceptance, report) = match result {
-                            Ok(report) if report.is_clean() => (MessageAcceptance::Accept, Some(report)),
+                            Ok(report) if report.is_clean() => {
+                                (MessageAcceptance::Accept, Some(report))
+                            }
                             Ok(report) => (MessageAcceptance::Reject, Some(report)),
                             Err(_) => (MessageAcceptance::Ignore, None),
                         };
-                        Internal::GossipChecked { id, source, acceptance, report }
+                        Internal::GossipChecked {
+                            id,
+                            source,
+                            acceptance,
+                            report,
+                        }
                     },
                 );
             }
             GossipMessage::Announce { ids } => {
-                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &source, MessageAcceptance::Accept);
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &source, MessageAcceptance::Accept);
                 let ids: Vec<RecordId> = ids.into_iter().map(RecordId).collect();
-                self.spawn_store(move |s| s.missing(&ids), move |result| Internal::FetchFrom {
-                    peer: source,
-                    ids: result.unwrap_or_default().into_iter().map(|id| id.0).collect(),
-                });
+                self.spawn_store(
+                    move |s| s.missing(&ids),
+                    move |result| Internal::FetchFrom {
+                        peer: source,
+                        ids: result
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|id| id.0)
+                            .collect(),
+                    },
+                );
             }
         }
     }
@@ -507,15 +653,34 @@ impl EventLoop {
     fn on_sync_event(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => self.on_sync_request(peer, request, channel),
-                request_response::Message::Response { request_id, response } => {
-                    let Some((peer, outbound)) = self.outbound.remove(&request_id) else { return };
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.on_sync_request(peer, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    let Some((peer, outbound)) = self.outbound.remove(&request_id) else {
+                        return;
+                    };
                     self.on_sync_response(peer, outbound, response);
                 }
             },
-            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
                 debug!(%peer, "sync request failed: {error}");
-                if let Some((_, Outbound::Fetch { in_session: true, .. } | Outbound::Reconcile)) = self.outbound.remove(&request_id) {
+                if let Some((
+                    _,
+                    Outbound::Fetch {
+                        in_session: true, ..
+                    }
+                    | Outbound::Reconcile,
+                )) = self.outbound.remove(&request_id)
+                {
                     // The session cannot finish; the next connection or timer restarts it.
                     self.sessions.remove(&peer);
                 }
@@ -533,19 +698,36 @@ impl EventLoop {
         }
     }
 
-    fn on_sync_request(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
+    fn on_sync_request(
+        &mut self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
         let refuse = |this: &mut Self, channel, reason: String| {
-            let _ = this.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Refused(reason));
+            let _ = this
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, SyncResponse::Refused(reason));
         };
         match request {
             SyncRequest::Reconcile { collection, .. } | SyncRequest::Fetch { collection, .. }
                 if collection != self.config.collection =>
             {
-                refuse(self, channel, format!("this node does not carry collection {collection:?}"));
+                refuse(
+                    self,
+                    channel,
+                    format!("this node does not carry collection {collection:?}"),
+                );
             }
             SyncRequest::Reconcile { message, .. } => match respond(&self.index, &message) {
                 Ok(reply) => {
-                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Reconcile(reply));
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, SyncResponse::Reconcile(reply));
                 }
                 Err(e) => {
                     refuse(self, channel, e.to_string());
@@ -553,7 +735,11 @@ impl EventLoop {
                 }
             },
             SyncRequest::Fetch { ids, .. } if ids.len() > FETCH_IDS_MAX => {
-                refuse(self, channel, format!("at most {FETCH_IDS_MAX} ids per request"));
+                refuse(
+                    self,
+                    channel,
+                    format!("at most {FETCH_IDS_MAX} ids per request"),
+                );
                 self.strike(peer, "asked for too many records at once");
             }
             SyncRequest::Fetch { ids, .. } => {
@@ -564,7 +750,9 @@ impl EventLoop {
                 tokio::spawn(async move {
                     let bundler = throwaway_bundler();
                     let response = match store
-                        .call(move |s| s.bundle_of(&ids, FETCH_BUNDLE_BYTES_TARGET, &collection, &bundler))
+                        .call(move |s| {
+                            s.bundle_of(&ids, FETCH_BUNDLE_BYTES_TARGET, &collection, &bundler)
+                        })
                         .await
                     {
                         Ok((bytes, _)) => SyncResponse::Bundle(bytes),
@@ -578,7 +766,9 @@ impl EventLoop {
 
     fn on_sync_response(&mut self, peer: PeerId, outbound: Outbound, response: SyncResponse) {
         match (outbound, response) {
-            (Outbound::Reconcile, SyncResponse::Reconcile(reply)) => self.on_reconcile_reply(peer, reply),
+            (Outbound::Reconcile, SyncResponse::Reconcile(reply)) => {
+                self.on_reconcile_reply(peer, reply)
+            }
             (Outbound::Fetch { ids, in_session }, SyncResponse::Bundle(bytes)) => {
                 let peer_text = peer.to_string();
                 self.spawn_store(
@@ -593,20 +783,40 @@ impl EventLoop {
                         Ok((report, leftover))
                     },
                     move |result| match result {
-                        Ok((report, leftover)) => Internal::Imported { peer, in_session, leftover, result: Ok(report) },
-                        Err(e) => Internal::Imported { peer, in_session, leftover: Vec::new(), result: Err(e) },
+                        Ok((report, leftover)) => Internal::Imported {
+                            peer,
+                            in_session,
+                            leftover,
+                            result: Ok(report),
+                        },
+                        Err(e) => Internal::Imported {
+                            peer,
+                            in_session,
+                            leftover: Vec::new(),
+                            result: Err(e),
+                        },
                     },
                 );
             }
             (outbound, SyncResponse::Refused(reason)) => {
                 debug!(%peer, "sync refused: {reason}");
-                if matches!(outbound, Outbound::Reconcile | Outbound::Fetch { in_session: true, .. }) {
+                if matches!(
+                    outbound,
+                    Outbound::Reconcile
+                        | Outbound::Fetch {
+                            in_session: true,
+                            ..
+                        }
+                ) {
                     self.sessions.remove(&peer);
                 }
             }
             (_, _) => {
                 self.sessions.remove(&peer);
-                self.strike(peer, "answered a sync request with the wrong kind of response");
+                self.strike(
+                    peer,
+                    "answered a sync request with the wrong kind of response",
+                );
             }
         }
     }
@@ -615,7 +825,9 @@ impl EventLoop {
 
     fn redial(&mut self) {
         let swarm = &self.swarm;
-        let due = self.book.due(Instant::now(), |peer| swarm.is_connected(peer));
+        let due = self
+            .book
+            .due(Instant::now(), |peer| swarm.is_connected(peer));
         for addr in due {
             debug!(%addr, "dialing");
             if let Err(e) = self.swarm.dial(addr.clone()) {
@@ -661,8 +873,12 @@ impl EventLoop {
                         }
                     })
                     .collect();
-                let strikes: HashMap<String, u32> =
-                    self.book.peers.iter().map(|(p, i)| (p.to_string(), i.strikes)).collect();
+                let strikes: HashMap<String, u32> = self
+                    .book
+                    .peers
+                    .iter()
+                    .map(|(p, i)| (p.to_string(), i.strikes))
+                    .collect();
                 let status = Status {
                     peer_id: self.swarm.local_peer_id().to_string(),
                     listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
@@ -681,7 +897,11 @@ impl EventLoop {
 }
 
 /// Adds the remembered peers (addresses, last sync) to the live view.
-fn merge_known(mut status: Status, known: Vec<qoima_store::KnownPeer>, strikes: &HashMap<String, u32>) -> Status {
+fn merge_known(
+    mut status: Status,
+    known: Vec<qoima_store::KnownPeer>,
+    strikes: &HashMap<String, u32>,
+) -> Status {
     for peer in known {
         match status.peers.iter_mut().find(|p| p.peer_id == peer.peer_id) {
             Some(live) => {
@@ -710,18 +930,28 @@ fn merge_known(mut status: Status, known: Vec<qoima_store::KnownPeer>, strikes: 
 fn listen(swarm: &mut Swarm<Behaviour>, addrs: &[Multiaddr]) -> Result<(), String> {
     if !addrs.is_empty() {
         for addr in addrs {
-            swarm.listen_on(addr.clone()).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            swarm
+                .listen_on(addr.clone())
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         }
         return Ok(());
     }
     for (preferred, fallback) in [
-        (format!("/ip4/0.0.0.0/tcp/{DEFAULT_PORT}"), "/ip4/0.0.0.0/tcp/0"),
-        (format!("/ip4/0.0.0.0/udp/{DEFAULT_PORT}/quic-v1"), "/ip4/0.0.0.0/udp/0/quic-v1"),
+        (
+            format!("/ip4/0.0.0.0/tcp/{DEFAULT_PORT}"),
+            "/ip4/0.0.0.0/tcp/0",
+        ),
+        (
+            format!("/ip4/0.0.0.0/udp/{DEFAULT_PORT}/quic-v1"),
+            "/ip4/0.0.0.0/udp/0/quic-v1",
+        ),
     ] {
         let preferred: Multiaddr = preferred.parse().expect("valid address");
         if swarm.listen_on(preferred.clone()).is_err() {
             info!("{preferred} is taken; using another port");
-            swarm.listen_on(fallback.parse().expect("valid address")).map_err(|e| e.to_string())?;
+            swarm
+                .listen_on(fallback.parse().expect("valid address"))
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok(())
@@ -750,7 +980,11 @@ async fn wait_for_listeners(swarm: &mut Swarm<Behaviour>) {
 }
 
 fn with_peer(addr: Multiaddr, peer: PeerId) -> Multiaddr {
-    if peer_of(&addr).is_some() { addr } else { addr.with(Protocol::P2p(peer)) }
+    if peer_of(&addr).is_some() {
+        addr
+    } else {
+        addr.with(Protocol::P2p(peer))
+    }
 }
 
 fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
@@ -761,11 +995,15 @@ fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
 }
 
 fn is_dialable(addr: &Multiaddr) -> bool {
-    !addr.iter().any(|p| matches!(p, Protocol::Ip4(ip) if ip.is_unspecified()))
+    !addr
+        .iter()
+        .any(|p| matches!(p, Protocol::Ip4(ip) if ip.is_unspecified()))
 }
 
 fn is_protocol_violation(error: &str) -> bool {
-    error.contains("exceeds the limit") || error.contains("undecodable") || error.contains("non-canonical")
+    error.contains("exceeds the limit")
+        || error.contains("undecodable")
+        || error.contains("non-canonical")
 }
 
 /// A key used for one bundle and then forgotten: bundles sent to peers are signed, but
@@ -777,5 +1015,8 @@ fn throwaway_bundler() -> AuthorSecret {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -11,16 +11,22 @@ use qoima_net::libp2p::identity::Keypair;
 pub fn load_or_create(home: &Path) -> Result<Keypair, String> {
     let path = home.join("node.key");
     match fs::read(&path) {
-        Ok(bytes) => Keypair::from_protobuf_encoding(&bytes)
-            .map_err(|e| format!("{} is damaged ({e}); delete it to make a new network identity", path.display())),
+        Ok(bytes) => Keypair::from_protobuf_encoding(&bytes).map_err(|e| {
+            format!(
+                "{} is damaged ({e}); delete it to make a new network identity",
+                path.display()
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let keypair = Keypair::generate_ed25519();
             let bytes = keypair.to_protobuf_encoding().map_err(|e| e.to_string())?;
-            qoima_store::fsutil::write_atomically(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            qoima_store::fsutil::write_atomically(&path, &bytes)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
+                fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| e.to_string())?;
             }
             Ok(keypair)
         }

@@ -28,4 +28,6 @@ mod store_worker;
 
 pub use config::NodeConfig;
 pub use event_loop::Node;
+/// Network addresses, as the command line parses them.
+pub use qoima_net::libp2p::Multiaddr;
 pub use status::{PeerStatus, Status};

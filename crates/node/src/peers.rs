@@ -42,7 +42,12 @@ impl PeerBook {
         if self.redials.iter().any(|r| r.addr == addr) {
             return;
         }
-        self.redials.push(Redial { addr, peer, next_attempt: Instant::now(), backoff: BACKOFF_MIN });
+        self.redials.push(Redial {
+            addr,
+            peer,
+            next_attempt: Instant::now(),
+            backoff: BACKOFF_MIN,
+        });
     }
 
     /// Addresses due for a dial now, skipping peers already connected; each is pushed
@@ -109,10 +114,17 @@ mod tests {
         assert_eq!(book.due(t0, |_| false), vec![addr.clone()]);
         assert!(book.due(t0 + Duration::from_secs(1), |_| false).is_empty());
         assert_eq!(book.due(t0 + Duration::from_secs(3), |_| false).len(), 1);
-        assert!(book.due(t0 + Duration::from_secs(5), |_| false).is_empty(), "backoff now 4 s");
+        assert!(
+            book.due(t0 + Duration::from_secs(5), |_| false).is_empty(),
+            "backoff now 4 s"
+        );
         let peer = PeerId::random();
         book.connected(peer, Some(&addr));
-        assert!(book.due(t0 + Duration::from_secs(60), |p| *p == peer).is_empty(), "connected");
+        assert!(
+            book.due(t0 + Duration::from_secs(60), |p| *p == peer)
+                .is_empty(),
+            "connected"
+        );
     }
 
     #[test]

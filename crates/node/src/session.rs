@@ -44,7 +44,8 @@ impl Session {
     /// Queues `need` in batches and switches to fetching.
     pub fn fetch(&mut self, need: Vec<[u8; 32]>) {
         self.stage = Stage::Fetching;
-        self.queue.extend(qoima_sync::fetch_batches(&need, FETCH_BATCH));
+        self.queue
+            .extend(qoima_sync::fetch_batches(&need, FETCH_BATCH));
     }
 
     /// The next batch to request, if the in-flight bound allows.

@@ -43,6 +43,8 @@ impl StoreHandle {
         if self.jobs.send(job).await.is_err() {
             return Err(StoreError::Invalid("the archive thread has stopped".into()));
         }
-        result.await.unwrap_or_else(|_| Err(StoreError::Invalid("the archive thread has stopped".into())))
+        result
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Invalid("the archive thread has stopped".into())))
     }
 }

@@ -6,6 +6,7 @@ mod import;
 mod init;
 mod key;
 mod list;
+mod node;
 mod show;
 mod verify;
 
@@ -20,6 +21,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::new(cli.home)?;
     match cli.command {
         Command::Init => init::run(&ctx),
+        Command::Node(args) => node::run(&ctx, args),
+        Command::Status { json } => node::status(&ctx, json),
+        Command::Peers { json } => node::peers(&ctx, json),
         Command::Key(KeyCommand::Show { json }) => key::show(&ctx, json),
         Command::Add(args) => add::run(&ctx, *args),
         Command::List(args) => list::list(&ctx, args),

@@ -1,0 +1,121 @@
+//! `qoima node`, `qoima status`, `qoima peers`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use qoima_core::format_ms;
+use qoima_node::{Multiaddr, Node, NodeConfig, Status, control};
+
+use crate::cli::NodeArgs;
+use crate::context::Context;
+use crate::exit::UsageError;
+use crate::output::print_json;
+
+pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
+    ctx.store()?; // the archive must exist: `qoima init` first
+    let filter = match args.verbose {
+        0 => "info,libp2p_mdns=warn,libp2p_gossipsub=warn",
+        1 => "debug,libp2p=info",
+        _ => "trace",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QOIMA_LOG")
+                .unwrap_or_else(|_| filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = NodeConfig::new(ctx.home().to_owned());
+    config.listen = parse_addrs(&args.listen)?;
+    config.peers = parse_addrs(&args.peer)?;
+    config.mdns = !args.no_mdns;
+    config.collection = args.collection;
+    config.sync_interval = Duration::from_secs(args.sync_every.max(1));
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let node = Node::start(config).await.map_err(anyhow::Error::msg)?;
+        node.run_until_signal()
+            .await
+            .context("waiting for a stop signal")?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let status = query(ctx)?;
+    if json {
+        print_json(&status)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("node:       {}", status.peer_id);
+    for addr in &status.listen_addrs {
+        println!("listening:  {addr}");
+    }
+    println!("collection: {}", status.collection);
+    println!("records:    {}", status.records);
+    let connected = status.peers.iter().filter(|p| p.connected).count();
+    println!(
+        "peers:      {connected} connected, {} known",
+        status.peers.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let status = query(ctx)?;
+    if json {
+        print_json(&status.peers)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if status.peers.is_empty() {
+        eprintln!("No peers yet.");
+    }
+    for peer in &status.peers {
+        let sync = match peer.last_sync_ms {
+            0 => "never synced".to_owned(),
+            at => format!(
+                "last sync {} brought {} records",
+                format_ms(at),
+                peer.last_sync_new
+            ),
+        };
+        println!(
+            "{} {}  {sync}{}",
+            if peer.connected {
+                "connected"
+            } else {
+                "known    "
+            },
+            peer.peer_id,
+            if peer.strikes > 0 {
+                format!(", {} invalid messages", peer.strikes)
+            } else {
+                String::new()
+            }
+        );
+        for addr in &peer.addrs {
+            println!("    {addr}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query(ctx: &Context) -> anyhow::Result<Status> {
+    Ok(control::query_status(ctx.home())?)
+}
+
+fn parse_addrs(texts: &[String]) -> anyhow::Result<Vec<Multiaddr>> {
+    texts
+        .iter()
+        .map(|text| {
+            text.parse::<Multiaddr>().map_err(|e| {
+                UsageError(format!(
+                    "{text:?} is not a network address ({e}); write e.g. /ip4/192.168.1.20/tcp/4270"
+                ))
+                .into()
+            })
+        })
+        .collect()
+}
