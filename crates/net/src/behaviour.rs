@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::NetworkBehaviour;
+use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    allow_block_list, gossipsub, identify, identity, mdns, noise, ping, request_response, tcp,
-    yamux, Swarm, SwarmBuilder,
+    Swarm, SwarmBuilder, allow_block_list, gossipsub, identify, identity, mdns, noise, ping,
+    request_response, tcp, yamux,
 };
 
 use crate::{gossip, protocol};
@@ -61,10 +61,17 @@ impl Default for NetConfig {
 
 /// A swarm over TCP (Noise, Yamux) and QUIC with the qoima behaviour, for `keypair`
 /// (the node's own network key, never an author key).
-pub fn build_swarm(keypair: identity::Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, String> {
+pub fn build_swarm(
+    keypair: identity::Keypair,
+    config: &NetConfig,
+) -> Result<Swarm<Behaviour>, String> {
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .map_err(|e| format!("TCP transport: {e}"))?
         .with_quic()
         .with_dns()
@@ -78,12 +85,17 @@ pub fn build_swarm(keypair: identity::Keypair, config: &NetConfig) -> Result<Swa
             )?;
             gossipsub.with_peer_score(score_params, score_thresholds)?;
             let mdns = if config.mdns {
-                Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)?)
+                Some(mdns::tokio::Behaviour::new(
+                    mdns::Config::default(),
+                    peer_id,
+                )?)
             } else {
                 None
             };
             let sync = request_response::Behaviour::with_codec(
-                protocol::Codec { unchecked_writes: config.unchecked_writes },
+                protocol::Codec {
+                    unchecked_writes: config.unchecked_writes,
+                },
                 [(protocol::PROTOCOL, request_response::ProtocolSupport::Full)],
                 request_response::Config::default()
                     .with_request_timeout(config.request_timeout)

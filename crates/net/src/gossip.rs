@@ -12,7 +12,7 @@ use libp2p::gossipsub::{
     self, IdentTopic, MessageId, PeerScoreParams, PeerScoreThresholds, TopicScoreParams,
     ValidationMode,
 };
-use qoima_core::encoding::{decode_canonical, encode, DecodeError};
+use qoima_core::encoding::{DecodeError, decode_canonical, encode};
 
 /// Largest bundle carried inline in a gossip message; larger news is announced by id.
 pub const INLINE_BUNDLE_BYTES_MAX: usize = 64 * 1024;
@@ -44,7 +44,10 @@ impl GossipMessage {
         let message: GossipMessage = decode_canonical(bytes, MESSAGE_BYTES_MAX)?;
         if let GossipMessage::Announce { ids } = &message {
             if ids.len() > ANNOUNCE_IDS_MAX {
-                return Err(DecodeError::TooLong { len: ids.len(), limit: ANNOUNCE_IDS_MAX });
+                return Err(DecodeError::TooLong {
+                    len: ids.len(),
+                    limit: ANNOUNCE_IDS_MAX,
+                });
             }
         }
         Ok(message)

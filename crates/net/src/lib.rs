@@ -23,7 +23,7 @@ mod behaviour;
 pub mod gossip;
 pub mod protocol;
 
-pub use behaviour::{build_swarm, Behaviour, BehaviourEvent, NetConfig};
+pub use behaviour::{Behaviour, BehaviourEvent, NetConfig, build_swarm};
 pub use gossip::GossipMessage;
 pub use protocol::{SyncRequest, SyncResponse};
 

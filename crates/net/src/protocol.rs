@@ -97,19 +97,37 @@ impl libp2p::request_response::Codec for Codec {
         read_message(io, RESPONSE_BYTES_MAX).await
     }
 
-    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, request: SyncRequest) -> io::Result<()>
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        request: SyncRequest,
+    ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let limit = if self.unchecked_writes { usize::MAX } else { REQUEST_BYTES_MAX };
+        let limit = if self.unchecked_writes {
+            usize::MAX
+        } else {
+            REQUEST_BYTES_MAX
+        };
         write_message(io, &request, limit).await
     }
 
-    async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, response: SyncResponse) -> io::Result<()>
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        response: SyncResponse,
+    ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let limit = if self.unchecked_writes { usize::MAX } else { RESPONSE_BYTES_MAX };
+        let limit = if self.unchecked_writes {
+            usize::MAX
+        } else {
+            RESPONSE_BYTES_MAX
+        };
         write_message(io, &response, limit).await
     }
 }
@@ -131,9 +149,13 @@ where
     let mut bytes = Vec::with_capacity(len);
     io.take(len as u64).read_to_end(&mut bytes).await?;
     if bytes.len() != len {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "message cut short"));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "message cut short",
+        ));
     }
-    decode_canonical(&bytes, limit).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    decode_canonical(&bytes, limit)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
 
 async fn write_message<T, M>(io: &mut T, message: &M, limit: usize) -> io::Result<()>
@@ -145,7 +167,10 @@ where
     if bytes.len() > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("message of {} bytes exceeds the limit of {limit}", bytes.len()),
+            format!(
+                "message of {} bytes exceeds the limit of {limit}",
+                bytes.len()
+            ),
         ));
     }
     let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("message over 4 GiB"))?;
@@ -162,18 +187,36 @@ mod tests {
 
     #[test]
     fn round_trip_and_limits() {
-        let request = SyncRequest::Fetch { collection: "default".into(), ids: vec![[7; 32]; 3] };
+        let request = SyncRequest::Fetch {
+            collection: "default".into(),
+            ids: vec![[7; 32]; 3],
+        };
         let mut wire = Vec::new();
-        block_on(write_message(&mut futures::io::Cursor::new(&mut wire), &request, REQUEST_BYTES_MAX)).unwrap();
+        block_on(write_message(
+            &mut futures::io::Cursor::new(&mut wire),
+            &request,
+            REQUEST_BYTES_MAX,
+        ))
+        .unwrap();
         let back: SyncRequest = block_on(read_message(&mut &wire[..], REQUEST_BYTES_MAX)).unwrap();
         assert_eq!(back, request);
 
         let mut huge = (u32::MAX).to_le_bytes().to_vec();
         huge.extend_from_slice(&[0; 16]);
-        let err = block_on(read_message::<_, SyncRequest>(&mut &huge[..], REQUEST_BYTES_MAX)).unwrap_err();
+        let err = block_on(read_message::<_, SyncRequest>(
+            &mut &huge[..],
+            REQUEST_BYTES_MAX,
+        ))
+        .unwrap_err();
         assert!(err.to_string().contains("exceeds the limit"), "{err}");
 
         let cut = &wire[..wire.len() - 1];
-        assert!(block_on(read_message::<_, SyncRequest>(&mut &cut[..], REQUEST_BYTES_MAX)).is_err());
+        assert!(
+            block_on(read_message::<_, SyncRequest>(
+                &mut &cut[..],
+                REQUEST_BYTES_MAX
+            ))
+            .is_err()
+        );
     }
 }

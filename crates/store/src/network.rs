@@ -4,7 +4,7 @@
 
 use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
 use qoima_core::{AuthorSecret, RecordId};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::archive::now_ms;
@@ -49,17 +49,27 @@ impl Store {
 
     /// The highest arrival position so far (0 for an empty archive).
     pub fn last_rowid(&self) -> Result<i64, StoreError> {
-        Ok(self.db.query_row("SELECT coalesce(max(rowid), 0) FROM records", [], |r| r.get(0))?)
+        Ok(self
+            .db
+            .query_row("SELECT coalesce(max(rowid), 0) FROM records", [], |r| {
+                r.get(0)
+            })?)
     }
 
     /// A number that changes whenever another connection (a `qoima add` or `import`
     /// running beside the node) commits to the archive.
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        Ok(self.db.pragma_query_value(None, "data_version", |r| r.get(0))?)
+        Ok(self
+            .db
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
     /// Records stored after `rowid`, oldest first, at most `limit`.
-    pub fn arrived_after(&self, rowid: i64, limit: usize) -> Result<Vec<ArrivedRecord>, StoreError> {
+    pub fn arrived_after(
+        &self,
+        rowid: i64,
+        limit: usize,
+    ) -> Result<Vec<ArrivedRecord>, StoreError> {
         let mut stmt = self.db.prepare_cached(
             "SELECT r.rowid, r.created_ms, r.id,
                     EXISTS (SELECT 1 FROM provenance p WHERE p.record = r.rowid AND p.source != 'peer')
@@ -85,11 +95,16 @@ impl Store {
         collection: &str,
         bundler: &AuthorSecret,
     ) -> Result<(Vec<u8>, usize), StoreError> {
-        let mut stmt = self.db.prepare_cached("SELECT bytes FROM records WHERE id = ?1")?;
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT bytes FROM records WHERE id = ?1")?;
         let mut records: Vec<Vec<u8>> = Vec::new();
         let mut total = 0usize;
         for id in ids {
-            let Some(bytes) = stmt.query_row([id.as_bytes()], |r| r.get::<_, Vec<u8>>(0)).optional()? else {
+            let Some(bytes) = stmt
+                .query_row([id.as_bytes()], |r| r.get::<_, Vec<u8>>(0))
+                .optional()?
+            else {
                 continue;
             };
             if total + bytes.len() > bytes_target && !records.is_empty() {
@@ -100,10 +115,18 @@ impl Store {
         }
         let items = records
             .iter()
-            .map(|b| ItemRef { kind: ItemKind::Record, hash: *blake3::hash(b).as_bytes(), size: b.len() as u64 })
+            .map(|b| ItemRef {
+                kind: ItemKind::Record,
+                hash: *blake3::hash(b).as_bytes(),
+                size: b.len() as u64,
+            })
             .collect();
-        let manifest =
-            Manifest { bundler: bundler.public(), created_ms: now_ms(), collection: collection.into(), items };
+        let manifest = Manifest {
+            bundler: bundler.public(),
+            created_ms: now_ms(),
+            collection: collection.into(),
+            items,
+        };
         let mut writer = BundleWriter::new(Vec::with_capacity(total + 4096), manifest, bundler)?;
         for bytes in &records {
             writer.write_record(bytes)?;
@@ -113,7 +136,9 @@ impl Store {
 
     /// Those of `ids` this archive does not hold.
     pub fn missing(&self, ids: &[RecordId]) -> Result<Vec<RecordId>, StoreError> {
-        let mut stmt = self.db.prepare_cached("SELECT 1 FROM records WHERE id = ?1")?;
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT 1 FROM records WHERE id = ?1")?;
         let mut missing = Vec::new();
         for id in ids {
             if !stmt.exists([id.as_bytes()])? {
