@@ -35,11 +35,8 @@ impl BlobDir {
         let root = home.join("blobs");
         let tmp = home.join("tmp");
         fs::create_dir_all(&root)?;
-        // Anything in tmp/ is a write that never finished: no record refers to it.
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp)?;
-        }
         fs::create_dir_all(&tmp)?;
+        remove_abandoned_scratch(&tmp)?;
         Ok(BlobDir { root, tmp })
     }
 
@@ -116,6 +113,28 @@ impl BlobDir {
         sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
         Ok(scratch.blob)
     }
+}
+
+/// Scratch files untouched for this long belong to a write that died with its process.
+/// (Another process, a node beside `qoima add`, may be writing one right now: those
+/// are fresh, since every write updates the modification time.)
+const SCRATCH_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Removes scratch files no process is writing any more: no record refers to them.
+fn remove_abandoned_scratch(tmp: &Path) -> Result<(), StoreError> {
+    for entry in fs::read_dir(tmp)? {
+        let entry = entry?;
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .unwrap_or_default();
+        if age > SCRATCH_ABANDONED_AFTER {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 /// A synced blob file under a scratch name, with its hashes.
