@@ -56,7 +56,7 @@ impl BlobDir {
         mut source: impl Read,
         mut observe: impl FnMut(&[u8]),
     ) -> Result<(tempfile::NamedTempFile, u64), io::Error> {
-        let file = tempfile::NamedTempFile::new_in(&self.tmp)?;
+        let file = tempfile::Builder::new().prefix(&scratch_prefix()).tempfile_in(&self.tmp)?;
         let mut out = io::BufWriter::with_capacity(COPY_BUFFER, file);
         let mut buf = vec![0u8; COPY_BUFFER];
         let mut size = 0u64;
@@ -115,26 +115,38 @@ impl BlobDir {
     }
 }
 
-/// Scratch files untouched for this long belong to a write that died with its process.
-/// (Another process, a node beside `qoima add`, may be writing one right now: those
-/// are fresh, since every write updates the modification time.)
-const SCRATCH_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// Scratch files are named `<pid>-…` after the process writing them, so that a store
+/// opened beside another (`qoima add` while a node runs) removes only the files of
+/// processes that died mid-write, never a write in progress.
+fn scratch_prefix() -> String {
+    format!("{}-", std::process::id())
+}
 
-/// Removes scratch files no process is writing any more: no record refers to them.
+/// Removes scratch files whose writer is gone: no record refers to them.
 fn remove_abandoned_scratch(tmp: &Path) -> Result<(), StoreError> {
     for entry in fs::read_dir(tmp)? {
         let entry = entry?;
-        let age = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .unwrap_or_default();
-        if age > SCRATCH_ABANDONED_AFTER {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let writer_alive = name
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+            .is_some_and(process_alive);
+        if !writer_alive {
             let _ = fs::remove_file(entry.path());
         }
     }
     Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Without a cheap portable liveness check, assume alive unless the file is stale.
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
 
 /// A synced blob file under a scratch name, with its hashes.
