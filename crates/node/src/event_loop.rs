@@ -90,9 +90,12 @@ impl Node {
         info!(%peer_id, records = index.len(), "node started");
 
         let (requests, requests_rx) = mpsc::channel(16);
-        if let Some(listener) = control_listener {
-            tokio::spawn(control::serve(listener, requests.clone()));
-        }
+        let control_server = control_listener.map(|listener| {
+            (
+                tokio::spawn(control::serve(listener, requests.clone())),
+                control::socket_path(&config.home),
+            )
+        });
         let (internal_tx, internal_rx) = mpsc::channel(256);
         let (shutdown, shutdown_rx) = oneshot::channel();
         let event_loop = EventLoop {
@@ -109,7 +112,15 @@ impl Node {
             polling: false,
             poll_again: false,
         };
-        let task = tokio::spawn(event_loop.run(internal_rx, requests_rx, shutdown_rx));
+        let task = tokio::spawn(async move {
+            event_loop.run(internal_rx, requests_rx, shutdown_rx).await;
+            // The socket must go with the loop, or a restarted node would think another
+            // one still runs on this archive.
+            if let Some((server, path)) = control_server {
+                server.abort();
+                let _ = std::fs::remove_file(path);
+            }
+        });
         Ok(Node {
             requests,
             shutdown: Some(shutdown),
@@ -884,6 +895,13 @@ impl EventLoop {
                     listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
                     collection: self.config.collection.clone(),
                     records: self.index.len() as u64,
+                    gossip_peers: self
+                        .swarm
+                        .behaviour()
+                        .gossipsub
+                        .all_peers()
+                        .filter(|(_, topics)| topics.contains(&&self.topic.hash()))
+                        .count(),
                     peers: live,
                 };
                 let store = self.store.clone();

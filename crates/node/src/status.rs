@@ -13,6 +13,8 @@ pub struct Status {
     pub collection: String,
     /// Records in the archive.
     pub records: u64,
+    /// Connected peers subscribed to the collection's gossip topic.
+    pub gossip_peers: usize,
     /// Peers currently connected, then peers met before.
     pub peers: Vec<PeerStatus>,
 }
