@@ -1,0 +1,183 @@
+//! `qoima node` as a process: two nodes on loopback, records added beside a running node
+//! reach the other, `status` and `peers` answer, SIGTERM stops cleanly and a restarted
+//! node resumes.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn qoima(home: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .env("QOIMA_HOME", home)
+        .env("QOIMA_PASSPHRASE", "pw")
+        .output()
+        .unwrap()
+}
+
+fn json(home: &Path, args: &[&str]) -> Value {
+    let out = qoima(home, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A `qoima node` process, killed if the test fails.
+struct NodeProcess(Child);
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_node(home: &Path, port: u16, peers: &[String]) -> NodeProcess {
+    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let mut args = vec![
+        "node",
+        "--no-mdns",
+        "--sync-every",
+        "2",
+        "--listen",
+        &listen,
+    ];
+    for peer in peers {
+        args.extend(["--peer", peer]);
+    }
+    let log = std::fs::File::create(home.with_extension("log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(&args)
+        .env("QOIMA_HOME", home)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    NodeProcess(child)
+}
+
+/// Waits until `condition` holds, checking every 100 ms.
+fn eventually(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn status(home: &Path) -> Option<Value> {
+    let out = qoima(home, &["status", "--json"]);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn ids(home: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = json(home, &["list", "--json", "--limit", "100000"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn home(dir: &Path, name: &str) -> PathBuf {
+    let home = dir.join(name);
+    assert!(qoima(&home, &["init"]).status.success());
+    home
+}
+
+#[test]
+fn two_node_processes_sync_report_and_stop_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (home(dir.path(), "a"), home(dir.path(), "b"));
+    let no_node = qoima(&a, &["status"]);
+    assert_eq!(no_node.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&no_node.stderr).contains("no node is running"));
+
+    let a_port = free_port();
+    let mut node_a = start_node(&a, a_port, &[]);
+    eventually("node A to answer", Duration::from_secs(30), || {
+        status(&a).is_some()
+    });
+    let a_id = status(&a).unwrap()["peer_id"].as_str().unwrap().to_owned();
+    let a_addr = format!("/ip4/127.0.0.1/tcp/{a_port}/p2p/{a_id}");
+    let _node_b = start_node(&b, free_port(), &[a_addr]);
+    eventually("the nodes to connect", Duration::from_secs(30), || {
+        status(&b).is_some_and(|s| {
+            s["peers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["connected"] == true)
+        })
+    });
+
+    // Written beside the running node, by another process.
+    let added = qoima(
+        &a,
+        &["add", "testimony", "--title", "Written while the node runs"],
+    );
+    let id = String::from_utf8(added.stdout).unwrap().trim().to_owned();
+    eventually("the record to reach B", Duration::from_secs(20), || {
+        ids(&b).contains(&id)
+    });
+
+    let peers = json(&b, &["peers", "--json"]);
+    let peer = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["peer_id"] == a_id.as_str())
+        .unwrap();
+    assert_eq!(peer["connected"], true);
+    assert!(
+        peer["addrs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains(&a_port.to_string()))
+    );
+
+    // SIGTERM: a clean stop, socket gone, status says no node.
+    let pid = node_a.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let exit = node_a.0.wait().unwrap();
+    assert!(exit.success(), "node exited with {exit:?}");
+    assert!(!a.join("node.sock").exists());
+    assert_eq!(qoima(&a, &["status"]).status.code(), Some(3));
+
+    // Records written while A is down reach it when it comes back (B redials it).
+    let later = qoima(&b, &["add", "incident", "--title", "While A was down"]);
+    let later = String::from_utf8(later.stdout).unwrap().trim().to_owned();
+    let _node_a = start_node(&a, a_port, &[]);
+    eventually(
+        "A to catch up after restart",
+        Duration::from_secs(30),
+        || ids(&a).contains(&later),
+    );
+    assert_eq!(ids(&a), ids(&b));
+}
