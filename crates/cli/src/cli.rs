@@ -32,7 +32,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a node: find peers on the local network and at the given addresses, and keep
-    /// this archive in sync with theirs until stopped (Ctrl-C).
+    /// this archive in sync with theirs until stopped (Ctrl-C). On first run it creates
+    /// the archive and your author key, as `init` does.
     Node(NodeArgs),
     /// Show the running node's state: addresses, archive size, peers.
     Status {

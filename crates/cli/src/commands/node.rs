@@ -13,7 +13,12 @@ use crate::exit::UsageError;
 use crate::output::print_json;
 
 pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
-    ctx.store()?; // the archive must exist: `qoima init` first
+    if !ctx.key_path().exists() {
+        // First run on this machine: make the archive and the author key, as `init` does.
+        super::init::run(ctx)?;
+        println!();
+    }
+    ctx.store()?;
     let filter = match args.verbose {
         0 => "info,libp2p_mdns=warn,libp2p_gossipsub=warn",
         1 => "debug,libp2p=info",
