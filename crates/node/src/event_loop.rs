@@ -268,12 +268,12 @@ impl EventLoop {
         let full = arrived.len() == POLL_BATCH;
         let mut announce = Vec::new();
         for record in &arrived {
-            self.index.insert(record.created_ms, record.id.0);
             self.last_rowid = self.last_rowid.max(record.rowid);
             if record.announce {
                 announce.push(record.id);
             }
         }
+        self.index.extend(arrived.iter().map(|r| (r.created_ms, r.id.0)));
         if !announce.is_empty() {
             self.prepare_announcement(announce);
         }

@@ -36,22 +36,16 @@ impl ArchiveIndex {
         }
     }
 
-    /// Adds many records at once (cheaper than repeated [`insert`](Self::insert) for
-    /// large batches: one sort instead of many shifts).
+    /// Adds many records at once: one merge instead of many shifts. The index is one
+    /// sorted run and the new entries, sorted, another; the standard library's stable
+    /// sort detects the two runs and merges them in linear time.
     pub fn extend(&mut self, entries: impl IntoIterator<Item = (i64, [u8; 32])>) {
         let before = self.items.len();
-        self.items
-            .extend(entries.into_iter().map(|(ts, id)| item(ts, id)));
-        if self.items.len() - before > 64 {
-            self.items.sort_unstable();
+        self.items.extend(entries.into_iter().map(|(ts, id)| item(ts, id)));
+        if self.items.len() > before {
+            self.items[before..].sort_unstable();
+            self.items.sort();
             self.items.dedup();
-        } else {
-            let added: Vec<Item> = self.items.drain(before..).collect();
-            for it in added {
-                if let Err(at) = self.items.binary_search(&it) {
-                    self.items.insert(at, it);
-                }
-            }
         }
     }
 
