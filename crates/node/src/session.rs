@@ -4,10 +4,11 @@ use std::collections::VecDeque;
 
 use qoima_sync::Initiator;
 
-/// Ids per fetch request.
-pub const FETCH_BATCH: usize = 256;
+/// Ids per fetch request: as many as a request may carry, so a large catch-up costs few
+/// round trips and few commits.
+pub const FETCH_BATCH: usize = qoima_net::protocol::FETCH_IDS_MAX;
 /// Fetch requests in flight per peer.
-pub const FETCHES_IN_FLIGHT: usize = 2;
+pub const FETCHES_IN_FLIGHT: usize = 3;
 /// Round trips a reconciliation may take before it is abandoned.
 pub const ROUNDS_MAX: u32 = 32;
 
