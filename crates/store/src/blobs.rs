@@ -56,7 +56,9 @@ impl BlobDir {
         mut source: impl Read,
         mut observe: impl FnMut(&[u8]),
     ) -> Result<(tempfile::NamedTempFile, u64), io::Error> {
-        let file = tempfile::Builder::new().prefix(&scratch_prefix()).tempfile_in(&self.tmp)?;
+        let file = tempfile::Builder::new()
+            .prefix(&scratch_prefix())
+            .tempfile_in(&self.tmp)?;
         let mut out = io::BufWriter::with_capacity(COPY_BUFFER, file);
         let mut buf = vec![0u8; COPY_BUFFER];
         let mut size = 0u64;
