@@ -1,0 +1,71 @@
+//! `qoima-bench`: end-to-end benchmarks of qoima's import, attachment and query paths,
+//! each run in one process so that its ratios compare like with like on the same,
+//! possibly noisy, machine. Run in release mode:
+//!
+//! ```text
+//! cargo run --release -p qoima-bench -- import-records [--records 100000] [--text-bytes 1000]
+//! cargo run --release -p qoima-bench -- blob [--size-mib 1024]
+//! cargo build --release -p qoima-cli && cargo run --release -p qoima-bench -- query [--records 1000000]
+//! ```
+//!
+//! * `import-records` signs a bundle of N records by a few authors (in parallel), writes
+//!   it to a temporary file, then measures: (a) `ed25519_dalek::verify_batch` over the
+//!   same signatures in chunks of 512 on one thread, (b) the same on all cores,
+//!   (c) `verify_strict` one by one on one thread (and `VerifiedRecord::from_bytes`, the
+//!   full per-record check), (d) `Store::import_bundle` of the file into a fresh store
+//!   inside a one-thread rayon pool, (e) the same on all cores. It prints records/s and
+//!   the ratios (d)/(a), (e)/(b), (e)/(a). Goal: import ≥ 0.7 × batch verification.
+//! * `blob` writes a pseudo-random file, then times `cat FILE > OUT` (alone and followed
+//!   by fsync of OUT, since the store syncs what it writes), `Store::add_blob_file` (what
+//!   `qoima add evidence --attach FILE` does), `Store::export` with attachments to a
+//!   bundle file and `Store::import_bundle` of it into a fresh store. Peak RSS of export
+//!   and import is measured in child processes (this binary's hidden `blob-child`
+//!   subcommand reports its own `VmHWM`). Goal: ≥ 0.5 × cat, peak RSS < 100 MB.
+//! * `query` builds an archive of N varied records (kinds, Russian and Kazakh text, a
+//!   rare name), keeps it under `target/bench-data/` for the next run, then times `list`
+//!   (default, `--kind`, `--author`) and `search` (common, rare, Kazakh word), median of
+//!   20 runs each, through the library and through `target/release/qoima`. Goal: each
+//!   under 100 ms.
+//!
+//! Nothing is written outside a temporary directory, the `--dir` given, or (for `query`)
+//! `target/bench-data/`.
+
+mod blob;
+mod corpus;
+
+mod import_records;
+mod query;
+mod util;
+
+use clap::{Parser, Subcommand};
+
+/// End-to-end benchmarks of qoima: import against signature verification, attachments
+/// against cat, list and search on a large archive.
+#[derive(Debug, Parser)]
+#[command(name = "qoima-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Benchmark,
+}
+
+#[derive(Debug, Subcommand)]
+enum Benchmark {
+    /// Import of a bundle of signed records against verifying its signatures alone.
+    ImportRecords(import_records::Args),
+    /// A large attachment: add, export, import against cat; peak memory.
+    Blob(blob::Args),
+    /// list and search on a large archive, library and binary.
+    Query(query::Args),
+    /// One export or import for `blob`, reporting its own peak memory.
+    #[command(hide = true)]
+    BlobChild(blob::ChildArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Benchmark::ImportRecords(args) => import_records::run(args),
+        Benchmark::Blob(args) => blob::run(args),
+        Benchmark::Query(args) => query::run(args),
+        Benchmark::BlobChild(args) => blob::child(args),
+    }
+}

@@ -1,0 +1,304 @@
+//! `qoima-bench query`: `list` and `search` on a large archive, through the library and
+//! through the real `qoima` binary. The archive is built once per size and kept under
+//! `target/bench-data/`.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::Context;
+use qoima_core::RecordKind;
+use qoima_store::{ListQuery, Source, Store};
+
+use crate::corpus::{
+    COMMON_WORD, Corpus, Flavour, KAZAKH_WORD, RARE_EVERY, RARE_WORD, write_bundle,
+};
+use crate::import_records::verdict;
+use crate::util::{Table, median, min_max, ms, remove_dir, secs, target_dir, timed};
+
+/// Options of `query`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Records in the archive.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: usize,
+    /// Bytes of text per record.
+    #[arg(long, default_value_t = 1000)]
+    text_bytes: usize,
+    /// Authors the records are spread over.
+    #[arg(long, default_value_t = 8)]
+    authors: usize,
+    /// Records per bundle while building the archive.
+    #[arg(long, default_value_t = 200_000)]
+    bundle_records: usize,
+    /// Runs of each query (the median is reported).
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// The `qoima` binary (default: target/release/qoima).
+    #[arg(long)]
+    qoima: Option<PathBuf>,
+    /// Where the archive is built and kept (default: target/bench-data/query-N-tT).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+const MARKER: &str = "complete";
+
+/// Builds the archive in `dir/home` unless a complete one is there already; returns
+/// whether it was reused.
+fn ensure_store(args: &Args, dir: &Path) -> anyhow::Result<bool> {
+    let home = dir.join("home");
+    if dir.join(MARKER).is_file() {
+        return Ok(true);
+    }
+    remove_dir(dir)?;
+    std::fs::create_dir_all(&home)?;
+    // `qoima list` refuses a data directory without a key file.
+    qoima_store::keyfile::create(&home.join("key"), b"qoima-bench")?;
+    let mut store = Store::open(&home)?;
+    let mut corpus = Corpus::new(args.authors, args.text_bytes, Flavour::Varied);
+    let bundle = dir.join("building.qoima");
+    let (mut sign_time, mut import_time) = (Duration::ZERO, Duration::ZERO);
+    let mut done = 0;
+    while done < args.records {
+        let count = args.bundle_records.min(args.records - done);
+        let (records, t) = timed(|| corpus.next(count));
+        sign_time += t;
+        write_bundle(&bundle, &corpus.authors()[0], &records)?;
+        drop(records);
+        let (report, t) = timed(|| -> anyhow::Result<_> {
+            let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&bundle)?);
+            Ok(store.import_bundle(input, Source::File("building.qoima".into()))?)
+        });
+        import_time += t;
+        let report = report?;
+        anyhow::ensure!(report.is_clean(), "building the archive: {report:?}");
+        done += count;
+        println!(
+            "  built {done} of {} records (signing {} s, importing {} s so far)",
+            args.records,
+            secs(sign_time),
+            secs(import_time)
+        );
+    }
+    std::fs::remove_file(&bundle)?;
+    drop(store);
+    std::fs::write(
+        dir.join(MARKER),
+        format!(
+            "records={} text_bytes={} authors={}\n",
+            args.records, args.text_bytes, args.authors
+        ),
+    )?;
+    Ok(false)
+}
+
+/// One query, as library call and as `qoima` arguments.
+struct Case {
+    label: String,
+    list: Option<ListQuery>,
+    search: Option<String>,
+    cli: Vec<String>,
+}
+
+impl Case {
+    fn run(&self, store: &Store) -> anyhow::Result<usize> {
+        Ok(match (&self.list, &self.search) {
+            (Some(query), _) => store.list(query)?.len(),
+            (None, Some(text)) => store.search(text, 50)?.len(),
+            (None, None) => 0,
+        })
+    }
+}
+
+fn cases(authors: &[qoima_core::AuthorSecret]) -> Vec<Case> {
+    let list = |kind, author| ListQuery {
+        kind,
+        author,
+        since_ms: None,
+        limit: 50,
+    };
+    let author = authors.get(2).or(authors.first()).map(|a| a.public());
+    let mut cases = vec![
+        Case {
+            label: "list --limit 50".into(),
+            list: Some(list(None, None)),
+            search: None,
+            cli: vec!["list".into(), "--limit".into(), "50".into()],
+        },
+        Case {
+            label: "list --kind detention".into(),
+            list: Some(list(Some(RecordKind::Detention), None)),
+            search: None,
+            cli: vec!["list".into(), "--kind".into(), "detention".into()],
+        },
+    ];
+    if let Some(author) = author {
+        cases.push(Case {
+            label: "list --author KEY".into(),
+            list: Some(list(None, Some(author))),
+            search: None,
+            cli: vec!["list".into(), "--author".into(), author.to_hex()],
+        });
+    }
+    for (what, word) in [
+        ("common", COMMON_WORD),
+        ("rare", RARE_WORD),
+        ("Kazakh", KAZAKH_WORD),
+    ] {
+        cases.push(Case {
+            label: format!("search {word} ({what})"),
+            list: None,
+            search: Some(word.into()),
+            cli: vec!["search".into(), word.into()],
+        });
+    }
+    cases
+}
+
+fn run_cli(qoima: &Path, home: &Path, args: &[String]) -> anyhow::Result<(usize, Duration)> {
+    let (out, t) = timed(|| {
+        Command::new(qoima)
+            .arg("--home")
+            .arg(home)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+    });
+    let out = out.with_context(|| format!("running {}", qoima.display()))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "qoima {} failed ({}): {}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((
+        out.stdout
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        t,
+    ))
+}
+
+/// Runs the benchmark and prints its table.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.records > 0 && args.runs > 0, "nothing to measure");
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        target_dir()
+            .join("bench-data")
+            .join(format!("query-{}-t{}", args.records, args.text_bytes))
+    });
+    println!(
+        "query: {} records (~{} bytes of text, {} authors), median of {} runs",
+        args.records, args.text_bytes, args.authors, args.runs
+    );
+    let (reused, build_time) = timed(|| ensure_store(&args, &dir));
+    if reused? {
+        println!(
+            "  reusing the archive built earlier in {} (delete it to rebuild)",
+            dir.display()
+        );
+    } else {
+        println!(
+            "  built the archive in {} s: {}",
+            secs(build_time),
+            dir.display()
+        );
+    }
+    let home = dir.join("home");
+    let qoima = args
+        .qoima
+        .clone()
+        .unwrap_or_else(|| target_dir().join("release").join("qoima"));
+    let have_cli = qoima.is_file();
+    if !have_cli {
+        println!(
+            "  NOTE: {} is missing, so the binary is not measured; build it first with\n        cargo build --release -p qoima-cli",
+            qoima.display()
+        );
+    }
+
+    let corpus = Corpus::new(args.authors, args.text_bytes, Flavour::Varied);
+    let store = Store::open(&home)?;
+    println!(
+        "  {} records in the archive; the rare word is in one record of {RARE_EVERY}",
+        store.record_count()?
+    );
+    let mut table = Table::new(&[
+        "query",
+        "rows",
+        "lib median ms",
+        "lib min-max ms",
+        "lib+open ms",
+        "qoima median ms",
+        "qoima min-max ms",
+    ]);
+    let mut worst = Duration::ZERO;
+    for case in cases(corpus.authors()) {
+        let rows = case.run(&store)?; // warm-up, not counted
+        let mut lib = Vec::with_capacity(args.runs);
+        for _ in 0..args.runs {
+            let (n, t) = timed(|| case.run(&store));
+            anyhow::ensure!(n? == rows, "{}: result count changed", case.label);
+            lib.push(t);
+        }
+        let mut opened = Vec::with_capacity(args.runs);
+        for _ in 0..args.runs {
+            let (n, t) = timed(|| -> anyhow::Result<usize> { case.run(&Store::open(&home)?) });
+            n?;
+            opened.push(t);
+        }
+        let mut cli = Vec::with_capacity(args.runs);
+        let mut cli_rows = 0;
+        if have_cli {
+            run_cli(&qoima, &home, &case.cli)?; // warm-up
+            for _ in 0..args.runs {
+                let (n, t) = run_cli(&qoima, &home, &case.cli)?;
+                cli_rows = n;
+                cli.push(t);
+            }
+            anyhow::ensure!(
+                cli_rows == rows,
+                "{}: qoima printed {cli_rows} lines, the library found {rows}",
+                case.label
+            );
+        }
+        worst = worst.max(median(&lib)).max(median(&opened));
+        if have_cli {
+            worst = worst.max(median(&cli));
+        }
+        let range = |t: &[Duration]| {
+            let (lo, hi) = min_max(t);
+            format!("{}-{}", ms(lo), ms(hi))
+        };
+        table.row(vec![
+            case.label.clone(),
+            rows.to_string(),
+            ms(median(&lib)),
+            range(&lib),
+            ms(median(&opened)),
+            if have_cli {
+                ms(median(&cli))
+            } else {
+                "-".into()
+            },
+            if have_cli { range(&cli) } else { "-".into() },
+        ]);
+    }
+    println!();
+    table.print();
+    println!();
+    println!(
+        "  lib+open: Store::open and the query each time, as one `qoima` command does in-process"
+    );
+    println!(
+        "  goal: every query < 100 ms: {} (slowest median {} ms)",
+        verdict(worst < Duration::from_millis(100)),
+        ms(worst)
+    );
+    Ok(())
+}
