@@ -34,6 +34,7 @@ mod blob;
 mod corpus;
 
 mod import_records;
+mod network;
 mod query;
 mod util;
 
@@ -56,6 +57,14 @@ enum Benchmark {
     Blob(blob::Args),
     /// list and search on a large archive, library and binary.
     Query(query::Args),
+    /// Reconciliation of two archives differing by 1%: bytes and round trips.
+    Reconcile(network::ReconcileArgs),
+    /// Full sync of N records to an empty node, against importing them.
+    SyncFull(network::SyncFullArgs),
+    /// Time for a new record to reach every node of a sparse network.
+    Gossip(network::GossipArgs),
+    /// Start-up time and memory of `qoima node` on a large archive.
+    NodeStart(network::NodeStartArgs),
     /// One export or import for `blob`, reporting its own peak memory.
     #[command(hide = true)]
     BlobChild(blob::ChildArgs),
@@ -67,5 +76,9 @@ fn main() -> anyhow::Result<()> {
         Benchmark::Blob(args) => blob::run(args),
         Benchmark::Query(args) => query::run(args),
         Benchmark::BlobChild(args) => blob::child(args),
+        Benchmark::Reconcile(args) => network::reconcile(args),
+        Benchmark::SyncFull(args) => network::sync_full(args),
+        Benchmark::Gossip(args) => network::gossip(args),
+        Benchmark::NodeStart(args) => network::node_start(args),
     }
 }

@@ -29,7 +29,7 @@ use qoima_core::encoding::{decode_canonical, encode};
 
 /// The protocol name, versioned.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/qoima/sync/1");
-/// Largest request: a reconciliation frame (256 KiB) or 1024 ids, with room to spare.
+/// Largest request: a reconciliation frame (1,000,000 bytes) or 1024 ids, with room to spare.
 pub const REQUEST_BYTES_MAX: usize = 1024 * 1024;
 /// Largest response: a bundle of fetched records.
 pub const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;

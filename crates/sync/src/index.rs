@@ -41,7 +41,8 @@ impl ArchiveIndex {
     /// sort detects the two runs and merges them in linear time.
     pub fn extend(&mut self, entries: impl IntoIterator<Item = (i64, [u8; 32])>) {
         let before = self.items.len();
-        self.items.extend(entries.into_iter().map(|(ts, id)| item(ts, id)));
+        self.items
+            .extend(entries.into_iter().map(|(ts, id)| item(ts, id)));
         if self.items.len() > before {
             self.items[before..].sort_unstable();
             self.items.sort();

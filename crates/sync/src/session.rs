@@ -6,7 +6,7 @@ use crate::ArchiveIndex;
 
 /// The largest reconciliation message either side sends. Bigger differences take more
 /// round trips instead of bigger messages, so a peer can never make us buffer more.
-pub const FRAME_BYTES_MAX: usize = 256 * 1024;
+pub const FRAME_BYTES_MAX: usize = 1_000_000;
 
 /// Why a reconciliation cannot go on. Every message comes from a peer: a malformed one
 /// is an error, never a panic.
