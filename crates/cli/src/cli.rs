@@ -8,8 +8,13 @@ const AFTER_HELP: &str = "\
 Data directory: --home DIR, else $QOIMA_HOME, else the platform's data directory
 (on Linux ~/.local/share/qoima). Passphrase: $QOIMA_PASSPHRASE, else asked for.
 
-Exit status: 0 success; 1 something failed verification or was rejected;
-2 wrong usage; 3 no such record or file, or no running node; 4 no key, or wrong passphrase; 5 any other error.
+Exit status:
+  0  success
+  1  something failed verification or was rejected
+  2  wrong usage
+  3  no such record or file, or no running node
+  4  no key yet, or wrong passphrase
+  5  any other error
 
 A valid signature proves which key vouched for exactly these bytes. It does not prove
 that what the record says is true.";
