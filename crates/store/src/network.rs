@@ -42,7 +42,10 @@ pub struct KnownPeer {
 impl Store {
     /// Every record's `(claimed creation time, id)`, for the reconciliation index.
     pub fn index_entries(&self) -> Result<Vec<(i64, [u8; 32])>, StoreError> {
-        let mut stmt = self.db.prepare("SELECT created_ms, id FROM records")?;
+        // Served from the covering index `records_by_created`, never the table.
+        let mut stmt = self
+            .db
+            .prepare("SELECT created_ms, id FROM records INDEXED BY records_by_created")?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
