@@ -223,7 +223,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let corpus = Corpus::new(args.authors, args.text_bytes, Flavour::Varied);
-    let store = Store::open(&home)?;
+    let store = Store::open(&home).with_context(|| {
+        format!(
+            "opening the archive in {}; if a qoima of another version made or migrated it \
+             (the bench and target/release/qoima must come from the same tree), delete it to rebuild",
+            dir.display()
+        )
+    })?;
     println!(
         "  {} records in the archive; the rare word is in one record of {RARE_EVERY}",
         store.record_count()?
