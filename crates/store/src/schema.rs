@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -96,6 +96,12 @@ DROP INDEX records_by_created;
 CREATE INDEX records_by_created ON records(created_ms, id);
 ";
 
+/// Version 4: `list --author` orders an author's records by creation time; without this
+/// index SQLite sorted all of a prolific author's records for every listing.
+const SCHEMA_V4: &str = "
+CREATE INDEX records_by_author_created ON records(author, created_ms);
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -118,7 +124,12 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
         // archive at the same moment waits and then sees the migrated schema.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        for (target, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
+        for (target, sql) in [
+            (1, SCHEMA_V1),
+            (2, SCHEMA_V2),
+            (3, SCHEMA_V3),
+            (4, SCHEMA_V4),
+        ] {
             if version < target {
                 tx.execute_batch(sql)?;
             }
