@@ -166,14 +166,62 @@ pub(crate) fn verify_with_context(
     message: &[u8],
     signature: &[u8; 64],
 ) -> bool {
-    let Ok(verifier) = key.verifying_key() else {
-        return false;
-    };
+    match key.verifying_key() {
+        Ok(verifier) => verify_strict_with_context(&verifier, context, message, signature),
+        Err(_) => false,
+    }
+}
+
+fn verify_strict_with_context(
+    verifier: &VerifyingKey,
+    context: &[u8],
+    message: &[u8],
+    signature: &[u8; 64],
+) -> bool {
     let mut input = Vec::with_capacity(context.len() + message.len());
     input.extend_from_slice(context);
     input.extend_from_slice(message);
     let signature = ed25519_dalek::Signature::from_bytes(signature);
     verifier.verify_strict(&input, &signature).is_ok()
+}
+
+/// Author keys already decompressed and checked, so that verifying many records by few
+/// authors (an import) does not redo that work for every record. Bounded: it forgets
+/// everything past [`KeyCache::CAPACITY`] keys.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>>,
+}
+
+impl KeyCache {
+    /// Keys kept before the cache starts over.
+    pub const CAPACITY: usize = 4096;
+
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// As [`verify_with_context`], reusing the decompressed key.
+    pub(crate) fn verify(
+        &mut self,
+        key: &AuthorKey,
+        context: &[u8],
+        message: &[u8],
+        signature: &[u8; 64],
+    ) -> bool {
+        if self.keys.len() >= Self::CAPACITY && !self.keys.contains_key(&key.0) {
+            self.keys.clear();
+        }
+        let verifier = self
+            .keys
+            .entry(key.0)
+            .or_insert_with(|| key.verifying_key().ok());
+        match verifier {
+            Some(verifier) => verify_strict_with_context(verifier, context, message, signature),
+            None => false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ mod time;
 mod tests;
 
 pub use hash::{BlobHash, BundleId, Hash32, ParseHashError, RecordId, Sha256Digest};
-pub use keys::{AuthorKey, AuthorSecret, Fingerprint, KeyError};
+pub use keys::{AuthorKey, AuthorSecret, Fingerprint, KeyCache, KeyError};
 pub use record::{
     Attachment, Consent, Details, GeoPoint, IncidentType, Link, LinkKind, Place,
     RECORD_FORMAT_VERSION, RECORD_SIGNATURE_CONTEXT, RecordBody, RecordError, RecordKind,

@@ -11,7 +11,7 @@ use std::io::Read;
 use std::sync::mpsc::{Receiver, sync_channel};
 
 use qoima_core::bundle::{BundleError, BundleReader, Item, ItemKind, blob_read_error};
-use qoima_core::{AuthorKey, BlobHash, BundleId, RecordId, VerifiedRecord};
+use qoima_core::{AuthorKey, BlobHash, BundleId, KeyCache, RecordId, VerifiedRecord};
 use rayon::prelude::*;
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -231,8 +231,8 @@ fn verify_batch(
 ) -> Vec<VerifiedRecord> {
     let results: Vec<Result<VerifiedRecord, Rejection>> = batch
         .into_par_iter()
-        .map(|(index, id, bytes)| {
-            VerifiedRecord::from_bytes_with_id(bytes, id)
+        .map_init(KeyCache::new, |keys, (index, id, bytes)| {
+            VerifiedRecord::from_bytes_cached(bytes, id, keys)
                 .map_err(|e| rejection(index, ItemKind::Record, id.as_bytes(), e.to_string()))
         })
         .collect();

@@ -8,7 +8,7 @@ use super::body::RecordBody;
 use super::validate::check_body;
 use crate::encoding::{DecodeError, decode_canonical, encode};
 use crate::hash::RecordId;
-use crate::keys::{AuthorSecret, verify_with_context};
+use crate::keys::{AuthorSecret, KeyCache};
 use crate::limits::RECORD_BYTES_MAX;
 
 /// Domain-separation prefix of record signatures, so that no other qoima signature (a
@@ -79,6 +79,16 @@ impl VerifiedRecord {
     /// As [`VerifiedRecord::from_bytes`], when the caller has already hashed the bytes
     /// (a bundle reader checks every item's hash as it reads it).
     pub fn from_bytes_with_id(bytes: Vec<u8>, id: RecordId) -> Result<VerifiedRecord, RecordError> {
+        Self::from_bytes_cached(bytes, id, &mut KeyCache::new())
+    }
+
+    /// As [`VerifiedRecord::from_bytes_with_id`], reusing author keys decompressed for
+    /// earlier records (the same checks, less repeated work).
+    pub fn from_bytes_cached(
+        bytes: Vec<u8>,
+        id: RecordId,
+        keys: &mut KeyCache,
+    ) -> Result<VerifiedRecord, RecordError> {
         debug_assert_eq!(id, RecordId::of(&bytes));
         if bytes.len() > RECORD_BYTES_MAX {
             return Err(RecordError::TooLong(bytes.len()));
@@ -92,7 +102,7 @@ impl VerifiedRecord {
         let signature: &[u8; SIGNATURE_LEN] = signature
             .try_into()
             .expect("split at SIGNATURE_LEN from the end");
-        if !verify_with_context(
+        if !keys.verify(
             &body.author,
             RECORD_SIGNATURE_CONTEXT,
             body_bytes,
