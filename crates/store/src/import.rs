@@ -68,7 +68,11 @@ pub struct Rejection {
 
 enum ToWriter {
     Records(Vec<VerifiedRecord>),
+    /// A blob file installed by this import.
     Blob(StoredBlob),
+    /// A blob whose file was already in place: its row is added if missing (a crash
+    /// after the file was renamed into place, before the import's commit, leaves none).
+    BlobOnDisk(BlobHash, u64),
 }
 
 #[derive(Default)]
@@ -145,6 +149,15 @@ impl Store {
                         let (index, hash) = (blob.index(), blob.hash());
                         if blobs.exists(&hash) {
                             report.blobs_present += 1;
+                            // The size of the file, not the manifest's claim: these bytes
+                            // are skipped unread, so that claim is never checked.
+                            let size = match std::fs::metadata(blobs.path(&hash)) {
+                                Ok(meta) => meta.len(),
+                                Err(e) => break Err(BundleError::Io(e)),
+                            };
+                            if to_writer.send(ToWriter::BlobOnDisk(hash, size)).is_err() {
+                                break Ok(());
+                            }
                             continue; // the reader skips its bytes
                         }
                         let (file, size) = match blobs.write_scratch(&mut blob, |_| {}) {
@@ -272,6 +285,12 @@ fn write_all(
                     "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
                     params![blob.blake3.as_bytes(), blob.size as i64, now],
                 )? as u64;
+            }
+            ToWriter::BlobOnDisk(hash, size) => {
+                tx.execute(
+                    "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
+                    params![hash.as_bytes(), size as i64, now],
+                )?;
             }
         }
     }
