@@ -273,7 +273,8 @@ impl EventLoop {
                 announce.push(record.id);
             }
         }
-        self.index.extend(arrived.iter().map(|r| (r.created_ms, r.id.0)));
+        self.index
+            .extend(arrived.iter().map(|r| (r.created_ms, r.id.0)));
         if !announce.is_empty() {
             self.prepare_announcement(announce);
         }
