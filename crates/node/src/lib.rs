@@ -5,7 +5,7 @@
 //! * [`NodeConfig`] says where the archive is and how to reach the network.
 //! * [`Node::start`] opens the archive, builds the swarm and spawns the event loop; the
 //!   returned [`Node`] is a handle to ask it for [`Status`] or to stop it.
-//! * The event loop (`event_loop.rs`) owns the swarm and the reconciliation index. The
+//! * The event loop (`event_loop/`) owns the swarm and the reconciliation index. The
 //!   archive lives on its own thread (`store_worker.rs`), so a slow disk never stalls
 //!   the network; the loop talks to it over a bounded channel.
 //! * Records written beside the node (`qoima add`, `qoima import` in another process)

@@ -1,22 +1,20 @@
 //! The event loop: owns the swarm and the reconciliation index, and reacts to the
 //! network, the archive and the control socket.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use qoima_core::bundle::BundleReader;
-use qoima_core::{AuthorSecret, RecordId};
-use qoima_net::gossip::{self, ANNOUNCE_IDS_MAX, GossipMessage, INLINE_BUNDLE_BYTES_MAX};
+use qoima_core::AuthorSecret;
+use qoima_net::gossip::{self, GossipMessage};
 use qoima_net::libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
 use qoima_net::libp2p::multiaddr::Protocol;
-use qoima_net::libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use qoima_net::libp2p::request_response::{OutboundRequestId, ResponseChannel};
 use qoima_net::libp2p::swarm::SwarmEvent;
 use qoima_net::libp2p::{Multiaddr, PeerId, Swarm, identify, mdns};
-use qoima_net::protocol::{FETCH_BUNDLE_BYTES_TARGET, FETCH_IDS_MAX};
-use qoima_net::{Behaviour, BehaviourEvent, NetConfig, SyncRequest, SyncResponse, build_swarm};
-use qoima_store::{ArrivedRecord, ImportReport, Source, Store, StoreError};
-use qoima_sync::{ArchiveIndex, Initiator, Step, respond};
+use qoima_net::{Behaviour, BehaviourEvent, NetConfig, SyncResponse, build_swarm};
+use qoima_store::{ArrivedRecord, ImportReport, Store, StoreError};
+use qoima_sync::ArchiveIndex;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
@@ -24,9 +22,12 @@ use tracing::{debug, info, warn};
 use crate::config::{DEFAULT_PORT, NodeConfig};
 use crate::control::{self, ControlRequest};
 use crate::peers::PeerBook;
-use crate::session::{ROUNDS_MAX, Session, Stage};
+use crate::session::Session;
 use crate::store_worker::StoreHandle;
 use crate::{PeerStatus, Status, identity};
+
+mod gossiping;
+mod syncing;
 
 /// Records read per poll of the archive.
 const POLL_BATCH: usize = 10_000;
@@ -246,106 +247,6 @@ impl EventLoop {
         info!("node stopped");
     }
 
-    // ----- the archive ---------------------------------------------------------------
-
-    /// Looks for records that arrived since the last look (from this node's imports or
-    /// from other processes) and announces those that did not come from a peer.
-    fn poll_store(&mut self) {
-        if self.polling {
-            self.poll_again = true;
-            return;
-        }
-        self.polling = true;
-        let after = self.last_rowid;
-        self.spawn_store(
-            move |s| s.arrived_after(after, POLL_BATCH),
-            Internal::Polled,
-        );
-    }
-
-    fn on_polled(&mut self, arrived: Vec<ArrivedRecord>) {
-        self.polling = false;
-        let full = arrived.len() == POLL_BATCH;
-        let mut announce = Vec::new();
-        for record in &arrived {
-            self.last_rowid = self.last_rowid.max(record.rowid);
-            if record.announce {
-                announce.push(record.id);
-            }
-        }
-        self.index
-            .extend(arrived.iter().map(|r| (r.created_ms, r.id.0)));
-        if !announce.is_empty() {
-            self.prepare_announcement(announce);
-        }
-        if full || std::mem::take(&mut self.poll_again) {
-            self.poll_store();
-        }
-    }
-
-    /// Small news travels inline as a bundle; larger news as ids to fetch.
-    fn prepare_announcement(&mut self, ids: Vec<RecordId>) {
-        let collection = self.config.collection.clone();
-        let tx = self.internal_tx.clone();
-        let store = self.store.clone();
-        tokio::spawn(async move {
-            let bundler = throwaway_bundler();
-            let wanted = ids.len();
-            let target = INLINE_BUNDLE_BYTES_MAX - 4096;
-            let ids_for_bundle = ids.clone();
-            let bundle = store
-                .call(move |s| s.bundle_of(&ids_for_bundle, target, &collection, &bundler))
-                .await;
-            let messages = match bundle {
-                Ok((bytes, n)) if n == wanted && bytes.len() <= INLINE_BUNDLE_BYTES_MAX => {
-                    vec![GossipMessage::Bundle(bytes)]
-                }
-                _ => ids
-                    .chunks(ANNOUNCE_IDS_MAX)
-                    .map(|chunk| GossipMessage::Announce {
-                        ids: chunk.iter().map(|id| id.0).collect(),
-                    })
-                    .collect(),
-            };
-            let _ = tx.send(Internal::Publish(messages)).await;
-        });
-    }
-
-    fn publish(&mut self, messages: Vec<GossipMessage>) {
-        for message in messages {
-            match self
-                .swarm
-                .behaviour_mut()
-                .gossipsub
-                .publish(self.topic.clone(), message.to_bytes())
-            {
-                Ok(_) => debug!("published new records"),
-                // Offline is normal: anti-entropy delivers them when peers appear.
-                Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
-                    debug!("no peers to gossip to; records will travel by sync")
-                }
-                Err(gossipsub::PublishError::Duplicate) => {}
-                Err(e) => warn!("gossip publish failed: {e}"),
-            }
-        }
-    }
-
-    fn spawn_store<T, F>(
-        &self,
-        job: F,
-        then: impl FnOnce(Result<T, StoreError>) -> Internal + Send + 'static,
-    ) where
-        T: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        let store = self.store.clone();
-        let tx = self.internal_tx.clone();
-        tokio::spawn(async move {
-            let result = store.call(job).await;
-            let _ = tx.send(then(result)).await;
-        });
-    }
-
     // ----- messages from spawned tasks -----------------------------------------------
 
     fn on_internal(&mut self, message: Internal) {
@@ -438,93 +339,6 @@ impl EventLoop {
         self.pump_fetches(peer);
     }
 
-    // ----- sync sessions ----------------------------------------------------------------
-
-    fn sync_with_everyone(&mut self) {
-        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
-        for peer in peers {
-            self.start_session(peer);
-        }
-    }
-
-    fn start_session(&mut self, peer: PeerId) {
-        if self.sessions.contains_key(&peer) {
-            return;
-        }
-        match Initiator::start(&self.index, ROUNDS_MAX) {
-            Ok((initiator, first)) => {
-                self.sessions.insert(peer, Session::new(initiator));
-                self.send_reconcile(peer, first);
-            }
-            Err(e) => warn!("cannot start reconciliation: {e}"),
-        }
-    }
-
-    fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
-        let request = SyncRequest::Reconcile {
-            collection: self.config.collection.clone(),
-            message,
-        };
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-        self.outbound.insert(id, (peer, Outbound::Reconcile));
-    }
-
-    fn send_fetch(&mut self, peer: PeerId, ids: Vec<[u8; 32]>, in_session: bool) {
-        let request = SyncRequest::Fetch {
-            collection: self.config.collection.clone(),
-            ids: ids.clone(),
-        };
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-        self.outbound
-            .insert(id, (peer, Outbound::Fetch { ids, in_session }));
-    }
-
-    fn pump_fetches(&mut self, peer: PeerId) {
-        while let Some(batch) = self.sessions.get_mut(&peer).and_then(Session::next_batch) {
-            self.send_fetch(peer, batch, true);
-        }
-        if self.sessions.get(&peer).is_some_and(Session::finished) {
-            self.end_session(peer);
-        }
-    }
-
-    fn end_session(&mut self, peer: PeerId) {
-        let Some(session) = self.sessions.remove(&peer) else {
-            return;
-        };
-        let new_records = session.new_records;
-        info!(%peer, new_records, elapsed_ms = session.started.elapsed().as_millis() as u64, "sync finished");
-        let info = self.book.info(peer);
-        info.last_sync_ms = now_ms();
-        info.last_sync_new = new_records;
-        let peer_text = peer.to_string();
-        self.spawn_store(
-            move |s| s.record_sync(&peer_text, new_records),
-            |_| Internal::Publish(Vec::new()),
-        );
-    }
-
-    fn on_reconcile_reply(&mut self, peer: PeerId, reply: Vec<u8>) {
-        let Some(session) = self.sessions.get_mut(&peer) else {
-            return;
-        };
-        let Stage::Reconciling(initiator) = &mut session.stage else {
-            return;
-        };
-        match initiator.step(&self.index, &reply) {
-            Ok(Step::Send(next)) => self.send_reconcile(peer, next),
-            Ok(Step::Done(outcome)) => {
-                debug!(%peer, need = outcome.need.len(), have = outcome.have.len(), rounds = outcome.rounds, "reconciled");
-                session.fetch(outcome.need);
-                self.pump_fetches(peer);
-            }
-            Err(e) => {
-                self.sessions.remove(&peer);
-                self.strike(peer, &format!("broke reconciliation: {e}"));
-            }
-        }
-    }
-
     // ----- the swarm ------------------------------------------------------------------
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -601,235 +415,6 @@ impl EventLoop {
             }
             BehaviourEvent::Sync(event) => self.on_sync_event(event),
             _ => {}
-        }
-    }
-
-    fn on_gossip(&mut self, source: PeerId, id: MessageId, data: Vec<u8>) {
-        let message = match GossipMessage::from_bytes(&data) {
-            Ok(message) => message,
-            Err(e) => {
-                debug!(%source, "undecodable gossip: {e}");
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&id, &source, MessageAcceptance::Reject);
-                self.strike(source, "sent undecodable gossip");
-                return;
-            }
-        };
-        match message {
-            GossipMessage::Bundle(bytes) => {
-                let peer = source.to_string();
-                self.spawn_store(
-                    move |s| s.import_bundle(&bytes[..], Source::Peer(peer)),
-                    move |result| {
-                        let (acceptance, report) = match result {
-                            Ok(report) if report.is_clean() => {
-                                (MessageAcceptance::Accept, Some(report))
-                            }
-                            Ok(report) => (MessageAcceptance::Reject, Some(report)),
-                            Err(_) => (MessageAcceptance::Ignore, None),
-                        };
-                        Internal::GossipChecked {
-                            id,
-                            source,
-                            acceptance,
-                            report,
-                        }
-                    },
-                );
-            }
-            GossipMessage::Announce { ids } => {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&id, &source, MessageAcceptance::Accept);
-                let ids: Vec<RecordId> = ids.into_iter().map(RecordId).collect();
-                self.spawn_store(
-                    move |s| s.missing(&ids),
-                    move |result| Internal::FetchFrom {
-                        peer: source,
-                        ids: result
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|id| id.0)
-                            .collect(),
-                    },
-                );
-            }
-        }
-    }
-
-    fn on_sync_event(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
-        match event {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request {
-                    request, channel, ..
-                } => self.on_sync_request(peer, request, channel),
-                request_response::Message::Response {
-                    request_id,
-                    response,
-                } => {
-                    let Some((peer, outbound)) = self.outbound.remove(&request_id) else {
-                        return;
-                    };
-                    self.on_sync_response(peer, outbound, response);
-                }
-            },
-            request_response::Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                debug!(%peer, "sync request failed: {error}");
-                if let Some((
-                    _,
-                    Outbound::Fetch {
-                        in_session: true, ..
-                    }
-                    | Outbound::Reconcile,
-                )) = self.outbound.remove(&request_id)
-                {
-                    // The session cannot finish; the next connection or timer restarts it.
-                    self.sessions.remove(&peer);
-                }
-                if is_protocol_violation(&error.to_string()) {
-                    self.strike(peer, "sent a malformed or oversized sync response");
-                }
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                debug!(%peer, "sync request from peer failed: {error}");
-                if is_protocol_violation(&error.to_string()) {
-                    self.strike(peer, "sent a malformed or oversized sync request");
-                }
-            }
-            request_response::Event::ResponseSent { .. } => {}
-        }
-    }
-
-    fn on_sync_request(
-        &mut self,
-        peer: PeerId,
-        request: SyncRequest,
-        channel: ResponseChannel<SyncResponse>,
-    ) {
-        let refuse = |this: &mut Self, channel, reason: String| {
-            let _ = this
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_response(channel, SyncResponse::Refused(reason));
-        };
-        match request {
-            SyncRequest::Reconcile { collection, .. } | SyncRequest::Fetch { collection, .. }
-                if collection != self.config.collection =>
-            {
-                refuse(
-                    self,
-                    channel,
-                    format!("this node does not carry collection {collection:?}"),
-                );
-            }
-            SyncRequest::Reconcile { message, .. } => match respond(&self.index, &message) {
-                Ok(reply) => {
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .sync
-                        .send_response(channel, SyncResponse::Reconcile(reply));
-                }
-                Err(e) => {
-                    refuse(self, channel, e.to_string());
-                    self.strike(peer, "sent a malformed reconciliation message");
-                }
-            },
-            SyncRequest::Fetch { ids, .. } if ids.len() > FETCH_IDS_MAX => {
-                refuse(
-                    self,
-                    channel,
-                    format!("at most {FETCH_IDS_MAX} ids per request"),
-                );
-                self.strike(peer, "asked for too many records at once");
-            }
-            SyncRequest::Fetch { ids, .. } => {
-                let collection = self.config.collection.clone();
-                let ids: Vec<RecordId> = ids.into_iter().map(RecordId).collect();
-                let store = self.store.clone();
-                let tx = self.internal_tx.clone();
-                tokio::spawn(async move {
-                    let bundler = throwaway_bundler();
-                    let response = match store
-                        .call(move |s| {
-                            s.bundle_of(&ids, FETCH_BUNDLE_BYTES_TARGET, &collection, &bundler)
-                        })
-                        .await
-                    {
-                        Ok((bytes, _)) => SyncResponse::Bundle(bytes),
-                        Err(e) => SyncResponse::Refused(format!("cannot read the archive: {e}")),
-                    };
-                    let _ = tx.send(Internal::Serve { channel, response }).await;
-                });
-            }
-        }
-    }
-
-    fn on_sync_response(&mut self, peer: PeerId, outbound: Outbound, response: SyncResponse) {
-        match (outbound, response) {
-            (Outbound::Reconcile, SyncResponse::Reconcile(reply)) => {
-                self.on_reconcile_reply(peer, reply)
-            }
-            (Outbound::Fetch { ids, in_session }, SyncResponse::Bundle(bytes)) => {
-                let peer_text = peer.to_string();
-                self.spawn_store(
-                    move |s| {
-                        // What the bundle lists, to ask again for what did not fit.
-                        let listed: HashSet<[u8; 32]> = match BundleReader::open(&bytes[..]) {
-                            Ok(reader) => reader.manifest().items.iter().map(|i| i.hash).collect(),
-                            Err(_) => HashSet::new(),
-                        };
-                        let leftover = ids.into_iter().filter(|id| !listed.contains(id)).collect();
-                        let report = s.import_bundle(&bytes[..], Source::Peer(peer_text))?;
-                        Ok((report, leftover))
-                    },
-                    move |result| match result {
-                        Ok((report, leftover)) => Internal::Imported {
-                            peer,
-                            in_session,
-                            leftover,
-                            result: Ok(report),
-                        },
-                        Err(e) => Internal::Imported {
-                            peer,
-                            in_session,
-                            leftover: Vec::new(),
-                            result: Err(e),
-                        },
-                    },
-                );
-            }
-            (outbound, SyncResponse::Refused(reason)) => {
-                debug!(%peer, "sync refused: {reason}");
-                if matches!(
-                    outbound,
-                    Outbound::Reconcile
-                        | Outbound::Fetch {
-                            in_session: true,
-                            ..
-                        }
-                ) {
-                    self.sessions.remove(&peer);
-                }
-            }
-            (_, _) => {
-                self.sessions.remove(&peer);
-                self.strike(
-                    peer,
-                    "answered a sync request with the wrong kind of response",
-                );
-            }
         }
     }
 
@@ -1017,12 +602,6 @@ fn is_dialable(addr: &Multiaddr) -> bool {
     !addr
         .iter()
         .any(|p| matches!(p, Protocol::Ip4(ip) if ip.is_unspecified()))
-}
-
-fn is_protocol_violation(error: &str) -> bool {
-    error.contains("exceeds the limit")
-        || error.contains("undecodable")
-        || error.contains("non-canonical")
 }
 
 /// A key used for one bundle and then forgotten: bundles sent to peers are signed, but
