@@ -73,6 +73,11 @@ enum ToWriter {
     /// A blob whose file was already in place: its row is added if missing (a crash
     /// after the file was renamed into place, before the import's commit, leaves none).
     BlobOnDisk(BlobHash, u64),
+    /// The bundle has been read: log the import in the same transaction.
+    Finish {
+        bundler: AuthorKey,
+        rejected: usize,
+    },
 }
 
 #[derive(Default)]
@@ -198,6 +203,10 @@ impl Store {
             if !pending.is_empty() {
                 flush(&mut pending, &mut report);
             }
+            let _ = to_writer.send(ToWriter::Finish {
+                bundler,
+                rejected: report.rejected.len(),
+            });
             drop(to_writer);
             writer.join().expect("the writer thread does not panic")
         });
@@ -205,36 +214,38 @@ impl Store {
         report.records_new = written.records_new;
         report.records_present = written.records_present;
         report.blobs_new = written.blobs_new;
-        self.log_import(bundle, bundler, &source, &report)?;
         Ok(report)
     }
+}
 
-    fn log_import(
-        &self,
-        bundle: BundleId,
-        bundler: AuthorKey,
-        source: &Source,
-        report: &ImportReport,
-    ) -> Result<(), StoreError> {
-        // Re-importing the same file is not news; only its first import is logged.
-        self.db.execute(
-            "INSERT INTO imports (bundle, bundler, source, origin, imported_ms, records_new,
-                                  records_present, rejected)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-             WHERE NOT EXISTS (SELECT 1 FROM imports WHERE bundle = ?1 AND source = ?3 AND origin = ?4)",
-            params![
-                bundle.as_bytes(),
-                bundler.as_bytes(),
-                source.kind(),
-                source.origin(),
-                now_ms(),
-                report.records_new as i64,
-                report.records_present as i64,
-                report.rejected.len() as i64
-            ],
-        )?;
-        Ok(())
-    }
+/// Logs an import inside its own transaction, so a crash never leaves imported records
+/// without the entry saying where they came from. Re-importing the same file is not news:
+/// only its first import is logged.
+fn log_import(
+    tx: &rusqlite::Transaction<'_>,
+    bundle: &[u8],
+    bundler: AuthorKey,
+    source: &Source,
+    written: &Written,
+    rejected: usize,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO imports (bundle, bundler, source, origin, imported_ms, records_new,
+                              records_present, rejected)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+         WHERE NOT EXISTS (SELECT 1 FROM imports WHERE bundle = ?1 AND source = ?3 AND origin = ?4)",
+        params![
+            bundle,
+            bundler.as_bytes(),
+            source.kind(),
+            source.origin(),
+            now_ms(),
+            written.records_new as i64,
+            written.records_present as i64,
+            rejected as i64
+        ],
+    )?;
+    Ok(())
 }
 
 /// Checks signatures and canonical encoding of a batch in parallel.
@@ -291,6 +302,9 @@ fn write_all(
                     "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
                     params![hash.as_bytes(), size as i64, now],
                 )?;
+            }
+            ToWriter::Finish { bundler, rejected } => {
+                log_import(&tx, bundle, bundler, source, &written, rejected)?;
             }
         }
     }
