@@ -41,6 +41,8 @@ pub struct NetConfig {
     pub max_concurrent_streams: usize,
     /// How long a sync request may take.
     pub request_timeout: Duration,
+    /// A closed group's pre-shared key: when set, only TCP with libp2p `pnet` is used.
+    pub network_key: Option<[u8; 32]>,
     /// Write sync messages over the limits (only to test that peers refuse them).
     #[doc(hidden)]
     pub unchecked_writes: bool,
@@ -54,6 +56,7 @@ impl Default for NetConfig {
             heartbeat: Duration::from_secs(1),
             max_concurrent_streams: 8,
             request_timeout: Duration::from_secs(60),
+            network_key: None,
             unchecked_writes: false,
         }
     }

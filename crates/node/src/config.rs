@@ -32,6 +32,12 @@ pub struct NodeConfig {
     pub heartbeat: Duration,
     /// Serve the control socket for `qoima status` / `qoima peers`.
     pub control_socket: bool,
+    /// A closed group's pre-shared key (`qoima network-key new`): only nodes holding the
+    /// same key can connect. TCP only (libp2p's private networks do not cover QUIC).
+    pub network_key: Option<[u8; 32]>,
+    /// Use a fresh network identity for this run instead of `node.key`, so peers cannot
+    /// recognise this device from one run to the next.
+    pub ephemeral_identity: bool,
 }
 
 impl NodeConfig {
@@ -47,6 +53,8 @@ impl NodeConfig {
             poll_interval: Duration::from_millis(250),
             heartbeat: Duration::from_secs(1),
             control_socket: true,
+            network_key: None,
+            ephemeral_identity: false,
         }
     }
 }

@@ -60,6 +60,7 @@ impl Node {
             mdns: config.mdns,
             collection: config.collection.clone(),
             heartbeat: config.heartbeat,
+            network_key: config.network_key,
             ..NetConfig::default()
         };
         let mut swarm = build_swarm(keypair, &net)?;
