@@ -255,9 +255,15 @@ pub struct NodeArgs {
     /// /ip4/192.168.1.20/tcp/4270.
     #[arg(long, value_name = "MULTIADDR")]
     pub peer: Vec<String>,
-    /// Do not look for peers on the local network (mDNS announces that a node runs here).
+    /// Do not look for peers on the local network. mDNS answers anyone on the LAN with
+    /// this node's network id and addresses: it tells them a qoima node runs here.
     #[arg(long)]
     pub no_mdns: bool,
+    /// Use a fresh network identity for this run instead of the one kept in node.key, so
+    /// peers and LAN observers cannot recognise this device from one run to the next
+    /// (peers then meet a stranger each time).
+    #[arg(long)]
+    pub new_identity: bool,
     /// The collection to sync.
     #[arg(long, default_value = "default")]
     pub collection: String,

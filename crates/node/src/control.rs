@@ -5,9 +5,12 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tracing::warn;
 
 use crate::Status;
 
@@ -62,39 +65,68 @@ pub(crate) fn bind(home: &Path) -> Result<tokio::net::UnixListener, String> {
     tokio::net::UnixListener::bind(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Control connections served at once; more wait in the socket's backlog.
+const CONNECTIONS_MAX: usize = 8;
+/// How long a client may take to send its request line.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the answer may take (the node asks the archive for remembered peers).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Answers control connections until the event loop goes away.
 pub(crate) async fn serve(
     listener: tokio::net::UnixListener,
     requests: mpsc::Sender<ControlRequest>,
 ) {
+    let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
+    let mut failures: u32 = 0;
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                failures = 0;
+                stream
+            }
+            Err(e) => {
+                // Out of file descriptors, typically: back off instead of spinning.
+                failures = failures.saturating_add(1);
+                let pause = Duration::from_millis(10u64 << failures.min(8));
+                warn!("control socket: accept failed ({e}); retrying in {pause:?}");
+                tokio::time::sleep(pause).await;
+                continue;
+            }
         };
         let requests = requests.clone();
         tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut line = String::new();
-            // A request is one short line; anything longer is not ours.
-            let mut reader = tokio::io::BufReader::new(read).take(4096);
-            if reader.read_line(&mut line).await.is_err() {
-                return;
-            }
-            let answer = match line.trim() {
-                "{\"request\":\"status\"}" => {
-                    let (reply, status) = oneshot::channel();
-                    if requests.send(ControlRequest::Status(reply)).await.is_err() {
-                        return;
-                    }
-                    match status.await {
-                        Ok(status) => serde_json::to_string(&status).unwrap_or_default(),
-                        Err(_) => return,
-                    }
-                }
-                _ => "{\"error\":\"unknown request\"}".to_owned(),
-            };
-            let _ = write.write_all(answer.as_bytes()).await;
-            let _ = write.write_all(b"\n").await;
+            let _permit = permit;
+            let _ = tokio::time::timeout(ANSWER_TIMEOUT, answer(stream, requests)).await;
         });
     }
+}
+
+async fn answer(stream: tokio::net::UnixStream, requests: mpsc::Sender<ControlRequest>) {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    // A request is one short line; anything longer is not ours.
+    let mut reader = tokio::io::BufReader::new(read).take(4096);
+    match tokio::time::timeout(READ_TIMEOUT, reader.read_line(&mut line)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) | Err(_) => return,
+    }
+    let answer = match line.trim() {
+        "{\"request\":\"status\"}" => {
+            let (reply, status) = oneshot::channel();
+            if requests.send(ControlRequest::Status(reply)).await.is_err() {
+                return;
+            }
+            match status.await {
+                Ok(status) => serde_json::to_string(&status).unwrap_or_default(),
+                Err(_) => return,
+            }
+        }
+        _ => "{\"error\":\"unknown request\"}".to_owned(),
+    };
+    let _ = write.write_all(answer.as_bytes()).await;
+    let _ = write.write_all(b"\n").await;
 }

@@ -33,3 +33,9 @@ pub fn load_or_create(home: &Path) -> Result<Keypair, String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// A network identity for this run only, never written: peers cannot recognise this
+/// device from one run to the next (at the cost of being a stranger to them each time).
+pub fn ephemeral() -> Keypair {
+    Keypair::generate_ed25519()
+}

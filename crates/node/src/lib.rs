@@ -17,14 +17,18 @@
 
 #![deny(missing_docs)]
 
+mod addresses;
+mod bans;
 mod config;
 pub mod control;
 mod event_loop;
 mod identity;
 mod peers;
 mod session;
+mod shim;
 mod status;
 mod store_worker;
+mod work;
 
 pub use config::NodeConfig;
 pub use event_loop::Node;

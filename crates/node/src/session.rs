@@ -1,6 +1,10 @@
-//! One sync with one peer: reconcile, then fetch what we lack in bounded batches.
+//! One peer's sync state: at most one reconciliation session (reconcile, then fetch what
+//! it found) and the fetches that announcements ask for, all under one bound on requests
+//! in flight and one bound on ids waiting. A pure state machine: the event loop sends
+//! what [`PeerSync::next_batch`] hands out and reports back.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use qoima_sync::Initiator;
 
@@ -9,58 +13,293 @@ use qoima_sync::Initiator;
 pub const FETCH_BATCH: usize = qoima_net::protocol::FETCH_IDS_MAX;
 /// Fetch requests in flight per peer.
 pub const FETCHES_IN_FLIGHT: usize = 3;
-/// Round trips a reconciliation may take before it is abandoned.
+/// Round trips one reconciliation may take; a larger difference is finished by the
+/// sessions after it.
 pub const ROUNDS_MAX: u32 = 32;
+/// Ids waiting to be fetched from one peer. A session that finds more takes this many
+/// and leaves the rest to the next session; announcements past it are dropped (the next
+/// reconciliation finds those records anyway).
+pub const QUEUED_IDS_MAX: usize = 64 * 1024;
+
+/// Why a fetch was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchOrigin {
+    /// A reconciliation found these ids missing.
+    Session,
+    /// The peer announced them on gossip.
+    Announcement,
+}
+
+/// Ids to ask one peer for in one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Why.
+    pub origin: FetchOrigin,
+    /// At most [`FETCH_BATCH`] ids.
+    pub ids: Vec<[u8; 32]>,
+}
 
 /// Where a session is.
 #[derive(Debug)]
-pub enum Stage {
+enum Stage {
     /// Exchanging negentropy messages.
     Reconciling(Initiator),
-    /// Fetching the records found missing.
-    Fetching,
+    /// Fetching what reconciliation found; `pending` batches are queued or in flight.
+    Fetching { pending: usize },
 }
 
-/// A sync in progress with one peer.
+/// A reconcile-then-fetch run with one peer.
 #[derive(Debug)]
 pub struct Session {
-    pub stage: Stage,
-    pub queue: VecDeque<Vec<[u8; 32]>>,
-    pub in_flight: usize,
+    stage: Stage,
+    /// Records its fetches brought.
     pub new_records: u64,
-    pub started: std::time::Instant,
+    /// When it started.
+    pub started: Instant,
+    /// False when the difference was too large for one session: start another.
+    pub complete: bool,
 }
 
-impl Session {
-    pub fn new(initiator: Initiator) -> Session {
-        Session {
+/// One peer's sync state. See the [module docs](self).
+#[derive(Debug, Default)]
+pub struct PeerSync {
+    session: Option<Session>,
+    queue: VecDeque<Batch>,
+    queued_ids: usize,
+    in_flight: usize,
+}
+
+impl PeerSync {
+    /// Begins a session with `initiator` unless one is running; true if begun.
+    pub fn start_session(&mut self, initiator: Initiator) -> bool {
+        if self.session.is_some() {
+            return false;
+        }
+        self.session = Some(Session {
             stage: Stage::Reconciling(initiator),
-            queue: VecDeque::new(),
-            in_flight: 0,
             new_records: 0,
-            started: std::time::Instant::now(),
+            started: Instant::now(),
+            complete: true,
+        });
+        true
+    }
+
+    /// True while a session runs.
+    pub fn in_session(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// The running session's initiator, while it reconciles.
+    pub fn initiator(&mut self) -> Option<&mut Initiator> {
+        match &mut self.session {
+            Some(Session {
+                stage: Stage::Reconciling(initiator),
+                ..
+            }) => Some(initiator),
+            _ => None,
         }
     }
 
-    /// Queues `need` in batches and switches to fetching.
-    pub fn fetch(&mut self, need: Vec<[u8; 32]>) {
-        self.stage = Stage::Fetching;
-        self.queue
-            .extend(qoima_sync::fetch_batches(&need, FETCH_BATCH));
+    /// Reconciliation found `need`: queue it (as far as the bound allows) and fetch.
+    /// `complete` is false when the reconciliation itself stopped early.
+    pub fn reconciled(&mut self, need: Vec<[u8; 32]>, complete: bool) {
+        let room = QUEUED_IDS_MAX.saturating_sub(self.queued_ids);
+        let fits = need.len() <= room;
+        let mut pending = 0;
+        for chunk in need[..need.len().min(room)].chunks(FETCH_BATCH) {
+            self.push(FetchOrigin::Session, chunk.to_vec());
+            pending += 1;
+        }
+        if let Some(session) = &mut self.session {
+            session.stage = Stage::Fetching { pending };
+            session.complete = complete && fits;
+        }
     }
 
-    /// The next batch to request, if the in-flight bound allows.
-    pub fn next_batch(&mut self) -> Option<Vec<[u8; 32]>> {
+    /// The peer announced `ids` we lack: queue them as far as the bound allows; returns
+    /// how many were queued.
+    pub fn announced(&mut self, ids: Vec<[u8; 32]>) -> usize {
+        let room = QUEUED_IDS_MAX.saturating_sub(self.queued_ids);
+        let taken = ids.len().min(room);
+        for chunk in ids[..taken].chunks(FETCH_BATCH) {
+            self.push(FetchOrigin::Announcement, chunk.to_vec());
+        }
+        taken
+    }
+
+    fn push(&mut self, origin: FetchOrigin, ids: Vec<[u8; 32]>) {
+        self.queued_ids += ids.len();
+        self.queue.push_back(Batch { origin, ids });
+    }
+
+    /// The next batch to request, if this peer's in-flight bound allows.
+    pub fn next_batch(&mut self) -> Option<Batch> {
         if self.in_flight >= FETCHES_IN_FLIGHT {
             return None;
         }
         let batch = self.queue.pop_front()?;
+        self.queued_ids -= batch.ids.len();
         self.in_flight += 1;
         Some(batch)
     }
 
-    /// True when nothing is left to fetch or wait for.
-    pub fn finished(&self) -> bool {
-        matches!(self.stage, Stage::Fetching) && self.queue.is_empty() && self.in_flight == 0
+    /// True if a batch is waiting.
+    #[cfg(test)]
+    pub fn has_queued(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// A fetch came back and was imported. The responder stops at a size target, so
+    /// `leftover` (requested, not sent) is asked for again as long as it keeps sending
+    /// something.
+    pub fn fetched(
+        &mut self,
+        origin: FetchOrigin,
+        new_records: u64,
+        progressed: bool,
+        leftover: Vec<[u8; 32]>,
+    ) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let again = progressed && !leftover.is_empty();
+        if again {
+            self.queued_ids += leftover.len();
+            self.queue.push_front(Batch {
+                origin,
+                ids: leftover,
+            });
+        }
+        if origin == FetchOrigin::Session {
+            if let Some(session) = &mut self.session {
+                session.new_records += new_records;
+                if let Stage::Fetching { pending } = &mut session.stage {
+                    if !again {
+                        *pending = pending.saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A fetch failed (timeout, refusal, lost connection). A session cannot finish
+    /// without it: it ends here, and the next connection or timer starts another.
+    pub fn fetch_failed(&mut self, origin: FetchOrigin) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if origin == FetchOrigin::Session {
+            self.abort_session();
+        }
+    }
+
+    /// Drops the running session and its queued batches.
+    pub fn abort_session(&mut self) {
+        self.session = None;
+        let mut dropped = 0;
+        self.queue.retain(|b| {
+            let keep = b.origin != FetchOrigin::Session;
+            if !keep {
+                dropped += b.ids.len();
+            }
+            keep
+        });
+        self.queued_ids -= dropped;
+    }
+
+    /// The session, if it has nothing left to fetch or wait for; it is then over.
+    pub fn take_finished(&mut self) -> Option<Session> {
+        match &self.session {
+            Some(Session {
+                stage: Stage::Fetching { pending: 0 },
+                ..
+            }) => self.session.take(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use qoima_sync::ArchiveIndex;
+
+    fn session_started() -> PeerSync {
+        let index = ArchiveIndex::from_entries(Vec::new());
+        let (initiator, _) = Initiator::start(&index, ROUNDS_MAX).unwrap();
+        let mut peer = PeerSync::default();
+        assert!(peer.start_session(initiator));
+        peer
+    }
+
+    fn ids(n: usize) -> Vec<[u8; 32]> {
+        (0..n)
+            .map(|i| {
+                let mut id = [0u8; 32];
+                id[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                id
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_session_fetches_in_bounded_batches_then_finishes() {
+        let mut peer = session_started();
+        assert!(peer.initiator().is_some());
+        peer.reconciled(ids(FETCH_BATCH * 4 + 1), true);
+        let mut sent = Vec::new();
+        while let Some(batch) = peer.next_batch() {
+            sent.push(batch);
+        }
+        assert_eq!(sent.len(), FETCHES_IN_FLIGHT, "in-flight bound");
+        assert!(peer.take_finished().is_none());
+        for batch in sent {
+            peer.fetched(batch.origin, 1, true, Vec::new());
+        }
+        while let Some(batch) = peer.next_batch() {
+            peer.fetched(batch.origin, 1, true, Vec::new());
+        }
+        let session = peer.take_finished().unwrap();
+        assert_eq!(session.new_records, 5);
+        assert!(session.complete);
+    }
+
+    #[test]
+    fn leftovers_are_asked_again_only_while_progressing() {
+        let mut peer = session_started();
+        peer.reconciled(ids(10), true);
+        let batch = peer.next_batch().unwrap();
+        peer.fetched(batch.origin, 4, true, batch.ids[4..].to_vec());
+        let again = peer.next_batch().unwrap();
+        assert_eq!(again.ids.len(), 6);
+        // Nothing was sent this time: give up on the rest rather than loop.
+        peer.fetched(again.origin, 0, false, again.ids.clone());
+        assert!(peer.next_batch().is_none());
+        assert_eq!(peer.take_finished().unwrap().new_records, 4);
+    }
+
+    #[test]
+    fn a_huge_difference_is_left_to_later_sessions() {
+        let mut peer = session_started();
+        peer.reconciled(ids(QUEUED_IDS_MAX + 5), true);
+        let mut total = 0;
+        while let Some(batch) = peer.next_batch() {
+            total += batch.ids.len();
+            peer.fetched(batch.origin, batch.ids.len() as u64, true, Vec::new());
+        }
+        assert_eq!(total, QUEUED_IDS_MAX);
+        assert!(!peer.take_finished().unwrap().complete);
+    }
+
+    #[test]
+    fn announcements_are_bounded_and_survive_a_failed_session() {
+        let mut peer = session_started();
+        assert_eq!(peer.announced(ids(QUEUED_IDS_MAX + 1)), QUEUED_IDS_MAX);
+        assert_eq!(peer.announced(ids(1)), 0, "full");
+        peer.reconciled(ids(10), true);
+        let first = peer.next_batch().unwrap();
+        assert_eq!(first.origin, FetchOrigin::Announcement);
+        peer.fetch_failed(FetchOrigin::Session);
+        assert!(!peer.in_session());
+        assert!(peer.has_queued(), "announced ids are still wanted");
+        peer.fetched(first.origin, 0, true, Vec::new());
     }
 }

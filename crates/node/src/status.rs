@@ -34,6 +34,13 @@ pub struct PeerStatus {
     pub last_sync_new: u64,
     /// Records received from it since this node started (sync and gossip).
     pub received_since_start: u64,
-    /// Invalid messages it sent since this node started.
+    /// Invalid messages it sent, net of those forgiven with time.
     pub strikes: u32,
+    /// Its gossip messages ignored unread because it sent too many valid but useless
+    /// ones (no strike: throttling is not blame).
+    #[serde(default)]
+    pub throttled: u64,
+    /// When its ban ends, ms since the epoch (0 = not banned).
+    #[serde(default)]
+    pub banned_until_ms: i64,
 }

@@ -35,6 +35,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     config.listen = parse_addrs(&args.listen)?;
     config.peers = parse_addrs(&args.peer)?;
     config.mdns = !args.no_mdns;
+    config.ephemeral_identity = args.new_identity;
     config.collection = args.collection;
     config.sync_interval = Duration::from_secs(args.sync_every.max(1));
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -1,7 +1,6 @@
 //! The event loop's gossip side: noticing new records in the archive, announcing them,
 //! and checking what peers announce before it is forwarded.
 
-use qoima_core::RecordId;
 use qoima_net::gossip::{ANNOUNCE_IDS_MAX, INLINE_BUNDLE_BYTES_MAX};
 use qoima_store::Source;
 
@@ -35,8 +34,7 @@ impl EventLoop {
                 announce.push(record.id);
             }
         }
-        self.index
-            .extend(arrived.iter().map(|r| (r.created_ms, r.id.0)));
+        write_index(&self.index).extend(arrived.iter().map(|r| (r.created_ms, r.id.0)));
         if !announce.is_empty() {
             self.prepare_announcement(announce);
         }
@@ -92,6 +90,7 @@ impl EventLoop {
         }
     }
 
+    /// Runs `job` on the archive and hands its result, through `then`, back to the loop.
     pub(super) fn spawn_store<T, F>(
         &self,
         job: F,
@@ -108,17 +107,41 @@ impl EventLoop {
         });
     }
 
+    /// Runs `job` on the archive for its effect alone; a failure is logged as `what`.
+    pub(super) fn spawn_store_detached<F>(&self, what: &'static str, job: F)
+    where
+        F: FnOnce(&mut Store) -> Result<(), StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.call(job).await {
+                warn!("{what} failed: {e}");
+            }
+        });
+    }
+
+    fn report(&mut self, id: &MessageId, source: &PeerId, acceptance: MessageAcceptance) {
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(id, source, acceptance);
+    }
+
+    /// A gossip message arrived. It is worked on only within the bounds of `work.rs` and
+    /// the sender's budget for useless gossip; otherwise it is ignored unread (neither
+    /// accepted nor forwarded, no strike).
     pub(super) fn on_gossip(&mut self, source: PeerId, id: MessageId, data: Vec<u8>) {
+        if self.book.throttled(source) || !self.work.try_start(source, Work::Gossip) {
+            self.report(&id, &source, MessageAcceptance::Ignore);
+            return;
+        }
         let message = match GossipMessage::from_bytes(&data) {
             Ok(message) => message,
             Err(e) => {
-                debug!(%source, "undecodable gossip: {e}");
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&id, &source, MessageAcceptance::Reject);
-                self.strike(source, "sent undecodable gossip");
+                self.work.finish(source, Work::Gossip);
+                self.report(&id, &source, MessageAcceptance::Reject);
+                self.strike(source, &format!("sent undecodable gossip ({e})"));
                 return;
             }
         };
@@ -126,43 +149,91 @@ impl EventLoop {
             GossipMessage::Bundle(bytes) => {
                 let peer = source.to_string();
                 self.spawn_store(
-                    move |s| s.import_bundle(&bytes[..], Source::Peer(peer)),
-                    move |result| {
-                        let (acceptance, report) = match result {
-                            Ok(report) if report.is_clean() => {
-                                (MessageAcceptance::Accept, Some(report))
+                    move |s| s.import_network_bundle(&bytes[..], Source::Peer(peer)),
+                    move |result| Internal::GossipChecked {
+                        id,
+                        source,
+                        verdict: match result {
+                            Ok(report) => match report.sender_fault() {
+                                None => GossipVerdict::Valid {
+                                    new_records: report.records_new,
+                                },
+                                Some(fault) => GossipVerdict::Invalid(fault.to_string()),
+                            },
+                            Err(e) => {
+                                warn!("checking a gossiped bundle failed here: {e}");
+                                GossipVerdict::NotChecked
                             }
-                            Ok(report) => (MessageAcceptance::Reject, Some(report)),
-                            Err(_) => (MessageAcceptance::Ignore, None),
-                        };
-                        Internal::GossipChecked {
-                            id,
-                            source,
-                            acceptance,
-                            report,
-                        }
+                        },
                     },
                 );
             }
             GossipMessage::Announce { ids } => {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&id, &source, MessageAcceptance::Accept);
                 let ids: Vec<RecordId> = ids.into_iter().map(RecordId).collect();
                 self.spawn_store(
                     move |s| s.missing(&ids),
-                    move |result| Internal::FetchFrom {
-                        peer: source,
-                        ids: result
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|id| id.0)
-                            .collect(),
+                    move |missing| Internal::AnnounceChecked {
+                        id,
+                        source,
+                        missing,
                     },
                 );
             }
         }
+    }
+
+    pub(super) fn on_gossip_checked(
+        &mut self,
+        id: MessageId,
+        source: PeerId,
+        verdict: GossipVerdict,
+    ) {
+        self.work.finish(source, Work::Gossip);
+        match verdict {
+            GossipVerdict::Valid { new_records: 0 } => {
+                // Valid but nothing new: old records, perhaps re-wrapped in a new bundle.
+                // Not forwarded (it is news to no one downstream of us either) and
+                // counted against the sender's budget.
+                self.report(&id, &source, MessageAcceptance::Ignore);
+                self.book.useless(source);
+            }
+            GossipVerdict::Valid { new_records } => {
+                self.report(&id, &source, MessageAcceptance::Accept);
+                self.book.info(source).received += new_records;
+                self.poll_store();
+            }
+            GossipVerdict::Invalid(reason) => {
+                self.report(&id, &source, MessageAcceptance::Reject);
+                self.strike(source, &format!("gossiped an invalid bundle: {reason}"));
+            }
+            GossipVerdict::NotChecked => self.report(&id, &source, MessageAcceptance::Ignore),
+        }
+    }
+
+    /// An announcement's ids were looked up. Its bytes are never forwarded (ids are
+    /// cheap to invent); the records it leads to are fetched from the announcer within
+    /// the usual fetch bounds, and re-announced by this node once it holds them.
+    pub(super) fn on_announce_checked(
+        &mut self,
+        id: MessageId,
+        source: PeerId,
+        missing: Result<Vec<RecordId>, StoreError>,
+    ) {
+        self.work.finish(source, Work::Gossip);
+        self.report(&id, &source, MessageAcceptance::Ignore);
+        let missing = match missing {
+            Ok(missing) => missing,
+            Err(e) => {
+                warn!("looking up announced records failed here: {e}");
+                return;
+            }
+        };
+        if missing.is_empty() || !self.swarm.is_connected(&source) {
+            self.book.useless(source);
+            return;
+        }
+        let ids = missing.into_iter().map(|id| id.0).collect();
+        self.sync.entry(source).or_default().announced(ids);
+        self.pump_fetches();
     }
 }

@@ -2,10 +2,11 @@
 //! network, the archive and the control socket.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use qoima_core::AuthorSecret;
+use qoima_core::{AuthorSecret, RecordId};
 use qoima_net::gossip::{self, GossipMessage};
 use qoima_net::libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
 use qoima_net::libp2p::multiaddr::Protocol;
@@ -19,11 +20,16 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use crate::addresses;
+use crate::bans::{BAN_DURATION, Bans};
 use crate::config::{DEFAULT_PORT, NodeConfig};
 use crate::control::{self, ControlRequest};
-use crate::peers::PeerBook;
-use crate::session::Session;
+use crate::peers::{ADDRS_PER_PEER_MAX, PeerBook};
+use crate::session::{Batch, PeerSync};
+#[allow(unused_imports)]
+use crate::shim::{ReportShim, StoreShim};
 use crate::store_worker::StoreHandle;
+use crate::work::{Work, WorkLimits};
 use crate::{PeerStatus, Status, identity};
 
 mod gossiping;
@@ -48,7 +54,12 @@ impl Node {
         let index = ArchiveIndex::from_entries(store.index_entries().map_err(|e| e.to_string())?);
         let last_rowid = store.last_rowid().map_err(|e| e.to_string())?;
         let known = store.known_peers().map_err(|e| e.to_string())?;
-        let keypair = identity::load_or_create(&config.home)?;
+        let stored_bans = store.active_bans(now_ms()).map_err(|e| e.to_string())?;
+        let keypair = if config.ephemeral_identity {
+            identity::ephemeral()
+        } else {
+            identity::load_or_create(&config.home)?
+        };
         let peer_id = keypair.public().to_peer_id();
         let control_listener = if config.control_socket {
             Some(control::bind(&config.home)?)
@@ -73,17 +84,29 @@ impl Node {
         listen(&mut swarm, &config.listen)?;
         wait_for_listeners(&mut swarm).await;
 
+        let mut bans = Bans::default();
+        for ban in stored_bans {
+            if let Ok(peer) = ban.peer.parse::<PeerId>() {
+                bans.insert(peer, ban.until_ms);
+                let behaviour = swarm.behaviour_mut();
+                behaviour.blocked.block_peer(peer);
+                behaviour.gossipsub.blacklist_peer(&peer);
+            }
+        }
         let mut book = PeerBook::default();
         for peer in known {
             let Ok(id) = peer.peer_id.parse::<PeerId>() else {
                 continue;
             };
+            if bans.is_banned(&id) {
+                continue;
+            }
             for addr in peer
                 .addrs
                 .iter()
                 .filter_map(|a| a.parse::<Multiaddr>().ok())
             {
-                book.keep_dialing(with_peer(addr, id), Some(id));
+                book.learn_address(with_peer(addr, id), id);
             }
         }
         for addr in &config.peers {
@@ -103,13 +126,16 @@ impl Node {
         let event_loop = EventLoop {
             swarm,
             store: StoreHandle::spawn(store),
-            index,
+            index: Arc::new(RwLock::new(index)),
             last_rowid,
             topic,
             config,
-            sessions: HashMap::new(),
+            sync: HashMap::new(),
+            fetches_in_flight: 0,
             outbound: HashMap::new(),
             book,
+            work: WorkLimits::default(),
+            bans,
             internal_tx,
             polling: false,
             poll_again: false,
@@ -180,44 +206,65 @@ enum Internal {
     GossipChecked {
         id: MessageId,
         source: PeerId,
-        acceptance: MessageAcceptance,
-        report: Option<ImportReport>,
+        verdict: GossipVerdict,
     },
-    FetchFrom {
+    AnnounceChecked {
+        id: MessageId,
+        source: PeerId,
+        missing: Result<Vec<RecordId>, StoreError>,
+    },
+    Served {
         peer: PeerId,
-        ids: Vec<[u8; 32]>,
-    },
-    Serve {
         channel: ResponseChannel<SyncResponse>,
         response: SyncResponse,
     },
+    Answered {
+        peer: PeerId,
+        channel: ResponseChannel<SyncResponse>,
+        answer: Result<Vec<u8>, qoima_sync::SyncError>,
+    },
     Imported {
         peer: PeerId,
-        in_session: bool,
-        leftover: Vec<[u8; 32]>,
-        result: Result<ImportReport, StoreError>,
+        batch: Batch,
+        result: Result<(ImportReport, Vec<[u8; 32]>), StoreError>,
     },
+}
+
+/// What checking a gossiped bundle found.
+enum GossipVerdict {
+    /// Every record verified; this many were new here.
+    Valid { new_records: u64 },
+    /// The bytes are bad: the sender's fault.
+    Invalid(String),
+    /// This node could not check it (its own failure): neither accepted nor blamed.
+    NotChecked,
 }
 
 /// What an outbound sync request was for.
 enum Outbound {
     Reconcile,
-    Fetch {
-        ids: Vec<[u8; 32]>,
-        in_session: bool,
-    },
+    Fetch(Batch),
 }
+
+/// The reconciliation index, shared with the blocking tasks that answer peers'
+/// reconciliation messages off the event loop. The loop writes (records arriving); the
+/// answers and our own sessions read.
+type SharedIndex = Arc<RwLock<ArchiveIndex>>;
 
 struct EventLoop {
     swarm: Swarm<Behaviour>,
     store: StoreHandle,
-    index: ArchiveIndex,
+    index: SharedIndex,
     last_rowid: i64,
     topic: IdentTopic,
     config: NodeConfig,
-    sessions: HashMap<PeerId, Session>,
+    sync: HashMap<PeerId, PeerSync>,
+    /// Fetch requests in flight to all peers.
+    fetches_in_flight: usize,
     outbound: HashMap<OutboundRequestId, (PeerId, Outbound)>,
     book: PeerBook,
+    work: WorkLimits,
+    bans: Bans,
     internal_tx: mpsc::Sender<Internal>,
     polling: bool,
     poll_again: bool,
@@ -234,15 +281,20 @@ impl EventLoop {
         let mut sync = tokio::time::interval(self.config.sync_interval);
         sync.tick().await; // every connection syncs on arrival; the timer is for later
         let mut redial = tokio::time::interval(Duration::from_secs(1));
+        let mut housekeeping = tokio::time::interval(Duration::from_secs(30));
         loop {
             tokio::select! {
-                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                // Local work first: what spawned tasks report frees capacity for new
+                // remote work (libp2p's "prioritise local work over new remote work").
+                biased;
+                _ = &mut shutdown => break,
                 Some(message) = internal.recv() => self.on_internal(message),
                 Some(request) = requests.recv() => self.on_request(request),
                 _ = poll.tick() => self.poll_store(),
                 _ = sync.tick() => self.sync_with_everyone(),
                 _ = redial.tick() => self.redial(),
-                _ = &mut shutdown => break,
+                _ = housekeeping.tick() => self.lift_expired_bans(),
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
             }
         }
         info!("node stopped");
@@ -261,83 +313,36 @@ impl EventLoop {
             Internal::GossipChecked {
                 id,
                 source,
-                acceptance,
-                report,
+                verdict,
+            } => self.on_gossip_checked(id, source, verdict),
+            Internal::AnnounceChecked {
+                id,
+                source,
+                missing,
+            } => self.on_announce_checked(id, source, missing),
+            Internal::Served {
+                peer,
+                channel,
+                response,
             } => {
-                let rejected = matches!(acceptance, MessageAcceptance::Reject);
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&id, &source, acceptance);
-                if let Some(report) = report {
-                    self.book.info(source).received += report.records_new;
-                    if report.records_new > 0 {
-                        self.poll_store();
-                    }
-                }
-                if rejected {
-                    self.strike(source, "sent an invalid gossip message");
-                }
-            }
-            Internal::FetchFrom { peer, ids } => {
-                for chunk in ids.chunks(crate::session::FETCH_BATCH) {
-                    self.send_fetch(peer, chunk.to_vec(), false);
-                }
-            }
-            Internal::Serve { channel, response } => {
+                self.work.finish(peer, Work::Serve);
                 let _ = self
                     .swarm
                     .behaviour_mut()
                     .sync
                     .send_response(channel, response);
             }
+            Internal::Answered {
+                peer,
+                channel,
+                answer,
+            } => self.on_answered(peer, channel, answer),
             Internal::Imported {
                 peer,
-                in_session,
-                leftover,
+                batch,
                 result,
-            } => self.on_imported(peer, in_session, leftover, result),
+            } => self.on_imported(peer, batch, result),
         }
-    }
-
-    fn on_imported(
-        &mut self,
-        peer: PeerId,
-        in_session: bool,
-        leftover: Vec<[u8; 32]>,
-        result: Result<ImportReport, StoreError>,
-    ) {
-        let mut new_records = 0;
-        let mut progressed = false;
-        match result {
-            Ok(report) => {
-                new_records = report.records_new;
-                progressed = report.records_listed > 0;
-                self.book.info(peer).received += report.records_new;
-                if !report.is_clean() {
-                    self.strike(peer, "sent a bundle that failed verification");
-                }
-                if report.records_new > 0 {
-                    self.poll_store();
-                }
-            }
-            Err(e) => warn!("storing records from {peer} failed: {e}"),
-        }
-        if !in_session {
-            return;
-        }
-        let Some(session) = self.sessions.get_mut(&peer) else {
-            return;
-        };
-        session.in_flight = session.in_flight.saturating_sub(1);
-        session.new_records += new_records;
-        // The responder stops at a size target: ask again for what did not fit, as long
-        // as it keeps sending something.
-        if progressed && !leftover.is_empty() {
-            session.queue.push_front(leftover);
-        }
-        self.pump_fetches(peer);
     }
 
     // ----- the swarm ------------------------------------------------------------------
@@ -351,20 +356,20 @@ impl EventLoop {
                 num_established,
                 ..
             } => {
-                let addr = endpoint
+                let dialed = endpoint
                     .is_dialer()
                     .then(|| endpoint.get_remote_address().clone());
-                self.book.connected(peer_id, addr.as_ref());
+                self.book
+                    .connected(peer_id, endpoint.get_remote_address(), dialed.as_ref());
                 if num_established.get() == 1 {
                     info!(%peer_id, "connected");
-                    let (peer_text, addr_text) = (
-                        peer_id.to_string(),
-                        addr.map(|a| a.to_string()).unwrap_or_default(),
-                    );
-                    self.spawn_store(
-                        move |s| s.remember_peer(&peer_text, &addr_text),
-                        |_| Internal::Publish(Vec::new()),
-                    );
+                    if let Some(addr) = dialed {
+                        let peer_text = peer_id.to_string();
+                        let addr_text = addr.to_string();
+                        self.spawn_store_detached("remembering a peer", move |s| {
+                            s.remember_peer(&peer_text, &addr_text)
+                        });
+                    }
                     self.start_session(peer_id);
                 }
             }
@@ -374,7 +379,9 @@ impl EventLoop {
                 ..
             } => {
                 info!(%peer_id, "disconnected");
-                self.sessions.remove(&peer_id);
+                if let Some(sync) = self.sync.get_mut(&peer_id) {
+                    sync.abort_session();
+                }
                 self.book.disconnected(peer_id);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
@@ -389,23 +396,19 @@ impl EventLoop {
         match event {
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
-                    if !self.swarm.is_connected(&peer) {
-                        debug!(%peer, %addr, "found on the local network");
-                        let _ = self.swarm.dial(with_peer(addr, peer));
+                    if self.swarm.is_connected(&peer) || self.bans.is_banned(&peer) {
+                        continue;
                     }
+                    if !addresses::plausible_on_lan(&addr) {
+                        debug!(%peer, %addr, "ignoring an mDNS answer outside the local network");
+                        continue;
+                    }
+                    debug!(%peer, %addr, "found on the local network");
+                    let _ = self.swarm.dial(with_peer(addr, peer));
                 }
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
-                for addr in info.listen_addrs.into_iter().filter(is_dialable).take(8) {
-                    let addr_text = addr.to_string();
-                    self.book
-                        .keep_dialing(with_peer(addr, peer_id), Some(peer_id));
-                    let peer_text = peer_id.to_string();
-                    self.spawn_store(
-                        move |s| s.remember_peer(&peer_text, &addr_text),
-                        |_| Internal::Publish(Vec::new()),
-                    );
-                }
+                self.on_identified(peer_id, info.listen_addrs)
             }
             BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
@@ -417,6 +420,33 @@ impl EventLoop {
             BehaviourEvent::Sync(event) => self.on_sync_event(event),
             _ => {}
         }
+    }
+
+    /// Keeps the few listen addresses a peer claims that are plausible for the link it
+    /// is on (see `addresses.rs`); repeated identify pushes add nothing new.
+    fn on_identified(&mut self, peer: PeerId, claimed: Vec<Multiaddr>) {
+        let Some(observed) = self.book.get(&peer).and_then(|info| info.observed_ip) else {
+            return;
+        };
+        let mut fresh = Vec::new();
+        for addr in claimed
+            .into_iter()
+            .filter(|a| addresses::plausible(a, observed))
+            .take(ADDRS_PER_PEER_MAX)
+        {
+            if self.book.learn_address(with_peer(addr.clone(), peer), peer) {
+                fresh.push(addr.to_string());
+            }
+        }
+        if fresh.is_empty() {
+            return;
+        }
+        let peer_text = peer.to_string();
+        self.spawn_store_detached("remembering a peer's addresses", move |s| {
+            fresh
+                .iter()
+                .try_for_each(|addr| s.remember_peer(&peer_text, addr))
+        });
     }
 
     // ----- peers ----------------------------------------------------------------------
@@ -434,17 +464,45 @@ impl EventLoop {
         }
     }
 
-    /// Counts invalid data from `peer`; past the bound, cuts it off for good.
+    /// Counts a fault of `peer`'s own making (`what` it did); past the bound, cuts it off
+    /// and bans it for [`BAN_DURATION`], remembered across restarts. Only ever called for
+    /// invalid bytes the peer sent, never for this node's own failures or policy.
     fn strike(&mut self, peer: PeerId, what: &str) {
         warn!(%peer, "peer {what}");
-        if self.book.strike(peer) {
-            warn!(%peer, "disconnecting and blocking this peer: too much invalid data");
-            let behaviour = self.swarm.behaviour_mut();
-            behaviour.blocked.block_peer(peer);
-            behaviour.gossipsub.blacklist_peer(&peer);
-            let _ = self.swarm.disconnect_peer_id(peer);
-            self.sessions.remove(&peer);
-            self.book.ban(peer);
+        if !self.book.strike(peer) {
+            return;
+        }
+        warn!(%peer, "disconnecting and banning this peer: too much invalid data");
+        let until_ms = now_ms() + BAN_DURATION.as_millis() as i64;
+        self.block(peer, until_ms);
+        let _ = self.swarm.disconnect_peer_id(peer);
+        self.sync.remove(&peer);
+        self.book.ban(peer);
+        let (peer_text, reason) = (peer.to_string(), what.to_owned());
+        self.spawn_store_detached("remembering a ban", move |s| {
+            s.ban_peer(&peer_text, until_ms, &reason)
+        });
+    }
+
+    fn block(&mut self, peer: PeerId, until_ms: i64) {
+        if let Some(lifted) = self.bans.insert(peer, until_ms) {
+            self.unblock(lifted);
+        }
+        let behaviour = self.swarm.behaviour_mut();
+        behaviour.blocked.block_peer(peer);
+        behaviour.gossipsub.blacklist_peer(&peer);
+    }
+
+    fn unblock(&mut self, peer: PeerId) {
+        let behaviour = self.swarm.behaviour_mut();
+        behaviour.blocked.unblock_peer(peer);
+        behaviour.gossipsub.remove_blacklisted_peer(&peer);
+    }
+
+    fn lift_expired_bans(&mut self) {
+        for peer in self.bans.expired(now_ms()) {
+            info!(%peer, "ban expired");
+            self.unblock(peer);
         }
     }
 
@@ -456,32 +514,41 @@ impl EventLoop {
             }
             ControlRequest::Status(reply) => {
                 let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+                let strikes = self.book.all_strikes();
                 let live: Vec<PeerStatus> = connected
                     .iter()
                     .map(|peer| {
-                        let info = self.book.info(*peer);
+                        let info = self.book.get(peer);
                         PeerStatus {
                             peer_id: peer.to_string(),
                             connected: true,
                             addrs: Vec::new(),
-                            last_sync_ms: info.last_sync_ms,
-                            last_sync_new: info.last_sync_new,
-                            received_since_start: info.received,
-                            strikes: info.strikes,
+                            last_sync_ms: info.map_or(0, |i| i.last_sync_ms),
+                            last_sync_new: info.map_or(0, |i| i.last_sync_new),
+                            received_since_start: info.map_or(0, |i| i.received),
+                            strikes: strikes.get(peer).copied().unwrap_or(0),
+                            throttled: info.map_or(0, |i| i.throttled),
+                            banned_until_ms: 0,
                         }
                     })
                     .collect();
-                let strikes: HashMap<String, u32> = self
-                    .book
-                    .peers
+                let strikes: HashMap<String, (u32, u64)> = strikes
                     .iter()
-                    .map(|(p, i)| (p.to_string(), i.strikes))
+                    .map(|(p, n)| {
+                        let throttled = self.book.get(p).map_or(0, |i| i.throttled);
+                        (p.to_string(), (*n, throttled))
+                    })
+                    .collect();
+                let banned: HashMap<String, i64> = self
+                    .bans
+                    .iter()
+                    .map(|(p, until)| (p.to_string(), until))
                     .collect();
                 let status = Status {
                     peer_id: self.swarm.local_peer_id().to_string(),
                     listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
                     collection: self.config.collection.clone(),
-                    records: self.index.len() as u64,
+                    records: read_index(&self.index).len() as u64,
                     gossip_peers: self
                         .swarm
                         .behaviour()
@@ -494,7 +561,7 @@ impl EventLoop {
                 let store = self.store.clone();
                 tokio::spawn(async move {
                     let known = store.call(|s| s.known_peers()).await.unwrap_or_default();
-                    let _ = reply.send(merge_known(status, known, &strikes));
+                    let _ = reply.send(merge_known(status, known, &strikes, &banned));
                 });
             }
         }
@@ -505,7 +572,8 @@ impl EventLoop {
 fn merge_known(
     mut status: Status,
     known: Vec<qoima_store::KnownPeer>,
-    strikes: &HashMap<String, u32>,
+    strikes: &HashMap<String, (u32, u64)>,
+    banned: &HashMap<String, i64>,
 ) -> Status {
     for peer in known {
         match status.peers.iter_mut().find(|p| p.peer_id == peer.peer_id) {
@@ -517,7 +585,9 @@ fn merge_known(
                 }
             }
             None => status.peers.push(PeerStatus {
-                strikes: strikes.get(&peer.peer_id).copied().unwrap_or(0),
+                strikes: strikes.get(&peer.peer_id).map_or(0, |s| s.0),
+                throttled: strikes.get(&peer.peer_id).map_or(0, |s| s.1),
+                banned_until_ms: banned.get(&peer.peer_id).copied().unwrap_or(0),
                 peer_id: peer.peer_id,
                 connected: false,
                 addrs: peer.addrs,
@@ -525,6 +595,30 @@ fn merge_known(
                 last_sync_new: peer.last_sync_new as u64,
                 received_since_start: 0,
             }),
+        }
+    }
+    // Peers banned (and so not connected) but never remembered: a hostile peer that
+    // dialed in. Shown so the user sees who was cut off and why strikes went up.
+    for (peer, until) in banned {
+        if !status.peers.iter().any(|p| &p.peer_id == peer) {
+            status.peers.push(PeerStatus {
+                peer_id: peer.clone(),
+                connected: false,
+                addrs: Vec::new(),
+                last_sync_ms: 0,
+                last_sync_new: 0,
+                received_since_start: 0,
+                strikes: strikes.get(peer).map_or(0, |s| s.0),
+                throttled: strikes.get(peer).map_or(0, |s| s.1),
+                banned_until_ms: *until,
+            });
+        } else if let Some(p) = status.peers.iter_mut().find(|p| &p.peer_id == peer) {
+            p.banned_until_ms = *until;
+        }
+    }
+    for p in &mut status.peers {
+        if p.strikes == 0 {
+            p.strikes = strikes.get(&p.peer_id).map_or(0, |s| s.0);
         }
     }
     status
@@ -599,10 +693,18 @@ fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
     })
 }
 
-fn is_dialable(addr: &Multiaddr) -> bool {
-    !addr
-        .iter()
-        .any(|p| matches!(p, Protocol::Ip4(ip) if ip.is_unspecified()))
+fn read_index(index: &SharedIndex) -> RwLockReadGuard<'_, ArchiveIndex> {
+    // A panic while holding the lock cannot leave the index half-changed (its updates
+    // are single calls), so a poisoned lock is still a usable index.
+    index
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write_index(index: &SharedIndex) -> RwLockWriteGuard<'_, ArchiveIndex> {
+    index
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A key used for one bundle and then forgotten: bundles sent to peers are signed, but

@@ -1,18 +1,24 @@
 //! The event loop's sync side: reconciliation sessions with each peer, fetches, and
-//! answering other nodes' requests.
+//! answering other nodes' requests within the bounds of `work.rs`.
 
 use std::collections::HashSet;
 
-use qoima_core::RecordId;
 use qoima_core::bundle::BundleReader;
 use qoima_net::SyncRequest;
 use qoima_net::libp2p::request_response;
-use qoima_net::protocol::{FETCH_BUNDLE_BYTES_TARGET, FETCH_IDS_MAX};
+use qoima_net::protocol::FETCH_IDS_MAX;
 use qoima_store::Source;
-use qoima_sync::{Initiator, Step, respond};
+use qoima_sync::{Initiator, Step, SyncError, respond};
 
 use super::*;
-use crate::session::{ROUNDS_MAX, Stage};
+use crate::session::{FetchOrigin, ROUNDS_MAX};
+
+/// Fetch requests in flight to all peers together: each response may hold up to
+/// `RESPONSE_BYTES_MAX` while it is read and imported.
+pub(super) const FETCHES_TOTAL_MAX: usize = 6;
+/// A fetch answer stops adding records past this many bytes; the requester asks again
+/// for the rest. Smaller than the protocol's target so serving costs less memory.
+pub(super) const SERVE_BYTES_TARGET: usize = 4 * 1024 * 1024;
 
 impl EventLoop {
     // ----- sync sessions ----------------------------------------------------------------
@@ -25,19 +31,20 @@ impl EventLoop {
     }
 
     pub(super) fn start_session(&mut self, peer: PeerId) {
-        if self.sessions.contains_key(&peer) {
+        if self.sync.get(&peer).is_some_and(PeerSync::in_session) {
             return;
         }
-        match Initiator::start(&self.index, ROUNDS_MAX) {
+        let started = Initiator::start(&read_index(&self.index), ROUNDS_MAX);
+        match started {
             Ok((initiator, first)) => {
-                self.sessions.insert(peer, Session::new(initiator));
+                self.sync.entry(peer).or_default().start_session(initiator);
                 self.send_reconcile(peer, first);
             }
             Err(e) => warn!("cannot start reconciliation: {e}"),
         }
     }
 
-    pub(super) fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
+    fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
         let request = SyncRequest::Reconcile {
             collection: self.config.collection.clone(),
             message,
@@ -46,57 +53,69 @@ impl EventLoop {
         self.outbound.insert(id, (peer, Outbound::Reconcile));
     }
 
-    pub(super) fn send_fetch(&mut self, peer: PeerId, ids: Vec<[u8; 32]>, in_session: bool) {
-        let request = SyncRequest::Fetch {
-            collection: self.config.collection.clone(),
-            ids: ids.clone(),
-        };
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-        self.outbound
-            .insert(id, (peer, Outbound::Fetch { ids, in_session }));
+    /// Sends queued fetches, within each peer's bound and [`FETCHES_TOTAL_MAX`], and
+    /// ends the sessions that have nothing left to do.
+    pub(super) fn pump_fetches(&mut self) {
+        let peers: Vec<PeerId> = self.sync.keys().copied().collect();
+        for peer in peers {
+            while self.fetches_in_flight < FETCHES_TOTAL_MAX {
+                let Some(batch) = self.sync.get_mut(&peer).and_then(PeerSync::next_batch) else {
+                    break;
+                };
+                let request = SyncRequest::Fetch {
+                    collection: self.config.collection.clone(),
+                    ids: batch.ids.clone(),
+                };
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.outbound.insert(id, (peer, Outbound::Fetch(batch)));
+                self.fetches_in_flight += 1;
+            }
+            if let Some(session) = self.sync.get_mut(&peer).and_then(PeerSync::take_finished) {
+                self.end_session(peer, session);
+            }
+        }
     }
 
-    pub(super) fn pump_fetches(&mut self, peer: PeerId) {
-        while let Some(batch) = self.sessions.get_mut(&peer).and_then(Session::next_batch) {
-            self.send_fetch(peer, batch, true);
-        }
-        if self.sessions.get(&peer).is_some_and(Session::finished) {
-            self.end_session(peer);
-        }
-    }
-
-    pub(super) fn end_session(&mut self, peer: PeerId) {
-        let Some(session) = self.sessions.remove(&peer) else {
-            return;
-        };
+    fn end_session(&mut self, peer: PeerId, session: crate::session::Session) {
         let new_records = session.new_records;
-        info!(%peer, new_records, elapsed_ms = session.started.elapsed().as_millis() as u64, "sync finished");
+        info!(%peer, new_records, complete = session.complete, elapsed_ms = session.started.elapsed().as_millis() as u64, "sync finished");
         let info = self.book.info(peer);
         info.last_sync_ms = now_ms();
         info.last_sync_new = new_records;
         let peer_text = peer.to_string();
-        self.spawn_store(
-            move |s| s.record_sync(&peer_text, new_records),
-            |_| Internal::Publish(Vec::new()),
-        );
+        self.spawn_store_detached("remembering a sync", move |s| {
+            s.record_sync(&peer_text, new_records)
+        });
+        if !session.complete && self.swarm.is_connected(&peer) {
+            // A difference too large for one session: go on where it stopped.
+            self.start_session(peer);
+        }
     }
 
-    pub(super) fn on_reconcile_reply(&mut self, peer: PeerId, reply: Vec<u8>) {
-        let Some(session) = self.sessions.get_mut(&peer) else {
+    fn on_reconcile_reply(&mut self, peer: PeerId, reply: Vec<u8>) {
+        let index = Arc::clone(&self.index);
+        let Some(sync) = self.sync.get_mut(&peer) else {
             return;
         };
-        let Stage::Reconciling(initiator) = &mut session.stage else {
+        let Some(initiator) = sync.initiator() else {
             return;
         };
-        match initiator.step(&self.index, &reply) {
+        let step = initiator.step(&read_index(&index), &reply);
+        match step {
             Ok(Step::Send(next)) => self.send_reconcile(peer, next),
             Ok(Step::Done(outcome)) => {
                 debug!(%peer, need = outcome.need.len(), have = outcome.have.len(), rounds = outcome.rounds, "reconciled");
-                session.fetch(outcome.need);
-                self.pump_fetches(peer);
+                sync.reconciled(outcome.need, true);
+                self.pump_fetches();
+            }
+            Err(SyncError::TooManyRounds(rounds)) => {
+                // Not the peer's fault: the archives differ by more than the rounds
+                // allow. Try again later.
+                debug!(%peer, rounds, "reconciliation needs more rounds");
+                sync.abort_session();
             }
             Err(e) => {
-                self.sessions.remove(&peer);
+                sync.abort_session();
                 self.strike(peer, &format!("broke reconciliation: {e}"));
             }
         }
@@ -128,76 +147,88 @@ impl EventLoop {
                 ..
             } => {
                 debug!(%peer, "sync request failed: {error}");
-                if let Some((
-                    _,
-                    Outbound::Fetch {
-                        in_session: true, ..
-                    }
-                    | Outbound::Reconcile,
-                )) = self.outbound.remove(&request_id)
-                {
-                    // The session cannot finish; the next connection or timer restarts it.
-                    self.sessions.remove(&peer);
+                if let Some((_, outbound)) = self.outbound.remove(&request_id) {
+                    self.request_failed(peer, outbound);
                 }
-                if is_protocol_violation(&error.to_string()) {
-                    self.strike(peer, "sent a malformed or oversized sync response");
+                if let Some(violation) = crate::shim::outbound_violation(&error) {
+                    self.strike(peer, &format!("sent a bad sync response: {violation}"));
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 debug!(%peer, "sync request from peer failed: {error}");
-                if is_protocol_violation(&error.to_string()) {
-                    self.strike(peer, "sent a malformed or oversized sync request");
+                if let Some(violation) = crate::shim::inbound_violation(&error) {
+                    self.strike(peer, &format!("sent a bad sync request: {violation}"));
                 }
             }
             request_response::Event::ResponseSent { .. } => {}
         }
     }
 
-    pub(super) fn on_sync_request(
+    /// An outbound request will get no (usable) answer.
+    fn request_failed(&mut self, peer: PeerId, outbound: Outbound) {
+        match outbound {
+            Outbound::Reconcile => {
+                if let Some(sync) = self.sync.get_mut(&peer) {
+                    sync.abort_session();
+                }
+            }
+            Outbound::Fetch(batch) => {
+                self.fetches_in_flight = self.fetches_in_flight.saturating_sub(1);
+                if let Some(sync) = self.sync.get_mut(&peer) {
+                    sync.fetch_failed(batch.origin);
+                }
+                self.pump_fetches();
+            }
+        }
+    }
+
+    fn refuse(&mut self, channel: ResponseChannel<SyncResponse>, reason: String) {
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, SyncResponse::Refused(reason));
+    }
+
+    fn on_sync_request(
         &mut self,
         peer: PeerId,
         request: SyncRequest,
         channel: ResponseChannel<SyncResponse>,
     ) {
-        let refuse = |this: &mut Self, channel, reason: String| {
-            let _ = this
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_response(channel, SyncResponse::Refused(reason));
-        };
         match request {
             SyncRequest::Reconcile { collection, .. } | SyncRequest::Fetch { collection, .. }
                 if collection != self.config.collection =>
             {
-                refuse(
-                    self,
-                    channel,
-                    format!("this node does not carry collection {collection:?}"),
-                );
+                let reason = format!("this node does not carry collection {collection:?}");
+                self.refuse(channel, reason);
             }
-            SyncRequest::Reconcile { message, .. } => match respond(&self.index, &message) {
-                Ok(reply) => {
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .sync
-                        .send_response(channel, SyncResponse::Reconcile(reply));
-                }
-                Err(e) => {
-                    refuse(self, channel, e.to_string());
-                    self.strike(peer, "sent a malformed reconciliation message");
-                }
-            },
             SyncRequest::Fetch { ids, .. } if ids.len() > FETCH_IDS_MAX => {
-                refuse(
-                    self,
-                    channel,
-                    format!("at most {FETCH_IDS_MAX} ids per request"),
-                );
+                self.refuse(channel, format!("at most {FETCH_IDS_MAX} ids per request"));
                 self.strike(peer, "asked for too many records at once");
             }
+            SyncRequest::Reconcile { message, .. } => {
+                if !self.work.try_start(peer, Work::Reconcile) {
+                    self.refuse(channel, "busy".into());
+                    return;
+                }
+                // A pass over the whole index: off the event loop, bounded by `work.rs`.
+                let index = Arc::clone(&self.index);
+                let tx = self.internal_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let answer = respond(&read_index(&index), &message);
+                    let _ = tx.blocking_send(Internal::Answered {
+                        peer,
+                        channel,
+                        answer,
+                    });
+                });
+            }
             SyncRequest::Fetch { ids, .. } => {
+                if !self.work.try_start(peer, Work::Serve) {
+                    self.refuse(channel, "busy".into());
+                    return;
+                }
                 let collection = self.config.collection.clone();
                 let ids: Vec<RecordId> = ids.into_iter().map(RecordId).collect();
                 let store = self.store.clone();
@@ -205,32 +236,60 @@ impl EventLoop {
                 tokio::spawn(async move {
                     let bundler = throwaway_bundler();
                     let response = match store
-                        .call(move |s| {
-                            s.bundle_of(&ids, FETCH_BUNDLE_BYTES_TARGET, &collection, &bundler)
-                        })
+                        .call(move |s| s.bundle_of(&ids, SERVE_BYTES_TARGET, &collection, &bundler))
                         .await
                     {
                         Ok((bytes, _)) => SyncResponse::Bundle(bytes),
-                        Err(e) => SyncResponse::Refused(format!("cannot read the archive: {e}")),
+                        Err(e) => {
+                            warn!("reading the archive to answer a fetch failed: {e}");
+                            SyncResponse::Refused("cannot read the archive".into())
+                        }
                     };
-                    let _ = tx.send(Internal::Serve { channel, response }).await;
+                    let _ = tx
+                        .send(Internal::Served {
+                            peer,
+                            channel,
+                            response,
+                        })
+                        .await;
                 });
             }
         }
     }
 
-    pub(super) fn on_sync_response(
+    pub(super) fn on_answered(
         &mut self,
         peer: PeerId,
-        outbound: Outbound,
-        response: SyncResponse,
+        channel: ResponseChannel<SyncResponse>,
+        answer: Result<Vec<u8>, SyncError>,
     ) {
+        self.work.finish(peer, Work::Reconcile);
+        match answer {
+            Ok(reply) => {
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, SyncResponse::Reconcile(reply));
+            }
+            Err(e) => {
+                self.refuse(channel, e.to_string());
+                self.strike(
+                    peer,
+                    &format!("sent a malformed reconciliation message: {e}"),
+                );
+            }
+        }
+    }
+
+    fn on_sync_response(&mut self, peer: PeerId, outbound: Outbound, response: SyncResponse) {
         match (outbound, response) {
             (Outbound::Reconcile, SyncResponse::Reconcile(reply)) => {
                 self.on_reconcile_reply(peer, reply)
             }
-            (Outbound::Fetch { ids, in_session }, SyncResponse::Bundle(bytes)) => {
+            (Outbound::Fetch(batch), SyncResponse::Bundle(bytes)) => {
                 let peer_text = peer.to_string();
+                let ids = batch.ids.clone();
                 self.spawn_store(
                     move |s| {
                         // What the bundle lists, to ask again for what did not fit.
@@ -239,40 +298,23 @@ impl EventLoop {
                             Err(_) => HashSet::new(),
                         };
                         let leftover = ids.into_iter().filter(|id| !listed.contains(id)).collect();
-                        let report = s.import_bundle(&bytes[..], Source::Peer(peer_text))?;
+                        let report =
+                            s.import_network_bundle(&bytes[..], Source::Peer(peer_text))?;
                         Ok((report, leftover))
                     },
-                    move |result| match result {
-                        Ok((report, leftover)) => Internal::Imported {
-                            peer,
-                            in_session,
-                            leftover,
-                            result: Ok(report),
-                        },
-                        Err(e) => Internal::Imported {
-                            peer,
-                            in_session,
-                            leftover: Vec::new(),
-                            result: Err(e),
-                        },
+                    move |result| Internal::Imported {
+                        peer,
+                        batch,
+                        result,
                     },
                 );
             }
             (outbound, SyncResponse::Refused(reason)) => {
                 debug!(%peer, "sync refused: {reason}");
-                if matches!(
-                    outbound,
-                    Outbound::Reconcile
-                        | Outbound::Fetch {
-                            in_session: true,
-                            ..
-                        }
-                ) {
-                    self.sessions.remove(&peer);
-                }
+                self.request_failed(peer, outbound);
             }
-            (_, _) => {
-                self.sessions.remove(&peer);
+            (outbound, _) => {
+                self.request_failed(peer, outbound);
                 self.strike(
                     peer,
                     "answered a sync request with the wrong kind of response",
@@ -280,10 +322,60 @@ impl EventLoop {
             }
         }
     }
-}
 
-fn is_protocol_violation(error: &str) -> bool {
-    error.contains("exceeds the limit")
-        || error.contains("undecodable")
-        || error.contains("non-canonical")
+    pub(super) fn on_imported(
+        &mut self,
+        peer: PeerId,
+        batch: Batch,
+        result: Result<(ImportReport, Vec<[u8; 32]>), StoreError>,
+    ) {
+        self.fetches_in_flight = self.fetches_in_flight.saturating_sub(1);
+        let (report, leftover) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                // This node's failure, not the peer's: no strike.
+                warn!("storing records from {peer} failed: {e}");
+                if let Some(sync) = self.sync.get_mut(&peer) {
+                    sync.fetch_failed(batch.origin);
+                }
+                self.pump_fetches();
+                return;
+            }
+        };
+        let new_records = report.records_new;
+        self.book.info(peer).received += new_records;
+        if let Some(fault) = report.sender_fault() {
+            self.strike(
+                peer,
+                &format!("sent a bundle that failed verification: {fault}"),
+            );
+        }
+        if new_records > 0 {
+            self.poll_store();
+        }
+        if batch.origin == FetchOrigin::Announcement {
+            if new_records == 0 {
+                self.book.useless(peer);
+            } else {
+                // Pass the news on, as ids of records this node now holds and verified.
+                let held: HashSet<[u8; 32]> = leftover.iter().copied().collect();
+                let ids: Vec<[u8; 32]> = batch
+                    .ids
+                    .iter()
+                    .filter(|id| !held.contains(*id))
+                    .copied()
+                    .collect();
+                self.publish(vec![GossipMessage::Announce { ids }]);
+            }
+        }
+        if let Some(sync) = self.sync.get_mut(&peer) {
+            sync.fetched(
+                batch.origin,
+                new_records,
+                report.records_listed > 0,
+                leftover,
+            );
+        }
+        self.pump_fetches();
+    }
 }

@@ -1,0 +1,267 @@
+//! A hostile peer for the tests: a real libp2p swarm speaking qoima's protocols, driven
+//! by hand so it can send what an honest node never would.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
+use qoima_core::{AuthorSecret, VerifiedRecord};
+use qoima_net::gossip::{GossipMessage, topic};
+use qoima_net::libp2p::gossipsub::{self, IdentTopic};
+use qoima_net::libp2p::request_response::{self, OutboundRequestId};
+use qoima_net::libp2p::swarm::SwarmEvent;
+use qoima_net::libp2p::{Multiaddr, PeerId, Swarm, identity};
+use qoima_net::{Behaviour, BehaviourEvent, NetConfig, SyncRequest, SyncResponse, build_swarm};
+use qoima_node::{Node, PeerStatus};
+
+use super::TestNode;
+
+/// How the hostile peer answers the requests an honest node sends it.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// "busy" to everything (an honest answer: no strike).
+    Busy,
+    /// This response to the first request, "busy" to the rest.
+    FirstThenBusy(SyncResponse),
+    /// An empty (valid) bundle to every fetch, "busy" to the rest.
+    EmptyBundles,
+}
+
+pub struct Hostile {
+    pub swarm: Swarm<Behaviour>,
+    pub topic: IdentTopic,
+    pub target: PeerId,
+    pub answer: Answer,
+    /// Requests the honest node sent it, by kind.
+    pub fetches_received: usize,
+    pub reconciles_received: usize,
+    answered_first: bool,
+}
+
+impl Hostile {
+    /// A hostile peer connected to `target`, after the target joined its gossip mesh.
+    pub async fn connect(target: &TestNode, external: &[Multiaddr]) -> Hostile {
+        let config = NetConfig {
+            mdns: false,
+            unchecked_writes: true,
+            heartbeat: Duration::from_millis(200),
+            ..Default::default()
+        };
+        let mut swarm = build_swarm(identity::Keypair::generate_ed25519(), &config).unwrap();
+        swarm
+            .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .unwrap();
+        for addr in external {
+            swarm.add_external_address(addr.clone());
+        }
+        let topic = topic("default");
+        swarm.behaviour_mut().gossipsub.subscribe(&topic).unwrap();
+        swarm.dial(target.addr.clone()).unwrap();
+        let mut hostile = Hostile {
+            swarm,
+            topic,
+            target: target.node().peer_id(),
+            answer: Answer::Busy,
+            fetches_received: 0,
+            reconciles_received: 0,
+            answered_first: false,
+        };
+        let (target, hash) = (hostile.target, hostile.topic.hash());
+        hostile
+            .drive_until("the target to join the hostile peer's mesh", |swarm| {
+                swarm
+                    .behaviour()
+                    .gossipsub
+                    .mesh_peers(&hash)
+                    .any(|p| *p == target)
+            })
+            .await;
+        hostile
+    }
+
+    pub fn peer_id(&self) -> PeerId {
+        *self.swarm.local_peer_id()
+    }
+
+    pub fn publish(&mut self, data: Vec<u8>) {
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(self.topic.clone(), data);
+    }
+
+    /// Polls the swarm (answering requests per [`Answer`]) until `done` holds; panics
+    /// after 60 s.
+    pub async fn drive_until(&mut self, what: &str, mut done: impl FnMut(&Swarm<Behaviour>) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !done(&self.swarm) {
+            tokio::select! {
+                event = self.swarm.select_next_some() => { self.on_event(event); }
+                _ = tokio::time::sleep_until(deadline) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    /// Polls the swarm until `check` (asked every 100 ms, e.g. of the honest node's
+    /// status) holds; panics after 60 s.
+    pub async fn drive_while_waiting<F: AsyncFnMut() -> bool>(&mut self, what: &str, mut check: F) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let tick = tokio::time::sleep(Duration::from_millis(100));
+            tokio::pin!(tick);
+            loop {
+                tokio::select! {
+                    event = self.swarm.select_next_some() => { self.on_event(event); }
+                    _ = &mut tick => break,
+                }
+            }
+            if check().await {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+        }
+    }
+
+    /// Sends `request` to the target and drives the swarm until its outcome.
+    pub async fn request(&mut self, request: SyncRequest) -> Result<SyncResponse, String> {
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&self.target, request);
+        self.outcome_of(id).await
+    }
+
+    /// Drives the swarm until the outcome of the request `id`.
+    pub async fn outcome_of(&mut self, id: OutboundRequestId) -> Result<SyncResponse, String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let event = tokio::select! {
+                event = self.swarm.select_next_some() => event,
+                _ = tokio::time::sleep_until(deadline) => panic!("no answer to a request"),
+            };
+            match event {
+                SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                    message: request_response::Message::Response { request_id, response },
+                    ..
+                })) if request_id == id => return Ok(response),
+                SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                    request_response::Event::OutboundFailure {
+                        request_id, error, ..
+                    },
+                )) if request_id == id => return Err(error.to_string()),
+                other => self.on_event(other),
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        if let SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+            message: request_response::Message::Request { request, channel, .. },
+            ..
+        })) = event
+        {
+            let is_fetch = matches!(request, SyncRequest::Fetch { .. });
+            if is_fetch {
+                self.fetches_received += 1;
+            } else {
+                self.reconciles_received += 1;
+            }
+            let busy = SyncResponse::Refused("busy".into());
+            let response = match &self.answer {
+                Answer::Busy => busy,
+                Answer::FirstThenBusy(first) if !self.answered_first => {
+                    self.answered_first = true;
+                    first.clone()
+                }
+                Answer::FirstThenBusy(_) => busy,
+                Answer::EmptyBundles if is_fetch => SyncResponse::Bundle(empty_bundle()),
+                Answer::EmptyBundles => busy,
+            };
+            let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+        }
+    }
+}
+
+/// How `node` sees `peer`, if at all.
+pub async fn peer_status(node: &Node, peer: PeerId) -> Option<PeerStatus> {
+    let status = node.status().await?;
+    let peer = peer.to_string();
+    status.peers.into_iter().find(|p| p.peer_id == peer)
+}
+
+/// A valid bundle with no items, signed by a throw-away key.
+pub fn empty_bundle() -> Vec<u8> {
+    raw_bundle(&throwaway(), &[], &[])
+}
+
+/// A key that signs one bundle.
+pub fn throwaway() -> AuthorSecret {
+    let mut seed = [0u8; 32];
+    getrandom_seed(&mut seed);
+    AuthorSecret::from_seed(&seed)
+}
+
+fn getrandom_seed(seed: &mut [u8; 32]) {
+    // Distinct seeds without a randomness dependency: a counter and the time.
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let hash = blake3::hash(&[n.to_le_bytes(), t.to_le_bytes()].concat());
+    seed.copy_from_slice(hash.as_bytes());
+}
+
+/// A bundle around arbitrary record bytes and blob items given as (hash, bytes): the
+/// manifest says what the item claims to be, the bytes are whatever follows.
+pub fn raw_bundle(
+    bundler: &AuthorSecret,
+    records: &[Vec<u8>],
+    blobs: &[([u8; 32], Vec<u8>)],
+) -> Vec<u8> {
+    let mut items: Vec<ItemRef> = records
+        .iter()
+        .map(|r| ItemRef {
+            kind: ItemKind::Record,
+            hash: *blake3::hash(r).as_bytes(),
+            size: r.len() as u64,
+        })
+        .collect();
+    items.extend(blobs.iter().map(|(hash, bytes)| ItemRef {
+        kind: ItemKind::Blob,
+        hash: *hash,
+        size: bytes.len() as u64,
+    }));
+    let manifest = Manifest {
+        bundler: bundler.public(),
+        created_ms: 0,
+        collection: "default".into(),
+        items,
+    };
+    let mut out = Vec::new();
+    // The writer checks what it writes; junk is appended by hand after the manifest.
+    let mut writer = BundleWriter::new(&mut out, manifest, bundler).unwrap();
+    for r in records {
+        writer.write_record(r).unwrap();
+    }
+    // Not `finish`: it would refuse blob bytes that do not match. The header, manifest
+    // and records are already written out.
+    drop(writer);
+    for (_, bytes) in blobs {
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// A gossip message carrying `record` in a fresh bundle: valid, and useless to anyone
+/// who holds the record.
+pub fn rewrapped(record: &VerifiedRecord) -> Vec<u8> {
+    GossipMessage::Bundle(raw_bundle(&throwaway(), &[record.bytes().to_vec()], &[])).to_bytes()
+}
