@@ -35,7 +35,8 @@ impl Work {
     /// At most this many at once from one peer.
     pub const fn per_peer(self) -> u32 {
         match self {
-            Work::Gossip => 4,
+            // An honest node announces a burst of new records as a few messages.
+            Work::Gossip => 16,
             Work::Serve => 1,
             Work::Reconcile => 1,
         }
@@ -44,7 +45,8 @@ impl Work {
     /// At most this many at once from everyone.
     pub const fn total(self) -> u32 {
         match self {
-            Work::Gossip => 32,
+            // Each holds a message of at most 68 KiB.
+            Work::Gossip => 64,
             // Each holds a bundle of up to `SERVE_BYTES_TARGET` (twice, while encoding).
             Work::Serve => 4,
             Work::Reconcile => 2,

@@ -1,6 +1,6 @@
-//! A hostile peer: it sends undecodable and forged gossip, broken reconciliation
-//! messages, oversized and greedy requests, and junk responses. Honest nodes store
-//! nothing of it, cut it off, and keep syncing with each other.
+//! One test per attack a hostile peer can make, each asserting its exact outcome: how
+//! many strikes the attacker gets (or that it gets none, when what it sends is valid but
+//! useless), that nothing of it is stored, and that honest peers are never blamed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,185 +9,347 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::hostile::*;
 use common::*;
-use futures::StreamExt;
 use qoima_core::{VerifiedRecord, fixtures};
-use qoima_net::gossip::{GossipMessage, topic};
-use qoima_net::libp2p::swarm::SwarmEvent;
-use qoima_net::libp2p::{gossipsub, identity, request_response};
-use qoima_net::{BehaviourEvent, NetConfig, SyncRequest, SyncResponse, build_swarm};
+use qoima_net::gossip::GossipMessage;
+use qoima_net::{SyncRequest, SyncResponse};
 
-/// What the hostile peer saw.
-#[derive(Debug, Default)]
-struct Seen {
-    connected: bool,
-    /// Times it was disconnected (the first by the honest node's decision, later ones
-    /// by the block list refusing a redial).
-    closed: u32,
-    /// Redial attempts after the first disconnection.
-    redials: u32,
-    /// Redials that got a connection which then stayed open.
-    lasting_reconnections: u32,
+async fn strikes_of(node: &TestNode, peer: qoima_net::libp2p::PeerId) -> u32 {
+    peer_status(node.node(), peer)
+        .await
+        .map_or(0, |p| p.strikes)
 }
 
-/// Bundles a hostile peer might gossip: forged, non-canonical, corrupt.
-fn poisoned_bundles() -> Vec<Vec<u8>> {
-    let victim = fixtures::author(70);
-    let forger = fixtures::author(71);
-    // A record naming the victim but signed by the forger.
-    let mut body = fixtures::body(&forger, 1, None, "a forged confession");
-    let forged = VerifiedRecord::sign(&body, &forger).unwrap();
-    let mut forged_bytes = forged.bytes().to_vec();
-    let at = forged_bytes
-        .windows(32)
-        .position(|w| w == forger.public().as_bytes())
-        .unwrap();
-    forged_bytes[at..at + 32].copy_from_slice(victim.public().as_bytes());
-    let forged_bundle = raw_bundle(&forger, &[forged_bytes]);
-    // A valid record whose bundle byte is flipped inside the record.
-    body = fixtures::body(&forger, 2, Some(forged.id()), "tampered");
-    let record = VerifiedRecord::sign(&body, &forger).unwrap();
-    let mut tampered = fixtures::bundle(&forger, &[record], &[]);
-    let last = tampered.len() - 70;
-    tampered[last] ^= 1;
-    vec![
-        forged_bundle,
-        tampered,
-        b"qoima-b\0 but not really".to_vec(),
-    ]
-}
-
-/// A bundle around arbitrary record bytes (the writer would refuse bad records, so the
-/// manifest is built by hand).
-fn raw_bundle(bundler: &qoima_core::AuthorSecret, records: &[Vec<u8>]) -> Vec<u8> {
-    use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
-    let items = records
-        .iter()
-        .map(|r| ItemRef {
-            kind: ItemKind::Record,
-            hash: *blake3::hash(r).as_bytes(),
-            size: r.len() as u64,
+/// Sends a valid request and waits for its answer: the honest node handles a peer's
+/// messages in order, so everything sent before has been judged by then.
+async fn settle(hostile: &mut Hostile) {
+    let response = hostile
+        .request(SyncRequest::Fetch {
+            collection: "default".into(),
+            ids: vec![[7; 32]],
         })
-        .collect();
-    let manifest = Manifest {
-        bundler: bundler.public(),
-        created_ms: 0,
-        collection: "default".into(),
-        items,
-    };
-    let mut writer = BundleWriter::new(Vec::new(), manifest, bundler).unwrap();
-    for r in records {
-        writer.write_record(r).unwrap();
-    }
-    writer.finish().unwrap()
-}
-
-async fn run_hostile(target: qoima_node::Multiaddr) -> Seen {
-    let config = NetConfig {
-        mdns: false,
-        unchecked_writes: true,
-        heartbeat: Duration::from_millis(300),
-        ..Default::default()
-    };
-    let mut swarm = build_swarm(identity::Keypair::generate_ed25519(), &config).unwrap();
-    let topic = topic("default");
-    swarm.behaviour_mut().gossipsub.subscribe(&topic).unwrap();
-    swarm.dial(target.clone()).unwrap();
-    let mut seen = Seen::default();
-    let deadline = tokio::time::sleep(Duration::from_secs(60));
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            event = swarm.select_next_some() => match event {
-                SwarmEvent::ConnectionEstablished { peer_id, .. } if seen.closed == 0 => {
-                    seen.connected = true;
-                    let sync = &mut swarm.behaviour_mut().sync;
-                    sync.send_request(&peer_id, SyncRequest::Reconcile { collection: "default".into(), message: vec![0xff; 64] });
-                    sync.send_request(&peer_id, SyncRequest::Fetch { collection: "default".into(), ids: vec![[1; 32]; 5000] });
-                    sync.send_request(&peer_id, SyncRequest::Reconcile { collection: "default".into(), message: vec![0x61; 3 * 1024 * 1024] });
-                }
-                SwarmEvent::ConnectionEstablished { .. } => {
-                    // Back in after being cut off: it must not stay. Give the honest side
-                    // a moment to close it, then count it as lasting if it did not.
-                    seen.lasting_reconnections += 1;
-                }
-                SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { .. })) if seen.closed == 0 => {
-                    let gossip = &mut swarm.behaviour_mut().gossipsub;
-                    let _ = gossip.publish(topic.clone(), b"\xde\xad junk that is not a message".to_vec());
-                    for bundle in poisoned_bundles() {
-                        let _ = gossip.publish(topic.clone(), GossipMessage::Bundle(bundle).to_bytes());
-                    }
-                    // A flood of junk.
-                    for i in 0..200u32 {
-                        let _ = gossip.publish(topic.clone(), i.to_le_bytes().repeat(50));
-                    }
-                }
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-                    message: request_response::Message::Request { channel, .. }, ..
-                })) => {
-                    let _ = swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Reconcile(vec![0x00, 0x13, 0x37]));
-                }
-                SwarmEvent::ConnectionClosed { num_established: 0, .. } if seen.connected => {
-                    if seen.closed > 0 {
-                        seen.lasting_reconnections = seen.lasting_reconnections.saturating_sub(1);
-                    }
-                    seen.closed += 1;
-                    if seen.redials == 3 {
-                        return seen;
-                    }
-                    seen.redials += 1;
-                    let _ = swarm.dial(target.clone());
-                }
-                SwarmEvent::OutgoingConnectionError { .. } if seen.closed > 0 => {
-                    if seen.redials == 3 {
-                        return seen;
-                    }
-                    seen.redials += 1;
-                    let _ = swarm.dial(target.clone());
-                }
-                _ => {}
-            },
-            _ = &mut deadline => return seen,
-        }
-    }
+        .await;
+    assert!(response.is_ok(), "{response:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_peer_is_cut_off_and_honest_nodes_keep_syncing() {
-    let a = spawn(vec![]).await;
-    let b = spawn(vec![a.addr.clone()]).await;
-    let honest: BTreeSet<_> = add_records(&a.home(), 60, 5).into_iter().collect();
-    converge(&[&a, &b], &honest, Duration::from_secs(60)).await;
+async fn junk_after_a_held_blob_is_refused_and_the_relay_is_not_blamed() {
+    // The relay holds an attachment; the attacker gossips bundles that list its hash
+    // followed by junk. Were the relay to skip bytes of blobs it holds, it would accept
+    // and forward them, its neighbour would reject them, and the relay would be banned.
+    let relay = spawn(vec![]).await;
+    let neighbour = spawn(vec![relay.addr.clone()]).await;
+    let attachment = b"a photo of the square".to_vec();
+    let author = fixtures::author(80);
+    let record = VerifiedRecord::sign(&fixtures::body(&author, 1, None, "with a photo"), &author)
+        .unwrap();
+    let file = fixtures::bundle(&author, &[record.clone()], &[&attachment]);
+    let report = qoima_store::Store::open(&relay.home())
+        .unwrap()
+        .import_bundle(&file[..], qoima_store::Source::File("photo.qb".into()))
+        .unwrap();
+    assert!(report.is_clean());
+    let expected: BTreeSet<_> = [record.id()].into_iter().collect();
+    converge(&[&relay, &neighbour], &expected, Duration::from_secs(60)).await;
 
-    let seen = with_timeout("the attack", run_hostile(a.addr.clone())).await;
+    let mut hostile = Hostile::connect(&relay, &[], Answer::Busy).await;
+    let hash = *blake3::hash(&attachment).as_bytes();
+    for i in 0..3u8 {
+        let junk = vec![i; attachment.len()];
+        let bundle = raw_bundle(&throwaway(), &[], &[(hash, junk)]);
+        hostile.publish(GossipMessage::Bundle(bundle).to_bytes());
+    }
+    let (relay_node, attacker) = (relay.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("the relay to ban the attacker", async || {
+            peer_status(relay_node, attacker)
+                .await
+                .is_some_and(|p| p.banned_until_ms > 0)
+        })
+        .await;
+    assert_eq!(strikes_of(&relay, attacker).await, 3);
+
+    // The neighbour never saw any of it and holds nothing against the relay.
+    let relay_id = relay.node().peer_id();
+    let seen = peer_status(neighbour.node(), relay_id).await.unwrap();
+    assert!(seen.connected && seen.strikes == 0, "{seen:?}");
+    assert_eq!(neighbour.ids(), expected);
+    let mut all = expected.clone();
+    all.extend(add_records(&relay.home(), 81, 2));
+    converge(&[&relay, &neighbour], &all, Duration::from_secs(60)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_but_useless_gossip_is_throttled_not_struck() {
+    let victim = spawn(vec![]).await;
+    let ids: BTreeSet<_> = add_records(&victim.home(), 82, 1).into_iter().collect();
+    let author = fixtures::author(82);
+    let old = VerifiedRecord::sign(
+        &fixtures::body(&author, 1, None, "record 1 by author 82"),
+        &author,
+    )
+    .unwrap();
+    assert!(ids.contains(&old.id()));
+
+    let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
+    hostile.feed = (0..400).map(|_| rewrapped(&old)).collect();
+    let (node, attacker) = (victim.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("the victim to throttle the flooder", async || {
+            peer_status(node, attacker)
+                .await
+                .is_some_and(|p| p.throttled > 0)
+        })
+        .await;
+    settle(&mut hostile).await;
+    let seen = peer_status(victim.node(), attacker).await.unwrap();
+    assert_eq!(seen.strikes, 0, "valid messages are never a fault: {seen:?}");
     assert!(seen.connected, "{seen:?}");
-    assert!(
-        seen.closed >= 1,
-        "the honest node must disconnect the hostile peer: {seen:?}"
-    );
-    assert_eq!(seen.redials, 3, "{seen:?}");
-    assert_eq!(
-        seen.lasting_reconnections, 0,
-        "and refuse it afterwards: {seen:?}"
-    );
+    assert_eq!(victim.ids(), ids);
+}
 
-    // Nothing of the attack was stored, and honest sync goes on.
-    assert_eq!(a.ids(), honest);
-    let mut all = honest.clone();
-    all.extend(add_records(&b.home(), 61, 5));
-    converge(&[&a, &b], &all, Duration::from_secs(60)).await;
-    let status = a.node().status().await.unwrap();
-    let b_peer = b.node().peer_id().to_string();
-    let b_status = status.peers.iter().find(|p| p.peer_id == b_peer).unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_announcements_are_fetched_within_bounds_then_throttled() {
+    let victim = spawn(vec![]).await;
+    let mut hostile = Hostile::connect(&victim, &[], Answer::EmptyBundles).await;
+    hostile.feed = (0..400u32)
+        .map(|i| {
+            let ids = (0..16u32)
+                .map(|j| *blake3::hash(&[i.to_le_bytes(), j.to_le_bytes()].concat()).as_bytes())
+                .collect();
+            GossipMessage::Announce { ids }.to_bytes()
+        })
+        .collect();
+    let (node, attacker) = (victim.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("the victim to throttle the announcer", async || {
+            peer_status(node, attacker)
+                .await
+                .is_some_and(|p| p.throttled > 0)
+        })
+        .await;
+    settle(&mut hostile).await;
+    assert_eq!(strikes_of(&victim, attacker).await, 0);
+    // Each useless announcement spends the budget; what was queued before it ran out is
+    // fetched in batches, never one request per announcement beyond the budget.
     assert!(
-        b_status.connected && b_status.strikes == 0,
-        "honest peer unaffected: {b_status:?}"
+        hostile.fetches_received <= 40,
+        "fetches: {}",
+        hostile.fetches_received
     );
-    let hostile = status
-        .peers
-        .iter()
-        .find(|p| p.strikes > 0)
-        .expect("the hostile peer is remembered with its strikes");
-    assert!(hostile.strikes >= 3, "{hostile:?}");
-    assert!(!hostile.connected);
+    assert!(victim.ids().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_request_is_one_strike() {
+    let victim = spawn(vec![]).await;
+    let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
+    let outcome = hostile
+        .request(SyncRequest::Reconcile {
+            collection: "default".into(),
+            message: vec![0x61; 3 * 1024 * 1024],
+        })
+        .await;
+    assert!(outcome.is_err(), "{outcome:?}");
+    let (node, attacker) = (victim.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("a strike", async || {
+            peer_status(node, attacker)
+                .await
+                .is_some_and(|p| p.strikes > 0)
+        })
+        .await;
+    settle(&mut hostile).await;
+    assert_eq!(strikes_of(&victim, attacker).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_reconciliation_message_is_one_strike() {
+    let victim = spawn(vec![]).await;
+    let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
+    let outcome = hostile
+        .request(SyncRequest::Reconcile {
+            collection: "default".into(),
+            message: vec![0xff; 64],
+        })
+        .await;
+    assert!(
+        matches!(outcome, Ok(SyncResponse::Refused(_))),
+        "{outcome:?}"
+    );
+    settle(&mut hostile).await;
+    assert_eq!(strikes_of(&victim, hostile.peer_id()).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_too_many_records_is_one_strike() {
+    let victim = spawn(vec![]).await;
+    let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
+    let outcome = hostile
+        .request(SyncRequest::Fetch {
+            collection: "default".into(),
+            ids: vec![[1; 32]; 5000],
+        })
+        .await;
+    assert!(
+        matches!(outcome, Ok(SyncResponse::Refused(_))),
+        "{outcome:?}"
+    );
+    settle(&mut hostile).await;
+    assert_eq!(strikes_of(&victim, hostile.peer_id()).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_of_the_wrong_kind_is_one_strike() {
+    let victim = spawn(vec![]).await;
+    // The victim reconciles with every new peer: answer its first message with a bundle.
+    let answer = Answer::FirstThenBusy(SyncResponse::Bundle(empty_bundle()));
+    let mut hostile = Hostile::connect(&victim, &[], answer).await;
+    let (node, attacker) = (victim.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("a strike", async || {
+            peer_status(node, attacker)
+                .await
+                .is_some_and(|p| p.strikes > 0)
+        })
+        .await;
+    settle(&mut hostile).await;
+    assert_eq!(strikes_of(&victim, attacker).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_record_in_gossip_is_one_strike_and_not_stored() {
+    let victim = spawn(vec![]).await;
+    let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
+    let owner = fixtures::author(83);
+    let forger = fixtures::author(84);
+    let record = VerifiedRecord::sign(&fixtures::body(&forger, 1, None, "a confession"), &forger)
+        .unwrap();
+    let mut bytes = record.bytes().to_vec();
+    let at = bytes
+        .windows(32)
+        .position(|w| w == forger.public().as_bytes())
+        .unwrap();
+    bytes[at..at + 32].copy_from_slice(owner.public().as_bytes());
+    hostile.publish(GossipMessage::Bundle(raw_bundle(&throwaway(), &[bytes], &[])).to_bytes());
+    let (node, attacker) = (victim.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("a strike", async || {
+            peer_status(node, attacker)
+                .await
+                .is_some_and(|p| p.strikes > 0)
+        })
+        .await;
+    settle(&mut hostile).await;
+    assert_eq!(strikes_of(&victim, attacker).await, 1);
+    assert!(victim.ids().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identify_cannot_poison_the_peer_book() {
+    let victim = spawn(vec![]).await;
+    let mut poison: Vec<qoima_net::libp2p::Multiaddr> = [
+        "/ip4/10.0.0.1/tcp/4270",
+        "/ip4/8.8.8.8/tcp/4270",
+        "/dns4/example.org/tcp/4270",
+        "/ip4/0.0.0.0/tcp/4270",
+        "/ip4/169.254.1.1/tcp/4270",
+        "/ip4/224.0.0.251/tcp/4270",
+        "/ip6/fe80::1/tcp/4270",
+    ]
+    .iter()
+    .map(|a| a.parse().unwrap())
+    .collect();
+    for port in 1..=30u16 {
+        poison.push(format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap());
+    }
+    let mut hostile = Hostile::connect(&victim, &poison, Answer::Busy).await;
+    let (node, attacker) = (victim.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("the victim to remember the peer's addresses", async || {
+            peer_status(node, attacker)
+                .await
+                .is_some_and(|p| p.addrs.len() >= 2)
+        })
+        .await;
+    settle(&mut hostile).await;
+    let seen = peer_status(victim.node(), attacker).await.unwrap();
+    assert!(seen.addrs.len() <= 4, "{:?}", seen.addrs);
+    for addr in &seen.addrs {
+        assert!(addr.starts_with("/ip4/127.0.0.1/tcp/"), "{addr}");
+    }
+    assert_eq!(seen.strikes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn greedy_fetches_get_busy_answers_not_memory() {
+    // A peer that asks for the same large answer many times at once (and could read it
+    // slowly) gets one answer at a time; the rest are "busy", and it is not blamed.
+    let victim = spawn(vec![]).await;
+    let ids: Vec<[u8; 32]> = add_records(&victim.home(), 85, 300)
+        .into_iter()
+        .map(|id| id.0)
+        .collect();
+    let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
+    let (node, attacker) = (victim.node(), hostile.peer_id());
+    hostile
+        .drive_while_waiting("the victim to index its records", async || {
+            node.status().await.is_some_and(|s| s.records == 300)
+        })
+        .await;
+    let target = hostile.target;
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            hostile.swarm.behaviour_mut().sync.send_request(
+                &target,
+                SyncRequest::Fetch {
+                    collection: "default".into(),
+                    ids: ids.clone(),
+                },
+            )
+        })
+        .collect();
+    let (mut bundles, mut busy) = (0, 0);
+    for id in requests {
+        match hostile.outcome_of(id).await {
+            Ok(SyncResponse::Bundle(_)) => bundles += 1,
+            Ok(SyncResponse::Refused(reason)) if reason == "busy" => busy += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(bundles >= 1 && busy >= 1, "bundles {bundles}, busy {busy}");
+    assert_eq!(strikes_of(&victim, attacker).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_survives_a_restart() {
+    let mut victim = spawn(vec![]).await;
+    let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
+    for _ in 0..3 {
+        let _ = hostile
+            .request(SyncRequest::Reconcile {
+                collection: "default".into(),
+                message: vec![0xff; 64],
+            })
+            .await;
+    }
+    let attacker = hostile.peer_id();
+    let node = victim.node();
+    hostile
+        .drive_while_waiting("the ban", async || {
+            peer_status(node, attacker)
+                .await
+                .is_some_and(|p| p.banned_until_ms > 0)
+        })
+        .await;
+    victim.stop().await;
+    victim.restart(vec![]).await;
+    let seen = peer_status(victim.node(), attacker).await.unwrap();
+    assert!(seen.banned_until_ms > 0, "{seen:?}");
+    // Dialing again is refused.
+    hostile.dial_refused(victim.addr.clone()).await;
+    assert!(!hostile.swarm.is_connected(&victim.node().peer_id()));
+    let seen = peer_status(victim.node(), attacker).await.unwrap();
+    assert!(!seen.connected, "{seen:?}");
 }

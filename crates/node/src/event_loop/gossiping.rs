@@ -133,6 +133,7 @@ impl EventLoop {
     /// accepted nor forwarded, no strike).
     pub(super) fn on_gossip(&mut self, source: PeerId, id: MessageId, data: Vec<u8>) {
         if self.book.throttled(source) || !self.work.try_start(source, Work::Gossip) {
+            debug!(%source, "gossip ignored unread");
             self.report(&id, &source, MessageAcceptance::Ignore);
             return;
         }
@@ -189,6 +190,7 @@ impl EventLoop {
         verdict: GossipVerdict,
     ) {
         self.work.finish(source, Work::Gossip);
+        debug!(%source, "gossip checked: {verdict:?}");
         match verdict {
             GossipVerdict::Valid { new_records: 0 } => {
                 // Valid but nothing new: old records, perhaps re-wrapped in a new bundle.

@@ -231,6 +231,7 @@ enum Internal {
 }
 
 /// What checking a gossiped bundle found.
+#[derive(Debug)]
 enum GossipVerdict {
     /// Every record verified; this many were new here.
     Valid { new_records: u64 },

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
 use qoima_core::{AuthorSecret, VerifiedRecord};
 use qoima_net::gossip::{GossipMessage, topic};
-use qoima_net::libp2p::gossipsub::{self, IdentTopic};
+use qoima_net::libp2p::gossipsub::IdentTopic;
 use qoima_net::libp2p::request_response::{self, OutboundRequestId};
 use qoima_net::libp2p::swarm::SwarmEvent;
 use qoima_net::libp2p::{Multiaddr, PeerId, Swarm, identity};
@@ -27,6 +27,9 @@ pub enum Answer {
     EmptyBundles,
 }
 
+/// Messages of [`Hostile::feed`] published per 100 ms.
+const FEED_PER_TICK: usize = 8;
+
 pub struct Hostile {
     pub swarm: Swarm<Behaviour>,
     pub topic: IdentTopic,
@@ -35,12 +38,18 @@ pub struct Hostile {
     /// Requests the honest node sent it, by kind.
     pub fetches_received: usize,
     pub reconciles_received: usize,
+    /// Gossip to publish a few at a time while driving (a flood, paced so that it
+    /// outlasts the honest node's per-peer work bound).
+    pub feed: std::collections::VecDeque<Vec<u8>>,
+    /// Outcomes of requests that arrived while waiting for another.
+    outcomes: std::collections::HashMap<OutboundRequestId, Result<SyncResponse, String>>,
     answered_first: bool,
 }
 
 impl Hostile {
-    /// A hostile peer connected to `target`, after the target joined its gossip mesh.
-    pub async fn connect(target: &TestNode, external: &[Multiaddr]) -> Hostile {
+    /// A hostile peer connected to `target` (claiming `external` addresses, answering
+    /// requests per `answer`), once the target has joined its gossip mesh.
+    pub async fn connect(target: &TestNode, external: &[Multiaddr], answer: Answer) -> Hostile {
         let config = NetConfig {
             mdns: false,
             unchecked_writes: true,
@@ -61,9 +70,11 @@ impl Hostile {
             swarm,
             topic,
             target: target.node().peer_id(),
-            answer: Answer::Busy,
+            answer,
             fetches_received: 0,
             reconciles_received: 0,
+            feed: Default::default(),
+            outcomes: Default::default(),
             answered_first: false,
         };
         let (target, hash) = (hostile.target, hostile.topic.hash());
@@ -108,6 +119,11 @@ impl Hostile {
     pub async fn drive_while_waiting<F: AsyncFnMut() -> bool>(&mut self, what: &str, mut check: F) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
+            for _ in 0..FEED_PER_TICK {
+                if let Some(message) = self.feed.pop_front() {
+                    self.publish(message);
+                }
+            }
             let tick = tokio::time::sleep(Duration::from_millis(100));
             tokio::pin!(tick);
             loop {
@@ -126,6 +142,24 @@ impl Hostile {
         }
     }
 
+    /// Dials `addr` and drives the swarm until that connection is refused or closed
+    /// by the other side; panics if it lasts 60 s.
+    pub async fn dial_refused(&mut self, addr: Multiaddr) {
+        self.swarm.dial(addr).unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let event = tokio::select! {
+                event = self.swarm.select_next_some() => event,
+                _ = tokio::time::sleep_until(deadline) => panic!("the connection was not refused"),
+            };
+            match event {
+                SwarmEvent::ConnectionClosed { num_established: 0, .. }
+                | SwarmEvent::OutgoingConnectionError { .. } => return,
+                other => self.on_event(other),
+            }
+        }
+    }
+
     /// Sends `request` to the target and drives the swarm until its outcome.
     pub async fn request(&mut self, request: SyncRequest) -> Result<SyncResponse, String> {
         let id = self
@@ -140,26 +174,36 @@ impl Hostile {
     pub async fn outcome_of(&mut self, id: OutboundRequestId) -> Result<SyncResponse, String> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
+            if let Some(outcome) = self.outcomes.remove(&id) {
+                return outcome;
+            }
             let event = tokio::select! {
                 event = self.swarm.select_next_some() => event,
                 _ = tokio::time::sleep_until(deadline) => panic!("no answer to a request"),
             };
-            match event {
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-                    message: request_response::Message::Response { request_id, response },
-                    ..
-                })) if request_id == id => return Ok(response),
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(
-                    request_response::Event::OutboundFailure {
-                        request_id, error, ..
-                    },
-                )) if request_id == id => return Err(error.to_string()),
-                other => self.on_event(other),
-            }
+            self.on_event(event);
         }
     }
 
     fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                message: request_response::Message::Response { request_id, response },
+                ..
+            })) => {
+                self.outcomes.insert(request_id, Ok(response));
+                return;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::OutboundFailure {
+                request_id,
+                error,
+                ..
+            })) => {
+                self.outcomes.insert(request_id, Err(error.to_string()));
+                return;
+            }
+            _ => {}
+        }
         if let SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
             message: request_response::Message::Request { request, channel, .. },
             ..
