@@ -21,7 +21,12 @@
 #![deny(missing_docs)]
 
 mod index;
+mod position;
 mod session;
 
 pub use index::ArchiveIndex;
-pub use session::{FRAME_BYTES_MAX, Initiator, Outcome, Step, SyncError, fetch_batches, respond};
+pub use position::Position;
+pub use session::{
+    FRAME_BYTES_MAX, IDS_PER_REPLY_MAX, Initiator, Limits, Outcome, Step, SyncError, fetch_batches,
+    respond,
+};
