@@ -270,6 +270,8 @@ mod tests {
     };
     /// The smallest frame negentropy allows: many rounds from small sets.
     const SMALL_FRAME: usize = 4096;
+    /// Ids in a full message of `SMALL_FRAME` bytes (negentropy keeps 200 spare).
+    const IDS_PER_SMALL_FRAME: usize = (SMALL_FRAME - 200) / ID_SIZE;
 
     /// Runs one session of `a` against `b` in memory, with a frame of `frame` bytes on
     /// both sides; returns the outcome and the bytes sent each way.
@@ -393,7 +395,15 @@ mod tests {
             // Across the pass, exactly the difference was reported, each way.
             prop_assert_eq!(union_of(outcomes.iter().map(|o| o.need.clone())), ids_of(&only_b));
             prop_assert_eq!(union_of(outcomes.iter().map(|o| o.have.clone())), ids_of(&only_a));
-            eprintln!("sessions {} a {} b {} common {} need_max {}", outcomes.len(), only_a.len(), only_b.len(), common.len(), need_max);
+            // A session that stops at its round limit has filled a reply or a message
+            // with ids of ranges it settles; one that stops at its budget has found at
+            // least one record to fetch.
+            let listed = a_set.len() + b_set.len();
+            let mut bound = listed.div_ceil(IDS_PER_SMALL_FRAME) + 1;
+            if need_max != usize::MAX {
+                bound += only_b.len();
+            }
+            prop_assert!(outcomes.len() <= bound, "{} sessions", outcomes.len());
         }
 
         #[test]
@@ -413,6 +423,13 @@ mod tests {
     /// adding ids once the message would pass `FRAME_BYTES_MAX - 200` bytes, counting
     /// the version byte.
     const IDS_PER_FULL_REPLY: usize = (FRAME_BYTES_MAX - 200 - 1) / ID_SIZE + 1;
+
+    /// Fewer ids than one session of `ROUNDS_MAX` rounds settles, counted in the
+    /// responder's ids listed. After the first four rounds (16, 256, 4,096, 65,536 ranges:
+    /// fewer than 32 records per range for up to 2 million), a reply cut at the frame
+    /// limit folds the rest of the order into one range, which four rounds split again;
+    /// so at least one reply in five is full of ids.
+    const IDS_PER_SESSION_MIN: usize = (ROUNDS_MAX as usize - 4) / 5 * IDS_PER_FULL_REPLY;
 
     /// A claimed time that follows from the id, spread over ten years, so fetching a
     /// needed id needs no lookup.
@@ -448,9 +465,7 @@ mod tests {
     fn a_full_initiator_learns_in_one_round_that_an_empty_peer_lacks_everything() {
         let a = spread_index(0..1_100_000);
         let b = ArchiveIndex::new();
-        let t = std::time::Instant::now();
         let (outcome, _) = session(&a, &b, &Position::START, node_limits(), FRAME_BYTES_MAX);
-        eprintln!("full-empty {:?}", t.elapsed());
         assert_eq!((outcome.rounds, outcome.complete), (1, true));
         assert!(outcome.need.is_empty());
         assert_eq!(outcome.have.len(), 1_100_000);
@@ -459,11 +474,8 @@ mod tests {
     #[test]
     fn an_empty_initiator_fetches_1_1_million_records_in_two_sessions() {
         let mut a = ArchiveIndex::new();
-        let t = std::time::Instant::now();
         let b = spread_index(0..1_100_000);
-        eprintln!("build {:?}", t.elapsed());
         let outcomes = pull(&mut a, &b, node_limits(), FRAME_BYTES_MAX, spread_ms, 10);
-        eprintln!("pull {:?}", t.elapsed());
         // Each reply lists a full frame of ids; 32 replies are not enough, 36 are.
         let first = ROUNDS_MAX as usize * IDS_PER_FULL_REPLY;
         let summary: Vec<(u32, bool, usize)> = outcomes
@@ -477,38 +489,54 @@ mod tests {
             [(ROUNDS_MAX, false, first), (rounds_rest, true, rest)]
         );
         assert_identical(&a, &b);
-        eprintln!("total {:?}", t.elapsed());
     }
 
     #[test]
     fn two_archives_of_600_thousand_records_each_the_other_lacks_converge() {
-        let t = std::time::Instant::now();
         let common = 0..100_000;
         let mut a = spread_index(common.clone());
         a.extend((1_000_000..1_600_000).map(|n| (spread_ms(&id(n)), id(n))));
         let mut b = spread_index(common);
         b.extend((2_000_000..2_600_000).map(|n| (spread_ms(&id(n)), id(n))));
-        eprintln!("build {:?}", t.elapsed());
+        // Every record of the responder in a range that differs is listed in a reply.
         let a_pulls = pull(&mut a, &b, node_limits(), FRAME_BYTES_MAX, spread_ms, 100);
-        eprintln!(
-            "a pulls {:?} {:?}",
-            t.elapsed(),
-            a_pulls
-                .iter()
-                .map(|o| (o.rounds, o.complete, o.need.len(), o.have.len()))
-                .collect::<Vec<_>>()
+        assert!(a_pulls.len() <= 700_000_usize.div_ceil(IDS_PER_SESSION_MIN));
+        assert_eq!(
+            union_of(a_pulls.iter().map(|o| o.need.clone())).len(),
+            600_000
         );
-        let b_pulls = pull(&mut b, &a, node_limits(), FRAME_BYTES_MAX, spread_ms, 100);
-        eprintln!(
-            "b pulls {:?} {:?}",
-            t.elapsed(),
-            b_pulls
-                .iter()
-                .map(|o| (o.rounds, o.complete, o.need.len(), o.have.len()))
-                .collect::<Vec<_>>()
-        );
-        assert_identical(&a, &b);
         assert_eq!(a.len(), 1_300_000);
+        let b_pulls = pull(&mut b, &a, node_limits(), FRAME_BYTES_MAX, spread_ms, 100);
+        assert!(b_pulls.len() <= 1_300_000_usize.div_ceil(IDS_PER_SESSION_MIN));
+        assert_eq!(
+            union_of(b_pulls.iter().map(|o| o.need.clone())).len(),
+            600_000
+        );
+        assert!(b_pulls.iter().all(|o| o.have.is_empty()));
+        assert_identical(&a, &b);
+    }
+
+    /// The node's budget of ids to fetch per session: each session stops once another
+    /// reply could overflow it, here after two full replies.
+    #[test]
+    fn a_budget_of_ids_to_fetch_splits_a_catch_up_into_fetchable_sessions() {
+        let mut a = ArchiveIndex::new();
+        let b = spread_index(0..1_100_000);
+        let limits = Limits {
+            rounds_max: ROUNDS_MAX,
+            need_max: 65_536,
+        };
+        let outcomes = pull(&mut a, &b, limits, FRAME_BYTES_MAX, spread_ms, 100);
+        let per_session = 2 * IDS_PER_FULL_REPLY;
+        let full_sessions = 1_100_000 / per_session;
+        let mut expected = vec![(2, false, per_session); full_sessions];
+        expected.push((2, true, 1_100_000 - full_sessions * per_session));
+        let summary: Vec<(u32, bool, usize)> = outcomes
+            .iter()
+            .map(|o| (o.rounds, o.complete, o.need.len()))
+            .collect();
+        assert_eq!(summary, expected);
+        assert_identical(&a, &b);
     }
 
     #[test]
