@@ -1,41 +1,7 @@
 //! One reconciliation, message by message, and the batching of what it finds.
 //!
-//! # Large differences: sessions that resume
-//!
-//! A session sends at most [`Limits::rounds_max`] messages of at most
-//! [`FRAME_BYTES_MAX`] bytes. negentropy cuts an oversized message at the frame limit and
-//! folds everything after the cut into one range for the next round, so the ranges it
-//! settles (finds equal, or lists in full and compares) form a growing prefix of the
-//! `(time, id)` order. When a session runs out of rounds, its next message, never sent,
-//! begins with a skip up to the end of that prefix: the [`Outcome`] reports it as
-//! [`Outcome::resume`], and the next session starts from there ([`Initiator::start`]):
-//! its first message skips everything below and reconciles only the rest. The responder
-//! does not know: it answers any negentropy message about its whole index, and a first
-//! message that begins with a skip is ordinary negentropy.
-//!
-//! Restarting from the beginning instead does not converge. The side that starts only
-//! fetches what it lacks; records it holds and the peer lacks stay, so every range that
-//! holds one still differs, and its ids are listed again, round after round, session
-//! after session: the same prefix is redone forever once the initiator holds more than a
-//! few percent of records the peer lacks.
-//!
-//! Why resuming converges: within a session, the first range still open is always at the
-//! front of the next message, where the frame cut never reaches, and each round splits it
-//! into 16 (by the initiator's records, then by the responder's) until one side holds
-//! fewer than 32 records in it and lists them, which settles it. So a session of at least
-//! `2 + log16(records in the index)` rounds (7 for 16 million records, 32 in the node)
-//! settles at least its first range and moves [`Outcome::resume`] forward; the position
-//! only grows, and at infinity the pass is complete ([`Outcome::complete`]). In practice a
-//! session settles a frame's worth per round after a ramp of about three rounds: a side
-//! that lacks `N` records and holds nothing the peer lacks receives
-//! [`IDS_PER_REPLY_MAX`] - 6 = 31,244 ids per reply, so `N` records take
-//! `ceil(N / (31,244 * rounds_max))` sessions, two for 1.1 million at 32 rounds. When both
-//! sides hold records the other lacks, every settled range lists both sides' ids, so a
-//! session settles about `31,244 * (rounds_max - 3)` records of the larger side.
-//!
-//! A pass that resumes takes what lies below its position as it was when settled:
-//! records the peer gains there later are found by the next pass, which starts from
-//! [`Position::START`] (or sooner, by gossip).
+//! How a large difference is split into sessions, and why that converges, is told in the
+//! crate docs.
 
 use negentropy::{FINGERPRINT_SIZE, ID_SIZE, Id, Negentropy, NegentropyStorageBase};
 
@@ -67,7 +33,7 @@ pub enum SyncError {
 /// How much one session may do before it stops and reports what it found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Messages the initiator sends (at least one). See the [module docs](self) for how
+    /// Messages the initiator sends (at least one). See the [crate docs](crate) for how
     /// many a session needs to make progress.
     pub rounds_max: u32,
     /// Ids to fetch a session may report: once one more reply could take
