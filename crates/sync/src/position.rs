@@ -4,7 +4,7 @@
 //! bound, a mode and a payload, and starts where the previous one ended. A bound is a
 //! timestamp (the difference from the previous bound plus one; zero means infinity) and
 //! a prefix of an id, each length a varint (big-endian base 128, high bit = more).
-//! Only the first range of a message is ever written or read here.
+//! Only the first range of a message is read here, and only a two-range message written.
 
 use negentropy::{Bound, ID_SIZE, PROTOCOL_VERSION};
 
