@@ -50,6 +50,21 @@ impl ArchiveIndex {
         }
     }
 
+    /// Removes records (a record found corrupt on disk, so that reconciliation finds it
+    /// missing and fetches it again); entries not in the index are ignored. Returns how
+    /// many were removed. One pass over the index, however many entries.
+    pub fn remove(&mut self, entries: impl IntoIterator<Item = (i64, [u8; 32])>) -> usize {
+        let mut gone: Vec<Item> = entries.into_iter().map(|(ts, id)| item(ts, id)).collect();
+        if gone.is_empty() {
+            return 0;
+        }
+        gone.sort_unstable();
+        gone.dedup();
+        let before = self.items.len();
+        self.items.retain(|item| gone.binary_search(item).is_err());
+        before - self.items.len()
+    }
+
     /// Whether the record is in the index.
     pub fn contains(&self, created_ms: i64, id: &[u8; 32]) -> bool {
         self.items.binary_search(&item(created_ms, *id)).is_ok()

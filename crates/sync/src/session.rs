@@ -1,15 +1,25 @@
 //! One reconciliation, message by message, and the batching of what it finds.
+//!
+//! How a large difference is split into sessions, and why that converges, is told in the
+//! crate docs.
 
-use negentropy::{Id, Negentropy};
+use negentropy::{FINGERPRINT_SIZE, ID_SIZE, Id, Negentropy, NegentropyStorageBase};
 
-use crate::ArchiveIndex;
+use crate::{ArchiveIndex, Position};
 
 /// The largest reconciliation message either side sends. Bigger differences take more
 /// round trips instead of bigger messages, so a peer can never make us buffer more.
 pub const FRAME_BYTES_MAX: usize = 1_000_000;
 
-/// Why a reconciliation cannot go on. Every message comes from a peer: a malformed one
-/// is an error, never a panic.
+// negentropy refuses frame limits under 4096 bytes; the engine is built with this one.
+const _: () = assert!(FRAME_BYTES_MAX >= 4096);
+
+/// The most ids one reply can list: every listed id takes 32 bytes of the frame. One
+/// reply adds at most this many ids to [`Outcome::need`].
+pub const IDS_PER_REPLY_MAX: usize = FRAME_BYTES_MAX / ID_SIZE;
+
+/// Why a peer's message cannot be used. Every variant is a fault of the bytes the peer
+/// sent, never of the size of its archive: any `SyncError` is a fair reason to strike.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
     /// The message is not valid negentropy (or not the version we speak).
@@ -18,20 +28,39 @@ pub enum SyncError {
     /// The message is over [`FRAME_BYTES_MAX`].
     #[error("reconciliation message of {0} bytes exceeds the limit")]
     TooLarge(usize),
-    /// The exchange did not finish within the round limit.
-    #[error("reconciliation did not converge within {0} rounds")]
-    TooManyRounds(u32),
 }
 
-/// The result of a finished reconciliation.
+/// How much one session may do before it stops and reports what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Messages the initiator sends (at least one). See the [crate docs](crate) for how
+    /// many a session needs to make progress.
+    pub rounds_max: u32,
+    /// Ids to fetch a session may report: once one more reply could take
+    /// [`Outcome::need`] past this, the session stops (if it has found anything). So
+    /// `need` holds at most `max(need_max, IDS_PER_REPLY_MAX)` ids.
+    pub need_max: usize,
+}
+
+/// The result of a session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
-    /// Ids the other side holds and we lack: to fetch.
+    /// Ids the other side holds and we lack: to fetch. Sorted, without duplicates.
     pub need: Vec<[u8; 32]>,
-    /// Ids we hold and the other side lacks.
+    /// Ids we hold and the other side lacks (as far as the session got). Sorted,
+    /// without duplicates.
     pub have: Vec<[u8; 32]>,
     /// Messages we sent.
     pub rounds: u32,
+    /// True when everything from the session's start position up was reconciled: once
+    /// `need` (and that of the sessions of this pass before it) is fetched, we hold all
+    /// the other side held. False when the session stopped at a limit, which is no
+    /// fault of the peer: fetch `need`, then start another session from `resume`.
+    pub complete: bool,
+    /// Where the next session starts: [`Position::START`] after a complete session (a
+    /// new pass), else the end of what this pass has settled. Never below the session's
+    /// own start.
+    pub resume: Position,
 }
 
 /// What to do after a reply.
@@ -39,88 +68,153 @@ pub struct Outcome {
 pub enum Step {
     /// Send this message and wait for the reply.
     Send(Vec<u8>),
-    /// Reconciliation is complete.
+    /// The session is over; the initiator is spent.
     Done(Outcome),
 }
 
-/// The side that starts and drives a reconciliation. Holds no borrow of the index
-/// between messages, so the index can change (records arriving) while replies are
-/// awaited; the next fingerprint simply reflects the newer set.
-#[derive(Debug, Default)]
+/// The side that starts and drives a session. Holds no borrow of the index between
+/// messages, so the index can change (records arriving) while replies are awaited; the
+/// next fingerprint simply reflects the newer set.
+#[derive(Debug)]
 pub struct Initiator {
     outcome: Outcome,
-    rounds_max: u32,
+    from: Position,
+    limits: Limits,
+    /// Ids reported as needed, before removing those reported twice.
+    need_reported: usize,
+    /// [`FRAME_BYTES_MAX`], but for tests that need many small rounds.
+    frame: usize,
 }
 
 impl Initiator {
-    /// Starts a reconciliation of `index`; returns the initiator and the first message.
-    pub fn start(index: &ArchiveIndex, rounds_max: u32) -> Result<(Initiator, Vec<u8>), SyncError> {
-        let mut negentropy = engine(index)?;
-        let first = negentropy.initiate().map_err(malformed)?;
+    /// Starts a session over `index` from `from` (everything below it is taken as
+    /// settled: pass [`Position::START`], or the [`Outcome::resume`] of the session
+    /// before); returns the initiator and the first message.
+    pub fn start(index: &ArchiveIndex, from: &Position, limits: Limits) -> (Initiator, Vec<u8>) {
+        Self::start_framed(index, from, limits, FRAME_BYTES_MAX)
+    }
+
+    fn start_framed(
+        index: &ArchiveIndex,
+        from: &Position,
+        limits: Limits,
+        frame: usize,
+    ) -> (Initiator, Vec<u8>) {
+        // Building a resuming first message fails only on a bug in this crate; a
+        // whole-index reconciliation is always right, merely slower.
+        let first = Some(from)
+            .filter(|from| **from != Position::START)
+            .and_then(|from| first_message_from(index, from, frame))
+            .unwrap_or_else(|| engine_initiated(index, frame));
         let initiator = Initiator {
             outcome: Outcome {
                 rounds: 1,
                 ..Outcome::default()
             },
-            rounds_max,
+            from: *from,
+            limits,
+            need_reported: 0,
+            frame,
         };
-        Ok((initiator, first))
+        (initiator, first)
     }
 
     /// Takes the other side's reply.
     pub fn step(&mut self, index: &ArchiveIndex, reply: &[u8]) -> Result<Step, SyncError> {
-        if reply.len() > FRAME_BYTES_MAX {
+        if reply.len() > self.frame {
             return Err(SyncError::TooLarge(reply.len()));
         }
-        let mut negentropy = engine(index)?;
+        let mut negentropy = engine(index, self.frame);
         negentropy.set_initiator();
         let mut have: Vec<Id> = Vec::new();
         let mut need: Vec<Id> = Vec::new();
         let next = negentropy
             .reconcile_with_ids(reply, &mut have, &mut need)
             .map_err(malformed)?;
+        self.need_reported += need.len();
         self.outcome
             .have
             .extend(have.iter().map(|id| id.to_bytes()));
         self.outcome
             .need
             .extend(need.iter().map(|id| id.to_bytes()));
-        match next {
-            Some(message) => {
-                if self.outcome.rounds >= self.rounds_max {
-                    return Err(SyncError::TooManyRounds(self.rounds_max));
-                }
-                self.outcome.rounds += 1;
-                Ok(Step::Send(message))
-            }
-            None => {
-                let mut outcome = std::mem::take(&mut self.outcome);
-                // With a frame limit, an id can be reported in two rounds.
-                outcome.need.sort_unstable();
-                outcome.need.dedup();
-                outcome.have.sort_unstable();
-                outcome.have.dedup();
-                Ok(Step::Done(outcome))
-            }
+        let Some(message) = next else {
+            return Ok(Step::Done(self.finish(true, Position::START)));
+        };
+        let out_of_rounds = self.outcome.rounds >= self.limits.rounds_max;
+        // Stop only once something was found, so a session that finds nothing still
+        // uses its rounds to move the position forward.
+        let out_of_room = self.need_reported > 0
+            && self.need_reported.saturating_add(self.frame / ID_SIZE) > self.limits.need_max;
+        if out_of_rounds || out_of_room {
+            // The message we will not send skips what is settled; a message that starts
+            // with an open range settles nothing new.
+            let settled = Position::settled_by(&message).unwrap_or(self.from);
+            return Ok(Step::Done(self.finish(false, settled.max(self.from))));
         }
+        self.outcome.rounds += 1;
+        Ok(Step::Send(message))
     }
+
+    fn finish(&mut self, complete: bool, resume: Position) -> Outcome {
+        let mut outcome = std::mem::take(&mut self.outcome);
+        // With a frame limit, an id can be reported in two rounds.
+        outcome.need.sort_unstable();
+        outcome.need.dedup();
+        outcome.have.sort_unstable();
+        outcome.have.dedup();
+        outcome.complete = complete;
+        outcome.resume = resume;
+        outcome
+    }
+}
+
+/// The first message of a session that skips what lies below `from`. negentropy's own
+/// first message always covers the whole index, so the initiator is handed a made-up
+/// reply saying "below `from` is settled, above it differs", and answers it with exactly
+/// such a message: a skip, then its split of the rest.
+fn first_message_from(index: &ArchiveIndex, from: &Position, frame: usize) -> Option<Vec<u8>> {
+    let size = index.len();
+    let lower = index.find_lower_bound(0, size, &from.bound());
+    let mut not_ours: [u8; FINGERPRINT_SIZE] = index.fingerprint(lower, size).ok()?.to_bytes();
+    not_ours[0] ^= 1;
+    let mut negentropy = engine(index, frame);
+    negentropy.set_initiator();
+    let (mut have, mut need) = (Vec::new(), Vec::new());
+    negentropy
+        .reconcile_with_ids(&from.skip_to_then_differ(&not_ours), &mut have, &mut need)
+        .ok()
+        .flatten()
+}
+
+/// A negentropy engine over `index` cutting messages at `frame` bytes: [`FRAME_BYTES_MAX`]
+/// (checked at compile time) or a test's smaller frame, never under 4096.
+fn engine(index: &ArchiveIndex, frame: usize) -> Negentropy<'_, ArchiveIndex> {
+    Negentropy::borrowed(index, frame as u64)
+        .expect("negentropy accepts any frame limit from 4096 bytes")
+}
+
+fn engine_initiated(index: &ArchiveIndex, frame: usize) -> Vec<u8> {
+    engine(index, frame)
+        .initiate()
+        .expect("a new engine has not initiated yet")
 }
 
 /// Answers one reconciliation message about `index`.
 pub fn respond(index: &ArchiveIndex, query: &[u8]) -> Result<Vec<u8>, SyncError> {
-    if query.len() > FRAME_BYTES_MAX {
+    respond_framed(index, query, FRAME_BYTES_MAX)
+}
+
+fn respond_framed(index: &ArchiveIndex, query: &[u8], frame: usize) -> Result<Vec<u8>, SyncError> {
+    if query.len() > frame {
         return Err(SyncError::TooLarge(query.len()));
     }
-    engine(index)?.reconcile(query).map_err(malformed)
+    engine(index, frame).reconcile(query).map_err(malformed)
 }
 
 /// Cuts `ids` into batches of at most `batch` ids, in order.
 pub fn fetch_batches(ids: &[[u8; 32]], batch: usize) -> Vec<Vec<[u8; 32]>> {
     ids.chunks(batch.max(1)).map(<[_]>::to_vec).collect()
-}
-
-fn engine(index: &ArchiveIndex) -> Result<Negentropy<'_, ArchiveIndex>, SyncError> {
-    Negentropy::borrowed(index, FRAME_BYTES_MAX as u64).map_err(malformed)
 }
 
 fn malformed(error: negentropy::Error) -> SyncError {
@@ -129,19 +223,37 @@ fn malformed(error: negentropy::Error) -> SyncError {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::{BTreeMap, BTreeSet};
 
     use proptest::prelude::*;
 
     use super::*;
 
-    /// Runs a whole reconciliation in memory; returns the outcome and the bytes sent
-    /// each way.
-    fn reconcile(a: &ArchiveIndex, b: &ArchiveIndex) -> (Outcome, usize) {
-        let (mut initiator, mut message) = Initiator::start(a, 64).unwrap();
+    const UNLIMITED: Limits = Limits {
+        rounds_max: u32::MAX,
+        need_max: usize::MAX,
+    };
+    /// The smallest frame negentropy allows: many rounds from small sets.
+    const SMALL_FRAME: usize = 4096;
+    /// Ids in a full message of `SMALL_FRAME` bytes (negentropy keeps 200 spare).
+    const IDS_PER_SMALL_FRAME: usize = (SMALL_FRAME - 200) / ID_SIZE;
+
+    /// Runs one session of `a` against `b` in memory, with a frame of `frame` bytes on
+    /// both sides; returns the outcome and the bytes sent each way.
+    fn session(
+        a: &ArchiveIndex,
+        b: &ArchiveIndex,
+        from: &Position,
+        limits: Limits,
+        frame: usize,
+    ) -> (Outcome, usize) {
+        let (mut initiator, mut message) = Initiator::start_framed(a, from, limits, frame);
         let mut bytes = message.len();
         loop {
-            let reply = respond(b, &message).unwrap();
+            assert!(message.len() <= frame, "{} bytes sent", message.len());
+            let reply = respond_framed(b, &message, frame).unwrap();
             bytes += reply.len();
             match initiator.step(a, &reply).unwrap() {
                 Step::Send(next) => {
@@ -153,12 +265,63 @@ mod tests {
         }
     }
 
+    fn reconcile(a: &ArchiveIndex, b: &ArchiveIndex) -> (Outcome, usize) {
+        session(a, b, &Position::START, UNLIMITED, FRAME_BYTES_MAX)
+    }
+
+    /// One pass of `a` pulling from `b`: sessions from where the last one stopped,
+    /// each followed by fetching its `need` into `a` (`created_ms` gives a fetched
+    /// record's time), until one is complete. Returns every session's outcome.
+    fn pull(
+        a: &mut ArchiveIndex,
+        b: &ArchiveIndex,
+        limits: Limits,
+        frame: usize,
+        created_ms: impl Fn(&[u8; 32]) -> i64,
+        sessions_max: usize,
+    ) -> Vec<Outcome> {
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut from = Position::START;
+        loop {
+            assert!(
+                outcomes.len() < sessions_max,
+                "no convergence in {sessions_max} sessions"
+            );
+            let (outcome, _) = session(a, b, &from, limits, frame);
+            assert!(outcome.resume >= from || outcome.complete, "went backwards");
+            a.extend(outcome.need.iter().map(|id| (created_ms(id), *id)));
+            from = outcome.resume;
+            let complete = outcome.complete;
+            outcomes.push(outcome);
+            if complete {
+                assert_eq!(from, Position::START);
+                return outcomes;
+            }
+        }
+    }
+
     fn id(n: u32) -> [u8; 32] {
         *blake3::hash(&n.to_le_bytes()).as_bytes()
     }
 
+    /// Few distinct times, so ranges are often cut inside one millisecond.
+    fn created_ms(n: u32) -> i64 {
+        i64::from(n % 1000) * 1000
+    }
+
     fn index_of(set: &BTreeSet<u32>) -> ArchiveIndex {
-        ArchiveIndex::from_entries(set.iter().map(|&n| (i64::from(n % 1000) * 1000, id(n))))
+        ArchiveIndex::from_entries(set.iter().map(|&n| (created_ms(n), id(n))))
+    }
+
+    fn ids_of(set: &BTreeSet<u32>) -> Vec<[u8; 32]> {
+        let mut ids: Vec<[u8; 32]> = set.iter().map(|&n| id(n)).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn union_of(lists: impl Iterator<Item = Vec<[u8; 32]>>) -> Vec<[u8; 32]> {
+        let set: BTreeSet<[u8; 32]> = lists.flatten().collect();
+        set.into_iter().collect()
     }
 
     proptest! {
@@ -171,21 +334,182 @@ mod tests {
             let a: BTreeSet<u32> = common.union(&only_a).copied().collect();
             let b: BTreeSet<u32> = common.union(&only_b).copied().collect();
             let (outcome, _) = reconcile(&index_of(&a), &index_of(&b));
-            let mut need: Vec<[u8; 32]> = only_b.iter().map(|&n| id(n)).collect();
-            let mut have: Vec<[u8; 32]> = only_a.iter().map(|&n| id(n)).collect();
-            need.sort_unstable();
-            have.sort_unstable();
-            prop_assert_eq!(outcome.need, need);
-            prop_assert_eq!(outcome.have, have);
+            prop_assert_eq!(outcome.need, ids_of(&only_b));
+            prop_assert_eq!(outcome.have, ids_of(&only_a));
+            prop_assert!(outcome.complete);
+        }
+
+        /// Two rounds of 4 KiB per session: most differences take several sessions, and
+        /// each must resume where the last stopped, or the pass never ends.
+        #[test]
+        fn any_difference_converges_over_sessions_of_two_rounds(
+            common in proptest::collection::btree_set(0u32..100_000, 0..3000),
+            only_a in proptest::collection::btree_set(100_000u32..200_000, 0..1500),
+            only_b in proptest::collection::btree_set(200_000u32..300_000, 0..1500),
+            need_max in prop_oneof![Just(usize::MAX), 1usize..300],
+        ) {
+            let a_set: BTreeSet<u32> = common.union(&only_a).copied().collect();
+            let b_set: BTreeSet<u32> = common.union(&only_b).copied().collect();
+            let times: BTreeMap<[u8; 32], i64> =
+                b_set.iter().map(|&n| (id(n), created_ms(n))).collect();
+            let mut a = index_of(&a_set);
+            let b = index_of(&b_set);
+            let limits = Limits { rounds_max: 2, need_max };
+            let outcomes = pull(&mut a, &b, limits, SMALL_FRAME, |id| times[id], 10_000);
+            let all: BTreeSet<u32> = a_set.union(&b_set).copied().collect();
+            prop_assert_eq!(a.len(), all.len());
+            prop_assert!(all.iter().all(|&n| a.contains(created_ms(n), &id(n))));
+            // Across the pass, exactly the difference was reported, each way.
+            prop_assert_eq!(union_of(outcomes.iter().map(|o| o.need.clone())), ids_of(&only_b));
+            prop_assert_eq!(union_of(outcomes.iter().map(|o| o.have.clone())), ids_of(&only_a));
+            // A session that stops at its round limit has filled a reply or a message
+            // with ids of ranges it settles; one that stops at its budget has found at
+            // least one record to fetch.
+            let listed = a_set.len() + b_set.len();
+            let mut bound = listed.div_ceil(IDS_PER_SMALL_FRAME) + 1;
+            if need_max != usize::MAX {
+                bound += only_b.len();
+            }
+            prop_assert!(outcomes.len() <= bound, "{} sessions", outcomes.len());
         }
 
         #[test]
         fn garbage_from_a_peer_is_an_error_not_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let index = ArchiveIndex::from_entries((0..100u32).map(|n| (i64::from(n), id(n))));
             let _ = respond(&index, &bytes);
-            let (mut initiator, _) = Initiator::start(&index, 8).unwrap();
+            let limits = Limits { rounds_max: 8, need_max: usize::MAX };
+            let (mut initiator, _) = Initiator::start(&index, &Position::START, limits);
+            let _ = initiator.step(&index, &bytes);
+            // A session resumed from anywhere, even a position no honest reply gives.
+            let mut skip = vec![0x61];
+            skip.extend(&bytes);
+            let from = Position::settled_by(&skip).unwrap_or_default();
+            let (mut initiator, _) = Initiator::start(&index, &from, limits);
             let _ = initiator.step(&index, &bytes);
         }
+    }
+
+    /// The node's round limit.
+    const ROUNDS_MAX: u32 = 32;
+
+    /// Ids the responder lists in a reply that lists nothing else: negentropy stops
+    /// adding ids once the message would pass `FRAME_BYTES_MAX - 200` bytes, counting
+    /// the version byte.
+    const IDS_PER_FULL_REPLY: usize = (FRAME_BYTES_MAX - 200 - 1) / ID_SIZE + 1;
+
+    /// Fewer ids than one session of `ROUNDS_MAX` rounds settles, counted in the
+    /// responder's ids listed. After the first four rounds (16, 256, 4,096, 65,536 ranges:
+    /// fewer than 32 records per range for up to 2 million), a reply cut at the frame
+    /// limit folds the rest of the order into one range, which four rounds split again;
+    /// so at least one reply in five is full of ids.
+    const IDS_PER_SESSION_MIN: usize = (ROUNDS_MAX as usize - 4) / 5 * IDS_PER_FULL_REPLY;
+
+    /// A claimed time that follows from the id, spread over ten years, so fetching a
+    /// needed id needs no lookup.
+    fn spread_ms(id: &[u8; 32]) -> i64 {
+        let mut low = [0; 8];
+        low.copy_from_slice(&id[..8]);
+        1_500_000_000_000 + (u64::from_le_bytes(low) % 315_000_000_000) as i64
+    }
+
+    fn spread_index(numbers: std::ops::Range<u32>) -> ArchiveIndex {
+        ArchiveIndex::from_entries(numbers.map(|n| {
+            let id = id(n);
+            (spread_ms(&id), id)
+        }))
+    }
+
+    fn node_limits() -> Limits {
+        Limits {
+            rounds_max: ROUNDS_MAX,
+            need_max: usize::MAX,
+        }
+    }
+
+    fn assert_identical(a: &ArchiveIndex, b: &ArchiveIndex) {
+        assert_eq!(a.len(), b.len());
+        let (outcome, bytes) = reconcile(a, b);
+        assert_eq!((outcome.rounds, outcome.complete), (1, true));
+        assert!(outcome.need.is_empty() && outcome.have.is_empty());
+        assert!(bytes < 2_000, "{bytes} bytes to learn nothing differs");
+    }
+
+    #[test]
+    fn a_full_initiator_learns_in_one_round_that_an_empty_peer_lacks_everything() {
+        let a = spread_index(0..1_100_000);
+        let b = ArchiveIndex::new();
+        let (outcome, _) = session(&a, &b, &Position::START, node_limits(), FRAME_BYTES_MAX);
+        assert_eq!((outcome.rounds, outcome.complete), (1, true));
+        assert!(outcome.need.is_empty());
+        assert_eq!(outcome.have.len(), 1_100_000);
+    }
+
+    #[test]
+    fn an_empty_initiator_fetches_1_1_million_records_in_two_sessions() {
+        let mut a = ArchiveIndex::new();
+        let b = spread_index(0..1_100_000);
+        let outcomes = pull(&mut a, &b, node_limits(), FRAME_BYTES_MAX, spread_ms, 10);
+        // Each reply lists a full frame of ids; 32 replies are not enough, 36 are.
+        let first = ROUNDS_MAX as usize * IDS_PER_FULL_REPLY;
+        let summary: Vec<(u32, bool, usize)> = outcomes
+            .iter()
+            .map(|o| (o.rounds, o.complete, o.need.len()))
+            .collect();
+        let rest = 1_100_000 - first;
+        let rounds_rest = rest.div_ceil(IDS_PER_FULL_REPLY) as u32;
+        assert_eq!(
+            summary,
+            [(ROUNDS_MAX, false, first), (rounds_rest, true, rest)]
+        );
+        assert_identical(&a, &b);
+    }
+
+    #[test]
+    fn two_archives_of_600_thousand_records_each_the_other_lacks_converge() {
+        let common = 0..100_000;
+        let mut a = spread_index(common.clone());
+        a.extend((1_000_000..1_600_000).map(|n| (spread_ms(&id(n)), id(n))));
+        let mut b = spread_index(common);
+        b.extend((2_000_000..2_600_000).map(|n| (spread_ms(&id(n)), id(n))));
+        // Every record of the responder in a range that differs is listed in a reply.
+        let a_pulls = pull(&mut a, &b, node_limits(), FRAME_BYTES_MAX, spread_ms, 100);
+        assert!(a_pulls.len() <= 700_000_usize.div_ceil(IDS_PER_SESSION_MIN));
+        assert_eq!(
+            union_of(a_pulls.iter().map(|o| o.need.clone())).len(),
+            600_000
+        );
+        assert_eq!(a.len(), 1_300_000);
+        let b_pulls = pull(&mut b, &a, node_limits(), FRAME_BYTES_MAX, spread_ms, 100);
+        assert!(b_pulls.len() <= 1_300_000_usize.div_ceil(IDS_PER_SESSION_MIN));
+        assert_eq!(
+            union_of(b_pulls.iter().map(|o| o.need.clone())).len(),
+            600_000
+        );
+        assert!(b_pulls.iter().all(|o| o.have.is_empty()));
+        assert_identical(&a, &b);
+    }
+
+    /// The node's budget of ids to fetch per session: each session stops once another
+    /// reply could overflow it, here after two full replies.
+    #[test]
+    fn a_budget_of_ids_to_fetch_splits_a_catch_up_into_fetchable_sessions() {
+        let mut a = ArchiveIndex::new();
+        let b = spread_index(0..1_100_000);
+        let limits = Limits {
+            rounds_max: ROUNDS_MAX,
+            need_max: 65_536,
+        };
+        let outcomes = pull(&mut a, &b, limits, FRAME_BYTES_MAX, spread_ms, 100);
+        let per_session = 2 * IDS_PER_FULL_REPLY;
+        let full_sessions = 1_100_000 / per_session;
+        let mut expected = vec![(2, false, per_session); full_sessions];
+        expected.push((2, true, 1_100_000 - full_sessions * per_session));
+        let summary: Vec<(u32, bool, usize)> = outcomes
+            .iter()
+            .map(|o| (o.rounds, o.complete, o.need.len()))
+            .collect();
+        assert_eq!(summary, expected);
+        assert_identical(&a, &b);
     }
 
     #[test]
@@ -196,10 +520,33 @@ mod tests {
             outcome,
             Outcome {
                 rounds: 1,
+                complete: true,
                 ..Outcome::default()
             }
         );
         assert!(bytes < 2_000, "{bytes} bytes to learn nothing differs");
+    }
+
+    #[test]
+    fn index_remove_takes_out_exactly_the_entries_held() {
+        let mut index = ArchiveIndex::from_entries((0..100u32).map(|n| (i64::from(n), id(n))));
+        let removed = index.remove([
+            (3, id(3)),
+            (3, id(3)),
+            (-1, id(0)), // negative times are stored as 0
+            (4, id(5)),  // wrong time: not this record
+            (1000, id(1000)),
+        ]);
+        assert_eq!(removed, 2);
+        assert_eq!(index.len(), 98);
+        assert!(!index.contains(3, &id(3)) && !index.contains(0, &id(0)));
+        assert!(index.contains(5, &id(5)) && index.contains(4, &id(4)));
+        assert_eq!(index.remove([]), 0);
+        // A removed record is needed again from a peer that holds it.
+        let peer = ArchiveIndex::from_entries((0..100u32).map(|n| (i64::from(n), id(n))));
+        let (outcome, _) = reconcile(&index, &peer);
+        assert_eq!(outcome.need, ids_of(&BTreeSet::from([0, 3])));
+        assert!(outcome.have.is_empty());
     }
 
     #[test]
