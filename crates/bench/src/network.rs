@@ -16,7 +16,7 @@ use anyhow::Context;
 use qoima_core::fixtures;
 use qoima_node::{Multiaddr, Node, NodeConfig};
 use qoima_store::{Source, Store};
-use qoima_sync::{ArchiveIndex, Initiator, Step, respond};
+use qoima_sync::{ArchiveIndex, Initiator, Limits, Position, Step, respond};
 
 use crate::corpus::{Corpus, Flavour, write_bundle};
 use crate::util::{Table, WorkDir, median, ms, secs, timed};
@@ -65,7 +65,14 @@ pub fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
         let a =
             ArchiveIndex::from_entries(shared.clone().chain((0..args.diff).map(|n| place(n, 0))));
         let b = ArchiveIndex::from_entries(shared.chain((0..args.diff).map(|n| place(n, 1))));
-        let (mut initiator, mut message) = Initiator::start(&a, 64)?;
+        let (mut initiator, mut message) = Initiator::start(
+            &a,
+            &Position::START,
+            Limits {
+                rounds_max: 64,
+                need_max: usize::MAX,
+            },
+        );
         let mut bytes = message.len();
         let mut round_trips = 0;
         let outcome = loop {

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use qoima_sync::Initiator;
+use qoima_sync::{Initiator, Limits, Position};
 
 /// Ids per fetch request: as many as a request may carry, so a large catch-up costs few
 /// round trips and few commits.
@@ -58,19 +58,36 @@ pub struct Session {
     pub started: Instant,
     /// False when the difference was too large for one session: start another.
     pub complete: bool,
+    /// Where the next session starts once this one has fetched everything it found.
+    resume_after: Position,
 }
 
 /// One peer's sync state. See the [module docs](self).
 #[derive(Debug, Default)]
 pub struct PeerSync {
     session: Option<Session>,
+    /// Where the next reconciliation starts: past what earlier sessions settled and
+    /// fetched (see `qoima_sync`'s docs on resuming).
+    resume: Position,
     queue: VecDeque<Batch>,
     queued_ids: usize,
     in_flight: usize,
 }
 
 impl PeerSync {
-    /// Begins a session with `initiator` unless one is running; true if begun.
+    /// The limits of one session.
+    pub const LIMITS: Limits = Limits {
+        rounds_max: ROUNDS_MAX,
+        need_max: QUEUED_IDS_MAX,
+    };
+
+    /// Where the next session starts.
+    pub fn resume(&self) -> &Position {
+        &self.resume
+    }
+
+    /// Begins a session with `initiator` (made from [`PeerSync::resume`] and
+    /// [`PeerSync::LIMITS`]) unless one is running; true if begun.
     pub fn start_session(&mut self, initiator: Initiator) -> bool {
         if self.session.is_some() {
             return false;
@@ -80,6 +97,7 @@ impl PeerSync {
             new_records: 0,
             started: Instant::now(),
             complete: true,
+            resume_after: Position::START,
         });
         true
     }
@@ -101,8 +119,8 @@ impl PeerSync {
     }
 
     /// Reconciliation found `need`: queue it (as far as the bound allows) and fetch.
-    /// `complete` is false when the reconciliation itself stopped early.
-    pub fn reconciled(&mut self, need: Vec<[u8; 32]>, complete: bool) {
+    /// `complete` is false when the reconciliation itself stopped early, at `resume`.
+    pub fn reconciled(&mut self, need: Vec<[u8; 32]>, complete: bool, resume: Position) {
         let room = QUEUED_IDS_MAX.saturating_sub(self.queued_ids);
         let fits = need.len() <= room;
         let mut pending = 0;
@@ -113,6 +131,8 @@ impl PeerSync {
         if let Some(session) = &mut self.session {
             session.stage = Stage::Fetching { pending };
             session.complete = complete && fits;
+            // Ids that did not fit are found again by a pass from the start.
+            session.resume_after = if fits { resume } else { Position::START };
         }
     }
 
@@ -203,13 +223,19 @@ impl PeerSync {
         self.queued_ids -= dropped;
     }
 
-    /// The session, if it has nothing left to fetch or wait for; it is then over.
+    /// The session, if it has nothing left to fetch or wait for; it is then over, and
+    /// the next one starts where it stopped. (A session that failed never gets here:
+    /// the next one redoes its part.)
     pub fn take_finished(&mut self) -> Option<Session> {
         match &self.session {
             Some(Session {
                 stage: Stage::Fetching { pending: 0 },
                 ..
-            }) => self.session.take(),
+            }) => {
+                let session = self.session.take()?;
+                self.resume = session.resume_after;
+                Some(session)
+            }
             _ => None,
         }
     }
@@ -224,8 +250,8 @@ mod tests {
 
     fn session_started() -> PeerSync {
         let index = ArchiveIndex::from_entries(Vec::new());
-        let (initiator, _) = Initiator::start(&index, ROUNDS_MAX).unwrap();
         let mut peer = PeerSync::default();
+        let (initiator, _) = Initiator::start(&index, peer.resume(), PeerSync::LIMITS);
         assert!(peer.start_session(initiator));
         peer
     }
@@ -244,7 +270,7 @@ mod tests {
     fn a_session_fetches_in_bounded_batches_then_finishes() {
         let mut peer = session_started();
         assert!(peer.initiator().is_some());
-        peer.reconciled(ids(FETCH_BATCH * 4 + 1), true);
+        peer.reconciled(ids(FETCH_BATCH * 4 + 1), true, Position::START);
         let mut sent = Vec::new();
         while let Some(batch) = peer.next_batch() {
             sent.push(batch);
@@ -265,7 +291,7 @@ mod tests {
     #[test]
     fn leftovers_are_asked_again_only_while_progressing() {
         let mut peer = session_started();
-        peer.reconciled(ids(10), true);
+        peer.reconciled(ids(10), true, Position::START);
         let batch = peer.next_batch().unwrap();
         peer.fetched(batch.origin, 4, true, batch.ids[4..].to_vec());
         let again = peer.next_batch().unwrap();
@@ -279,7 +305,7 @@ mod tests {
     #[test]
     fn a_huge_difference_is_left_to_later_sessions() {
         let mut peer = session_started();
-        peer.reconciled(ids(QUEUED_IDS_MAX + 5), true);
+        peer.reconciled(ids(QUEUED_IDS_MAX + 5), true, Position::START);
         let mut total = 0;
         while let Some(batch) = peer.next_batch() {
             total += batch.ids.len();
@@ -294,7 +320,7 @@ mod tests {
         let mut peer = session_started();
         assert_eq!(peer.announced(ids(QUEUED_IDS_MAX + 1)), QUEUED_IDS_MAX);
         assert_eq!(peer.announced(ids(1)), 0, "full");
-        peer.reconciled(ids(10), true);
+        peer.reconciled(ids(10), true, Position::START);
         let first = peer.next_batch().unwrap();
         assert_eq!(first.origin, FetchOrigin::Announcement);
         peer.fetch_failed(FetchOrigin::Session);

@@ -42,8 +42,8 @@ async fn junk_after_a_held_blob_is_refused_and_the_relay_is_not_blamed() {
     let neighbour = spawn(vec![relay.addr.clone()]).await;
     let attachment = b"a photo of the square".to_vec();
     let author = fixtures::author(80);
-    let record = VerifiedRecord::sign(&fixtures::body(&author, 1, None, "with a photo"), &author)
-        .unwrap();
+    let record =
+        VerifiedRecord::sign(&fixtures::body(&author, 1, None, "with a photo"), &author).unwrap();
     let file = fixtures::bundle(&author, &[record.clone()], &[&attachment]);
     let report = qoima_store::Store::open(&relay.home())
         .unwrap()
@@ -104,7 +104,10 @@ async fn valid_but_useless_gossip_is_throttled_not_struck() {
         .await;
     settle(&mut hostile).await;
     let seen = peer_status(victim.node(), attacker).await.unwrap();
-    assert_eq!(seen.strikes, 0, "valid messages are never a fault: {seen:?}");
+    assert_eq!(
+        seen.strikes, 0,
+        "valid messages are never a fault: {seen:?}"
+    );
     assert!(seen.connected, "{seen:?}");
     assert_eq!(victim.ids(), ids);
 }
@@ -224,8 +227,8 @@ async fn a_forged_record_in_gossip_is_one_strike_and_not_stored() {
     let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
     let owner = fixtures::author(83);
     let forger = fixtures::author(84);
-    let record = VerifiedRecord::sign(&fixtures::body(&forger, 1, None, "a confession"), &forger)
-        .unwrap();
+    let record =
+        VerifiedRecord::sign(&fixtures::body(&forger, 1, None, "a confession"), &forger).unwrap();
     let mut bytes = record.bytes().to_vec();
     let at = bytes
         .windows(32)

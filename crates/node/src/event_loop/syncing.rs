@@ -11,7 +11,7 @@ use qoima_store::Source;
 use qoima_sync::{Initiator, Step, SyncError, respond};
 
 use super::*;
-use crate::session::{FetchOrigin, ROUNDS_MAX};
+use crate::session::FetchOrigin;
 
 /// Fetch requests in flight to all peers together: each response may hold up to
 /// `RESPONSE_BYTES_MAX` while it is read and imported.
@@ -34,14 +34,11 @@ impl EventLoop {
         if self.sync.get(&peer).is_some_and(PeerSync::in_session) {
             return;
         }
-        let started = Initiator::start(&read_index(&self.index), ROUNDS_MAX);
-        match started {
-            Ok((initiator, first)) => {
-                self.sync.entry(peer).or_default().start_session(initiator);
-                self.send_reconcile(peer, first);
-            }
-            Err(e) => warn!("cannot start reconciliation: {e}"),
-        }
+        let sync = self.sync.entry(peer).or_default();
+        let (initiator, first) =
+            Initiator::start(&read_index(&self.index), sync.resume(), PeerSync::LIMITS);
+        sync.start_session(initiator);
+        self.send_reconcile(peer, first);
     }
 
     fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
@@ -104,16 +101,12 @@ impl EventLoop {
         match step {
             Ok(Step::Send(next)) => self.send_reconcile(peer, next),
             Ok(Step::Done(outcome)) => {
-                debug!(%peer, need = outcome.need.len(), have = outcome.have.len(), rounds = outcome.rounds, "reconciled");
-                sync.reconciled(outcome.need, true);
+                debug!(%peer, need = outcome.need.len(), have = outcome.have.len(), rounds = outcome.rounds, complete = outcome.complete, "reconciled");
+                sync.reconciled(outcome.need, outcome.complete, outcome.resume);
                 self.pump_fetches();
             }
-            Err(SyncError::TooManyRounds(rounds)) => {
-                // Not the peer's fault: the archives differ by more than the rounds
-                // allow. Try again later.
-                debug!(%peer, rounds, "reconciliation needs more rounds");
-                sync.abort_session();
-            }
+            // Only the peer's bytes can make a `SyncError` (a large difference is not
+            // one: it ends a session early and the next goes on).
             Err(e) => {
                 sync.abort_session();
                 self.strike(peer, &format!("broke reconciliation: {e}"));

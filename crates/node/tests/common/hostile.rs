@@ -104,7 +104,11 @@ impl Hostile {
 
     /// Polls the swarm (answering requests per [`Answer`]) until `done` holds; panics
     /// after 60 s.
-    pub async fn drive_until(&mut self, what: &str, mut done: impl FnMut(&Swarm<Behaviour>) -> bool) {
+    pub async fn drive_until(
+        &mut self,
+        what: &str,
+        mut done: impl FnMut(&Swarm<Behaviour>) -> bool,
+    ) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while !done(&self.swarm) {
             tokio::select! {
@@ -153,7 +157,9 @@ impl Hostile {
                 _ = tokio::time::sleep_until(deadline) => panic!("the connection was not refused"),
             };
             match event {
-                SwarmEvent::ConnectionClosed { num_established: 0, .. }
+                SwarmEvent::ConnectionClosed {
+                    num_established: 0, ..
+                }
                 | SwarmEvent::OutgoingConnectionError { .. } => return,
                 other => self.on_event(other),
             }
@@ -188,24 +194,31 @@ impl Hostile {
     fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-                message: request_response::Message::Response { request_id, response },
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
                 ..
             })) => {
                 self.outcomes.insert(request_id, Ok(response));
                 return;
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::OutboundFailure {
-                request_id,
-                error,
-                ..
-            })) => {
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                request_response::Event::OutboundFailure {
+                    request_id, error, ..
+                },
+            )) => {
                 self.outcomes.insert(request_id, Err(error.to_string()));
                 return;
             }
             _ => {}
         }
         if let SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-            message: request_response::Message::Request { request, channel, .. },
+            message:
+                request_response::Message::Request {
+                    request, channel, ..
+                },
             ..
         })) = event
         {
@@ -226,7 +239,11 @@ impl Hostile {
                 Answer::EmptyBundles if is_fetch => SyncResponse::Bundle(empty_bundle()),
                 Answer::EmptyBundles => busy,
             };
-            let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, response);
         }
     }
 }
