@@ -93,7 +93,7 @@ async fn valid_but_useless_gossip_is_throttled_not_struck() {
     assert!(ids.contains(&old.id()));
 
     let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
-    hostile.feed = (0..400).map(|_| rewrapped(&old)).collect();
+    hostile.feed = Box::new((0..400).map(move |_| rewrapped(&old)));
     let (node, attacker) = (victim.node(), hostile.peer_id());
     hostile
         .drive_while_waiting("the victim to throttle the flooder", async || {
@@ -116,14 +116,12 @@ async fn valid_but_useless_gossip_is_throttled_not_struck() {
 async fn random_announcements_are_fetched_within_bounds_then_throttled() {
     let victim = spawn(vec![]).await;
     let mut hostile = Hostile::connect(&victim, &[], Answer::EmptyBundles).await;
-    hostile.feed = (0..400u32)
-        .map(|i| {
-            let ids = (0..16u32)
-                .map(|j| *blake3::hash(&[i.to_le_bytes(), j.to_le_bytes()].concat()).as_bytes())
-                .collect();
-            GossipMessage::Announce { ids }.to_bytes()
-        })
-        .collect();
+    hostile.feed = Box::new((0..400u32).map(|i| {
+        let ids = (0..16u32)
+            .map(|j| *blake3::hash(&[i.to_le_bytes(), j.to_le_bytes()].concat()).as_bytes())
+            .collect();
+        GossipMessage::Announce { ids }.to_bytes()
+    }));
     let (node, attacker) = (victim.node(), hostile.peer_id());
     hostile
         .drive_while_waiting("the victim to throttle the announcer", async || {

@@ -27,9 +27,6 @@ pub enum Answer {
     EmptyBundles,
 }
 
-/// Messages of [`Hostile::feed`] published per 100 ms.
-const FEED_PER_TICK: usize = 8;
-
 pub struct Hostile {
     pub swarm: Swarm<Behaviour>,
     pub topic: IdentTopic,
@@ -40,7 +37,12 @@ pub struct Hostile {
     pub reconciles_received: usize,
     /// Gossip to publish a few at a time while driving (a flood, paced so that it
     /// outlasts the honest node's per-peer work bound).
-    pub feed: std::collections::VecDeque<Vec<u8>>,
+    pub feed: Box<dyn Iterator<Item = Vec<u8>> + Send>,
+    /// Messages of `feed` published per 100 ms.
+    pub feed_per_tick: usize,
+    /// Messages of `feed` published so far.
+    pub fed: usize,
+    feed_done: bool,
     /// Outcomes of requests that arrived while waiting for another.
     outcomes: std::collections::HashMap<OutboundRequestId, Result<SyncResponse, String>>,
     answered_first: bool,
@@ -73,7 +75,10 @@ impl Hostile {
             answer,
             fetches_received: 0,
             reconciles_received: 0,
-            feed: Default::default(),
+            feed: Box::new(std::iter::empty()),
+            feed_per_tick: 8,
+            fed: 0,
+            feed_done: false,
             outcomes: Default::default(),
             answered_first: false,
         };
@@ -123,9 +128,16 @@ impl Hostile {
     pub async fn drive_while_waiting<F: AsyncFnMut() -> bool>(&mut self, what: &str, mut check: F) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            for _ in 0..FEED_PER_TICK {
-                if let Some(message) = self.feed.pop_front() {
-                    self.publish(message);
+            for _ in 0..self.feed_per_tick {
+                match self.feed.next() {
+                    Some(message) => {
+                        self.publish(message);
+                        self.fed += 1;
+                    }
+                    None => {
+                        self.feed_done = true;
+                        break;
+                    }
                 }
             }
             let tick = tokio::time::sleep(Duration::from_millis(100));
@@ -143,6 +155,13 @@ impl Hostile {
                 tokio::time::Instant::now() < deadline,
                 "timed out waiting for {what}"
             );
+        }
+    }
+
+    /// Drives the swarm until all of `feed` is published.
+    pub async fn publish_all_fed(&mut self) {
+        while !self.feed_done {
+            self.drive_while_waiting("the feed", async || true).await;
         }
     }
 
