@@ -27,11 +27,16 @@
 //!   20 runs each, through the library and through `target/release/qoima`. Goal: each
 //!   under 100 ms.
 //!
+//! * `flood` times a full sync of N records to a node (in a child process) alone and
+//!   while another peer floods it with valid but useless gossip; prints the throughput
+//!   ratio (goal ≥ 0.8) and the victim's peak RSS (goal < 200 MB).
+//!
 //! Nothing is written outside a temporary directory, the `--dir` given, or (for `query`)
 //! `target/bench-data/`.
 
 mod blob;
 mod corpus;
+mod flood;
 
 mod import_records;
 mod network;
@@ -65,6 +70,12 @@ enum Benchmark {
     Gossip(network::GossipArgs),
     /// Start-up time and memory of `qoima node` on a large archive.
     NodeStart(network::NodeStartArgs),
+    /// Honest sync while one peer floods valid but useless gossip: throughput ratio and
+    /// the victim's peak memory.
+    Flood(flood::Args),
+    /// The victim node of `flood`, in its own process.
+    #[command(hide = true)]
+    FloodVictim(flood::VictimArgs),
     /// One export or import for `blob`, reporting its own peak memory.
     #[command(hide = true)]
     BlobChild(blob::ChildArgs),
@@ -80,5 +91,7 @@ fn main() -> anyhow::Result<()> {
         Benchmark::SyncFull(args) => network::sync_full(args),
         Benchmark::Gossip(args) => network::gossip(args),
         Benchmark::NodeStart(args) => network::node_start(args),
+        Benchmark::Flood(args) => flood::run(args),
+        Benchmark::FloodVictim(args) => flood::victim(args),
     }
 }
