@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod archive;
+mod bans;
 mod blobs;
 mod error;
 mod export;
@@ -38,9 +39,10 @@ mod query;
 mod schema;
 
 pub use archive::{Source, Store};
+pub use bans::Ban;
 pub use blobs::StoredBlob;
 pub use error::StoreError;
 pub use export::{ExportQuery, ExportReport};
-pub use import::{ImportReport, Rejection};
-pub use network::{ArrivedRecord, KnownPeer};
+pub use import::{ImportReport, Rejection, SenderFault};
+pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Served};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};

@@ -210,7 +210,7 @@ impl EventLoop {
                         })
                         .await
                     {
-                        Ok((bytes, _)) => SyncResponse::Bundle(bytes),
+                        Ok(served) => SyncResponse::Bundle(served.bytes),
                         Err(e) => SyncResponse::Refused(format!("cannot read the archive: {e}")),
                     };
                     let _ = tx.send(Internal::Serve { channel, response }).await;
