@@ -4,9 +4,11 @@
 //! # Brief overview
 //!
 //! * [`Store`] opens a data directory and is the only way to read or change it:
-//!   [`Store::insert_local`] for records made here, [`Store::import_bundle`] for bundles
-//!   from files or peers, [`Store::list`] / [`Store::search`] / [`Store::get`] to read,
-//!   [`Store::export`] to write a bundle.
+//!   [`Store::append_local`] for records made here, [`Store::import_bundle`] for bundle
+//!   files and [`Store::import_network_bundle`] for (records-only) bundles from peers,
+//!   [`Store::list`] / [`Store::search`] / [`Store::get`] to read, [`Store::export`] to
+//!   write a bundle, [`Store::bundle_of`] and [`Store::quarantine`] to serve peers and
+//!   heal what rotted on disk.
 //! * [`keyfile`] seals the author key (and the key that will encrypt the archive) under
 //!   the passphrase with Argon2id and XChaCha20-Poly1305.
 //!
