@@ -25,7 +25,6 @@ mod event_loop;
 mod identity;
 mod peers;
 mod session;
-mod shim;
 mod status;
 mod store_worker;
 mod work;

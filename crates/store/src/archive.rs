@@ -5,9 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use fs_err as fs;
 use qoima_core::{AuthorKey, RecordId, VerifiedRecord};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::blobs::{BlobDir, StoredBlob};
+use crate::blobs::{BlobDir, ScratchError, StoredBlob};
 use crate::{StoreError, schema};
 
 /// How a record reached this node, for its chain of custody.
@@ -75,26 +75,56 @@ impl Store {
         Ok(new)
     }
 
+    /// Appends a record to `author`'s chain made here, atomically: `make` is given the
+    /// author's head (sequence number and id of the latest record, if any) read under
+    /// the archive's write lock, signs the next record, and the record is stored before
+    /// the lock is released. Two processes appending at once (two `qoima add`) thus
+    /// never make two records with the same sequence number or predecessor.
+    ///
+    /// The record must be by `author` and follow the head; otherwise nothing is stored
+    /// and [`StoreError::Invalid`] is returned. `make` runs while other writers wait: it
+    /// should only sign, not prompt or copy files.
+    pub fn append_local<E: From<StoreError>>(
+        &mut self,
+        author: &AuthorKey,
+        make: impl FnOnce(Option<(u64, RecordId)>) -> Result<VerifiedRecord, E>,
+    ) -> Result<VerifiedRecord, E> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let head = head_in(&tx, author)?;
+        let record = make(head)?;
+        let body = record.body();
+        let follows = match head {
+            None => body.seq == 1 && body.prev.is_none(),
+            Some((seq, id)) => body.seq == seq + 1 && body.prev == Some(id),
+        };
+        if body.author != *author || !follows {
+            return Err(StoreError::Invalid(format!(
+                "record {} does not follow its author's latest record here (seq {})",
+                record.id(),
+                head.map_or(0, |(seq, _)| seq)
+            ))
+            .into());
+        }
+        insert_record(&tx, &record, &Source::Local, &[], now_ms())?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(record)
+    }
+
     /// The sequence number and id of `author`'s latest record here.
     pub fn head_of(&self, author: &AuthorKey) -> Result<Option<(u64, RecordId)>, StoreError> {
-        let head = self
-            .db
-            .query_row(
-                "SELECT seq, id FROM records WHERE author = ?1 ORDER BY seq DESC LIMIT 1",
-                [author.as_bytes()],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, [u8; 32]>(1)?)),
-            )
-            .optional()?;
-        Ok(head.map(|(seq, id)| (seq as u64, RecordId(id))))
+        head_in(&self.db, author)
     }
 
     /// Copies the file at `path` into the blob store, computing both hashes.
     pub fn add_blob_file(&mut self, path: &Path) -> Result<StoredBlob, StoreError> {
         let file = fs::File::open(path)?;
-        let scratch = self
-            .blobs
-            .hash_into_scratch(file)
-            .map_err(|e| StoreError::io(path, e))?;
+        let scratch = self.blobs.hash_into_scratch(file).map_err(|e| match e {
+            ScratchError::Read(e) => StoreError::io(path, e),
+            ScratchError::Write(e) => e,
+        })?;
         let blob = self.blobs.install(scratch)?;
         self.db.execute(
             "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
@@ -124,6 +154,16 @@ impl Store {
             .query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
         Ok(n as u64)
     }
+}
+
+fn head_in(db: &Connection, author: &AuthorKey) -> Result<Option<(u64, RecordId)>, StoreError> {
+    let head = db
+        .prepare_cached("SELECT seq, id FROM records WHERE author = ?1 ORDER BY seq DESC LIMIT 1")?
+        .query_row([author.as_bytes()], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, [u8; 32]>(1)?))
+        })
+        .optional()?;
+    Ok(head.map(|(seq, id)| (seq as u64, RecordId(id))))
 }
 
 /// Inserts `record` with its provenance inside `tx`; returns whether the record was new.

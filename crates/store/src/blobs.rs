@@ -50,15 +50,19 @@ impl BlobDir {
     }
 
     /// Copies `source` into a synced scratch file, handing every chunk to `observe` (to
-    /// hash it on the way). Nothing is visible under a blob name yet.
+    /// hash it on the way). Nothing is visible under a blob name yet. Failing to read
+    /// `source` is told apart from failing to write here: the first may be the fault of
+    /// whoever sent the bytes, the second never is.
     pub(crate) fn write_scratch(
         &self,
         mut source: impl Read,
         mut observe: impl FnMut(&[u8]),
-    ) -> Result<(tempfile::NamedTempFile, u64), io::Error> {
+    ) -> Result<(tempfile::NamedTempFile, u64), ScratchError> {
+        let here = |e: io::Error| ScratchError::Write(StoreError::io(&self.tmp, e));
         let file = tempfile::Builder::new()
             .prefix(&scratch_prefix())
-            .tempfile_in(&self.tmp)?;
+            .tempfile_in(&self.tmp)
+            .map_err(here)?;
         let mut out = io::BufWriter::with_capacity(COPY_BUFFER, file);
         let mut buf = vec![0u8; COPY_BUFFER];
         let mut size = 0u64;
@@ -67,20 +71,20 @@ impl BlobDir {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => return Err(ScratchError::Read(e)),
             };
             observe(&buf[..n]);
-            out.write_all(&buf[..n])?;
+            out.write_all(&buf[..n]).map_err(here)?;
             size += n as u64;
         }
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.as_file().sync_all()?;
+        let file = out.into_inner().map_err(|e| here(e.into_error()))?;
+        file.as_file().sync_all().map_err(here)?;
         Ok((file, size))
     }
 
     /// Copies a new attachment from `source` into a scratch file, computing its BLAKE3
     /// and SHA-256.
-    pub(crate) fn hash_into_scratch(&self, source: impl Read) -> Result<ScratchBlob, io::Error> {
+    pub(crate) fn hash_into_scratch(&self, source: impl Read) -> Result<ScratchBlob, ScratchError> {
         let mut blake = blake3::Hasher::new();
         let mut sha = sha2::Sha256::new();
         let (file, size) = self.write_scratch(source, |chunk| {
@@ -149,6 +153,15 @@ fn process_alive(pid: u32) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn process_alive(_pid: u32) -> bool {
     true
+}
+
+/// Why a scratch file could not be written.
+#[derive(Debug)]
+pub(crate) enum ScratchError {
+    /// Reading the source failed.
+    Read(io::Error),
+    /// Writing the scratch file failed: this node's failure.
+    Write(StoreError),
 }
 
 /// A synced blob file under a scratch name, with its hashes.

@@ -17,13 +17,24 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::archive::{Source, insert_record, now_ms};
-use crate::blobs::StoredBlob;
+use crate::blobs::{ScratchError, StoredBlob};
 use crate::{Store, StoreError};
 
-/// Records verified together on the rayon pool.
+/// Records verified together on the rayon pool, at most.
 const VERIFY_BATCH: usize = 512;
-/// Batches in flight between verification and the writer: bounds memory to a few MB.
+/// Bytes of records verified together, at most (plus one record): with records of up to
+/// 2 MiB a count alone would let a batch hold a gigabyte.
+const VERIFY_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// Batches in flight between verification and the writer. With the batch being filled
+/// and the one the writer holds, an import holds at most
+/// `(BATCHES_IN_FLIGHT + 2) * (VERIFY_BATCH_BYTES + RECORD_BYTES_MAX)` bytes of records
+/// (36 MiB), twice that once decoded (a verified record keeps its bytes and its body):
+/// under 80 MiB whatever the bundle, a few MiB for records of a few KiB.
 const BATCHES_IN_FLIGHT: usize = 4;
+
+/// The message of the fault [`SenderFault::CarriesBlobs`].
+const CARRIES_BLOBS: &str =
+    "network bundles carry records only; attachments have their own protocol";
 
 /// What one bundle import did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -40,12 +51,15 @@ pub struct ImportReport {
     pub records_present: u64,
     /// Blobs stored for the first time.
     pub blobs_new: u64,
-    /// Blobs that were already stored.
+    /// Blobs that were already stored (and whose bytes in the bundle matched).
     pub blobs_present: u64,
     /// Items refused, each with its reason.
     pub rejected: Vec<Rejection>,
     /// Why the bundle as a whole could not be read (fully), if it could not.
     pub fatal: Option<String>,
+    /// What was wrong with the input's bytes, if anything. `None` with `fatal` set means
+    /// reading the input failed (an I/O error of a file), which says nothing of its bytes.
+    pub fault: Option<SenderFault>,
 }
 
 impl ImportReport {
@@ -53,6 +67,34 @@ impl ImportReport {
     pub fn is_clean(&self) -> bool {
         self.fatal.is_none() && self.rejected.is_empty()
     }
+
+    /// The verdict on whoever made the bundle. It depends only on the bundle's bytes,
+    /// never on what this node holds or on this node's own failures (those are `Err`s of
+    /// the import), so a peer can be penalised on it.
+    pub fn sender_fault(&self) -> Option<SenderFault> {
+        self.fault
+    }
+}
+
+/// Why a bundle's bytes are at fault: the typed verdict of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderFault {
+    /// The bundle as a whole is bad: header, manifest or its signature, an early end,
+    /// data after the last item. The report's `fatal` says which.
+    #[error("the bundle is unreadable")]
+    Unreadable,
+    /// Some items were refused (their hash or signature does not verify); the others
+    /// were stored. The report's `rejected` says which and why.
+    #[error("{rejected} of its items failed verification")]
+    BadItem {
+        /// How many items were refused.
+        rejected: usize,
+    },
+    /// A bundle from the network lists an attachment. Refused whole, before any item is
+    /// read.
+    #[error("{CARRIES_BLOBS}")]
+    CarriesBlobs,
 }
 
 /// One refused item.
@@ -70,10 +112,12 @@ enum ToWriter {
     Records(Vec<VerifiedRecord>),
     /// A blob file installed by this import.
     Blob(StoredBlob),
-    /// A blob whose file was already in place: its row is added if missing (a crash
-    /// after the file was renamed into place, before the import's commit, leaves none).
+    /// A blob whose file was already in place and whose bytes in the bundle matched its
+    /// hash: its row is added if missing (a crash after the file was renamed into place,
+    /// before the import's commit, leaves none).
     BlobOnDisk(BlobHash, u64),
-    /// The bundle has been read: log the import in the same transaction.
+    /// The bundle has been read: log the import in the same transaction and commit.
+    /// Without this message the writer commits nothing.
     Finish {
         bundler: AuthorKey,
         rejected: usize,
@@ -87,19 +131,81 @@ struct Written {
     blobs_new: u64,
 }
 
+/// Records read and hash-checked, waiting for their signatures to be checked.
+#[derive(Default)]
+struct Pending {
+    records: Vec<(usize, RecordId, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl Pending {
+    fn push(&mut self, index: usize, id: RecordId, bytes: Vec<u8>) {
+        self.bytes += bytes.len();
+        self.records.push((index, id, bytes));
+    }
+
+    /// A batch is sent for verification once it holds [`VERIFY_BATCH`] records or
+    /// [`VERIFY_BATCH_BYTES`] bytes, whichever comes first.
+    fn is_full(&self) -> bool {
+        self.records.len() >= VERIFY_BATCH || self.bytes >= VERIFY_BATCH_BYTES
+    }
+
+    fn take(&mut self) -> Vec<(usize, RecordId, Vec<u8>)> {
+        self.bytes = 0;
+        std::mem::take(&mut self.records)
+    }
+}
+
+/// Why reading the bundle stopped early.
+enum Stop {
+    /// The bundle's bytes (or reading them) failed: reported, and what verified is kept.
+    Bundle(BundleError),
+    /// The writer stopped; its error is returned.
+    Writer,
+    /// This node failed: nothing is stored.
+    Store(StoreError),
+}
+
 impl Store {
-    /// Verifies and merges the bundle read from `input`. Data problems (a bad signature, a
-    /// truncated file) are reported in the [`ImportReport`], and whatever verified before
-    /// them is stored; an `Err` means the store itself failed, and nothing was stored.
+    /// Verifies and merges the bundle read from `input` (a bundle file). Data problems
+    /// (a bad signature, a truncated file) are reported in the [`ImportReport`], and
+    /// whatever verified before them is stored; an `Err` means the store itself failed,
+    /// and nothing was stored.
+    ///
+    /// Every byte of the bundle is read and checked, also those of blobs already held
+    /// here, so the verdict is a function of the bundle alone.
     pub fn import_bundle(
         &mut self,
         input: impl Read,
         source: Source,
     ) -> Result<ImportReport, StoreError> {
+        self.import(input, source, false)
+    }
+
+    /// Verifies and merges a bundle received from a peer. Such bundles carry records
+    /// only (attachments have their own protocol): one whose manifest lists a blob is
+    /// refused whole with [`SenderFault::CarriesBlobs`] before any item is read.
+    /// Otherwise as [`Store::import_bundle`]; the input is in memory, so a `fatal` in
+    /// the report is always the sender's fault.
+    pub fn import_network_bundle(
+        &mut self,
+        bundle: &[u8],
+        source: Source,
+    ) -> Result<ImportReport, StoreError> {
+        self.import(bundle, source, true)
+    }
+
+    fn import(
+        &mut self,
+        input: impl Read,
+        source: Source,
+        records_only: bool,
+    ) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::default();
         let mut reader = match BundleReader::open(input) {
             Ok(reader) => reader,
             Err(e) => {
+                report.fault = fault_of(&e);
                 report.fatal = Some(e.to_string());
                 return Ok(report);
             }
@@ -109,23 +215,27 @@ impl Store {
         report.bundle = Some(bundle);
         report.bundler = Some(bundler);
         report.records_listed = reader.manifest().record_count();
+        if records_only && reader.manifest().blob_count() > 0 {
+            report.fault = Some(SenderFault::CarriesBlobs);
+            report.fatal = Some(CARRIES_BLOBS.into());
+            return Ok(report);
+        }
 
         let (to_writer, from_reader) = sync_channel::<ToWriter>(BATCHES_IN_FLIGHT);
         let Store { db, blobs, .. } = self;
         let blobs = &*blobs;
-        let written = std::thread::scope(|scope| {
+        let (written, stop) = std::thread::scope(|scope| {
             let writer = scope.spawn(|| write_all(db, from_reader, &source, bundle.as_bytes()));
-            let mut pending: Vec<(usize, RecordId, Vec<u8>)> = Vec::with_capacity(VERIFY_BATCH);
-            let flush = |pending: &mut Vec<(usize, RecordId, Vec<u8>)>,
-                         report: &mut ImportReport| {
-                let verified = verify_batch(std::mem::take(pending), &mut report.rejected);
+            let mut pending = Pending::default();
+            let flush = |pending: &mut Pending, report: &mut ImportReport| {
+                let verified = verify_batch(pending.take(), &mut report.rejected);
                 to_writer.send(ToWriter::Records(verified)).is_ok()
             };
-            let outcome = loop {
+            let stop = loop {
                 let item = match reader.next_item() {
                     Ok(Some(item)) => item,
-                    Ok(None) => break Ok(()),
-                    Err(e) => break Err(e),
+                    Ok(None) => break None,
+                    Err(e) => break Some(Stop::Bundle(e)),
                 };
                 match item {
                     Item::Record {
@@ -133,9 +243,9 @@ impl Store {
                         id,
                         bytes: Ok(bytes),
                     } => {
-                        pending.push((index, id, bytes));
-                        if pending.len() == VERIFY_BATCH && !flush(&mut pending, &mut report) {
-                            break Ok(()); // the writer failed; its error is returned below
+                        pending.push(index, id, bytes);
+                        if pending.is_full() && !flush(&mut pending, &mut report) {
+                            break Some(Stop::Writer);
                         }
                     }
                     Item::Record {
@@ -151,72 +261,119 @@ impl Store {
                         ));
                     }
                     Item::Blob(mut blob) => {
-                        let (index, hash) = (blob.index(), blob.hash());
-                        if blobs.exists(&hash) {
-                            report.blobs_present += 1;
-                            // The size of the file, not the manifest's claim: these bytes
-                            // are skipped unread, so that claim is never checked.
-                            let size = match std::fs::metadata(blobs.path(&hash)) {
-                                Ok(meta) => meta.len(),
-                                Err(e) => break Err(BundleError::Io(e)),
-                            };
-                            if to_writer.send(ToWriter::BlobOnDisk(hash, size)).is_err() {
-                                break Ok(());
+                        let (index, hash, size) = (blob.index(), blob.hash(), blob.size());
+                        // A blob already held is still read to its end and hashed: its
+                        // bytes decide the verdict, not what this node happens to hold.
+                        let held = blobs.exists(&hash);
+                        let scratch = if held {
+                            None
+                        } else {
+                            match blobs.write_scratch(&mut blob, |_| {}) {
+                                Ok((file, _)) => Some(file),
+                                Err(ScratchError::Read(e)) => {
+                                    break Some(Stop::Bundle(blob_read_error(e, index)));
+                                }
+                                Err(ScratchError::Write(e)) => break Some(Stop::Store(e)),
                             }
-                            continue; // the reader skips its bytes
-                        }
-                        let (file, size) = match blobs.write_scratch(&mut blob, |_| {}) {
-                            Ok(scratch) => scratch,
-                            Err(e) => break Err(blob_read_error(e, index)),
                         };
                         match blob.finish() {
-                            Ok(Ok(())) => {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => {
+                                report.rejected.push(rejection(
+                                    index,
+                                    ItemKind::Blob,
+                                    hash.as_bytes(),
+                                    e.to_string(),
+                                ));
+                                continue;
+                            }
+                            Err(e) => break Some(Stop::Bundle(e)),
+                        }
+                        let message = match scratch {
+                            None => {
+                                report.blobs_present += 1;
+                                ToWriter::BlobOnDisk(hash, size)
+                            }
+                            Some(file) => {
                                 let stored = StoredBlob {
                                     blake3: hash,
                                     sha256: qoima_core::Sha256Digest([0; 32]),
                                     size,
                                 };
                                 let scratch = crate::blobs::ScratchBlob { file, blob: stored };
-                                if let Err(e) = blobs.install(scratch) {
-                                    break Err(BundleError::Io(std::io::Error::other(
-                                        e.to_string(),
-                                    )));
-                                }
-                                if to_writer.send(ToWriter::Blob(stored)).is_err() {
-                                    break Ok(());
+                                match blobs.install(scratch) {
+                                    Ok(_) => ToWriter::Blob(stored),
+                                    Err(e) => break Some(Stop::Store(e)),
                                 }
                             }
-                            Ok(Err(e)) => report.rejected.push(rejection(
-                                index,
-                                ItemKind::Blob,
-                                hash.as_bytes(),
-                                e.to_string(),
-                            )),
-                            Err(e) => break Err(e),
+                        };
+                        if to_writer.send(message).is_err() {
+                            break Some(Stop::Writer);
                         }
                     }
                 }
             };
-            if let Err(e) = outcome {
+            let finish = match &stop {
+                None | Some(Stop::Bundle(_)) => {
+                    pending.records.is_empty() || flush(&mut pending, &mut report)
+                }
+                Some(Stop::Writer | Stop::Store(_)) => false,
+            };
+            if finish {
+                let _ = to_writer.send(ToWriter::Finish {
+                    bundler,
+                    rejected: report.rejected.len(),
+                });
+            }
+            // Closing the channel without `Finish` makes the writer roll back.
+            drop(to_writer);
+            let written = writer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (written, stop)
+        });
+        match stop {
+            Some(Stop::Store(e)) => return Err(e),
+            Some(Stop::Bundle(e)) => {
+                report.fault = fault_of(&e);
                 report.fatal = Some(e.to_string());
             }
-            if !pending.is_empty() {
-                flush(&mut pending, &mut report);
-            }
-            let _ = to_writer.send(ToWriter::Finish {
-                bundler,
-                rejected: report.rejected.len(),
-            });
-            drop(to_writer);
-            writer.join().expect("the writer thread does not panic")
-        });
-        let written = written?;
+            Some(Stop::Writer) | None => {}
+        }
+        let Some(written) = written? else {
+            // Only reachable if the writer ended early without an error of its own.
+            return Err(StoreError::Invalid(
+                "the import's writer stopped early".into(),
+            ));
+        };
         report.records_new = written.records_new;
         report.records_present = written.records_present;
         report.blobs_new = written.blobs_new;
+        if report.fault.is_none() && !report.rejected.is_empty() {
+            report.fault = Some(SenderFault::BadItem {
+                rejected: report.rejected.len(),
+            });
+        }
         Ok(report)
     }
 }
+
+/// The sender's fault in a bundle error: every error but an I/O error of the input
+/// comes from its bytes.
+fn fault_of(error: &BundleError) -> Option<SenderFault> {
+    match error {
+        BundleError::Io(_) => None,
+        _ => Some(SenderFault::Unreadable),
+    }
+}
+
+/// The statement of [`log_import`]; its `NOT EXISTS` is answered from the index
+/// `imports_by_bundle`.
+const LOG_IMPORT: &str = "
+    INSERT INTO imports (bundle, bundler, source, origin, imported_ms, records_new,
+                         records_present, rejected)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+    WHERE NOT EXISTS (SELECT 1 FROM imports WHERE bundle = ?1 AND source = ?3 AND origin = ?4)";
 
 /// Logs an import inside its own transaction, so a crash never leaves imported records
 /// without the entry saying where they came from. Re-importing the same file is not news:
@@ -230,10 +387,7 @@ fn log_import(
     rejected: usize,
 ) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO imports (bundle, bundler, source, origin, imported_ms, records_new,
-                              records_present, rejected)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-         WHERE NOT EXISTS (SELECT 1 FROM imports WHERE bundle = ?1 AND source = ?3 AND origin = ?4)",
+        LOG_IMPORT,
         params![
             bundle,
             bundler.as_bytes(),
@@ -270,13 +424,15 @@ fn verify_batch(
     verified
 }
 
-/// The writer stage: one transaction for the whole bundle.
+/// The writer stage: one transaction for the whole bundle, committed on
+/// [`ToWriter::Finish`]. If the channel closes before that, the reader stopped on a
+/// failure of this node and the transaction is rolled back (`Ok(None)`).
 fn write_all(
     db: &mut Connection,
     input: Receiver<ToWriter>,
     source: &Source,
     bundle: &[u8],
-) -> Result<Written, StoreError> {
+) -> Result<Option<Written>, StoreError> {
     let tx = db.transaction()?;
     let now = now_ms();
     let mut written = Written::default();
@@ -305,11 +461,12 @@ fn write_all(
             }
             ToWriter::Finish { bundler, rejected } => {
                 log_import(&tx, bundle, bundler, source, &written, rejected)?;
+                tx.commit()?;
+                return Ok(Some(written));
             }
         }
     }
-    tx.commit()?;
-    Ok(written)
+    Ok(None)
 }
 
 fn rejection(index: usize, kind: ItemKind, hash: &[u8; 32], reason: String) -> Rejection {
@@ -321,5 +478,83 @@ fn rejection(index: usize, kind: ItemKind, hash: &[u8; 32], reason: String) -> R
         index,
         item,
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+    use super::*;
+
+    fn record(size: usize) -> (usize, RecordId, Vec<u8>) {
+        (0, RecordId([0; 32]), vec![0; size])
+    }
+
+    /// How many records of `size` bytes make a batch.
+    fn batch_len(size: usize) -> usize {
+        let mut pending = Pending::default();
+        loop {
+            let (index, id, bytes) = record(size);
+            pending.push(index, id, bytes);
+            if pending.is_full() {
+                return pending.records.len();
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_is_bounded_by_count_and_by_bytes() {
+        assert_eq!(batch_len(100), VERIFY_BATCH, "small records: by count");
+        let max = qoima_core::limits::RECORD_BYTES_MAX;
+        assert_eq!(batch_len(max), 2, "2 MiB records: by bytes");
+        assert_eq!(batch_len(VERIFY_BATCH_BYTES / VERIFY_BATCH), VERIFY_BATCH);
+        assert_eq!(
+            batch_len(VERIFY_BATCH_BYTES / VERIFY_BATCH + 1),
+            VERIFY_BATCH
+        );
+        assert_eq!(
+            batch_len(VERIFY_BATCH_BYTES / 3),
+            4,
+            "just under the budget after 3"
+        );
+        assert_eq!(batch_len(VERIFY_BATCH_BYTES / 3 + 1), 3);
+        let mut pending = Pending::default();
+        let (index, id, bytes) = record(max);
+        pending.push(index, id, bytes);
+        assert_eq!(pending.take().len(), 1);
+        assert_eq!(
+            (pending.records.len(), pending.bytes),
+            (0, 0),
+            "emptied by take"
+        );
+    }
+
+    #[test]
+    fn logging_an_import_looks_the_bundle_up_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let plan: Vec<String> = store
+            .db
+            .prepare(&format!("EXPLAIN QUERY PLAN {LOG_IMPORT}"))
+            .unwrap()
+            .query_map(
+                params![b"b".to_vec(), b"k".to_vec(), "peer", "p", 0, 0, 0, 0],
+                |row| row.get::<_, String>(3),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(
+                |step| step.contains("USING COVERING INDEX imports_by_bundle")
+                    || step.contains("USING INDEX imports_by_bundle")
+            ),
+            "{plan:#?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN imports")),
+            "{plan:#?}"
+        );
     }
 }

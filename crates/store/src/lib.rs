@@ -4,9 +4,11 @@
 //! # Brief overview
 //!
 //! * [`Store`] opens a data directory and is the only way to read or change it:
-//!   [`Store::insert_local`] for records made here, [`Store::import_bundle`] for bundles
-//!   from files or peers, [`Store::list`] / [`Store::search`] / [`Store::get`] to read,
-//!   [`Store::export`] to write a bundle.
+//!   [`Store::append_local`] for records made here, [`Store::import_bundle`] for bundle
+//!   files and [`Store::import_network_bundle`] for (records-only) bundles from peers,
+//!   [`Store::list`] / [`Store::search`] / [`Store::get`] to read, [`Store::export`] to
+//!   write a bundle, [`Store::bundle_of`] and [`Store::quarantine`] to serve peers and
+//!   heal what rotted on disk.
 //! * [`keyfile`] seals the author key (and the key that will encrypt the archive) under
 //!   the passphrase with Argon2id and XChaCha20-Poly1305.
 //!
@@ -27,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod archive;
+mod bans;
 mod blobs;
 mod error;
 mod export;
@@ -38,9 +41,10 @@ mod query;
 mod schema;
 
 pub use archive::{Source, Store};
+pub use bans::Ban;
 pub use blobs::StoredBlob;
 pub use error::StoreError;
 pub use export::{ExportQuery, ExportReport};
-pub use import::{ImportReport, Rejection};
-pub use network::{ArrivedRecord, KnownPeer};
+pub use import::{ImportReport, Rejection, SenderFault};
+pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Served};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -102,6 +102,29 @@ const SCHEMA_V4: &str = "
 CREATE INDEX records_by_author_created ON records(author, created_ms);
 ";
 
+/// Version 5:
+/// * `imports_by_bundle`: logging an import asks whether this bundle came from this
+///   source before; without the index that was a scan of every import ever logged.
+/// * `bans`: peers cut off for sending invalid data stay cut off across restarts, until
+///   the ban expires.
+/// * `corrupt_records`: records found rotted on disk and removed so a good copy can be
+///   fetched again; kept as a local log, with the provenance the rotted copy had.
+/// * `peers_by_seen`: the peer book evicts its least recently seen peer.
+const SCHEMA_V5: &str = "
+CREATE INDEX imports_by_bundle ON imports(bundle, source, origin);
+CREATE TABLE bans (
+    peer        TEXT PRIMARY KEY,
+    until_ms    INTEGER NOT NULL,
+    reason      TEXT NOT NULL
+);
+CREATE TABLE corrupt_records (
+    id          BLOB NOT NULL,
+    detected_ms INTEGER NOT NULL,
+    provenance  TEXT NOT NULL           -- 'source bundle-hex origin received_ms' lines
+);
+CREATE INDEX peers_by_seen ON peers(last_seen_ms);
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -129,6 +152,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (2, SCHEMA_V2),
             (3, SCHEMA_V3),
             (4, SCHEMA_V4),
+            (5, SCHEMA_V5),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;
@@ -138,4 +162,68 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+    use super::*;
+
+    fn objects(conn: &Connection) -> Vec<String> {
+        conn.prepare(
+            "SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_version_4_archive_is_migrated_to_version_5_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("archive.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("{SCHEMA_V1}{SCHEMA_V2}{SCHEMA_V3}{SCHEMA_V4}"))
+            .unwrap();
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute(
+            "INSERT INTO imports VALUES (x'01', x'02', 'file', 'a.qb', 1, 2, 0, 0)",
+            [],
+        )
+        .unwrap();
+        let v4 = objects(&conn);
+        drop(conn);
+
+        let mut conn = Connection::open(&path).unwrap();
+        prepare(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 5);
+        let mut added: Vec<String> = objects(&conn)
+            .into_iter()
+            .filter(|o| !v4.contains(o) && !o.starts_with("sqlite_autoindex"))
+            .collect();
+        added.sort();
+        assert_eq!(
+            added,
+            [
+                "bans",
+                "corrupt_records",
+                "imports_by_bundle",
+                "peers_by_seen"
+            ]
+        );
+        let imports: i64 = conn
+            .query_row("SELECT count(*) FROM imports", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(imports, 1);
+        // Opening again changes nothing.
+        drop(conn);
+        let mut conn = Connection::open(&path).unwrap();
+        prepare(&mut conn).unwrap();
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 use qoima_core::bundle::{BundleWriter, HEADER_LEN, ItemKind, ItemRef, Manifest};
 use qoima_core::{BlobHash, RecordId, VerifiedRecord, fixtures};
-use qoima_store::{ImportReport, ListQuery, Source, Store, StoreError};
+use qoima_store::{ImportReport, ListQuery, SenderFault, Source, Store, StoreError};
 
 /// One thing a bundle can carry.
 enum PoolItem {
@@ -304,9 +304,13 @@ struct Expected {
     /// (manifest index, item text, reason substring)
     rejected: BTreeSet<(usize, String, String)>,
     fatal: bool,
+    /// A network import of a bundle listing a blob: refused whole.
+    carries_blobs: bool,
 }
 
-fn expect(built: &Built, model: &mut Model) -> Expected {
+/// What importing `built` does to a store holding `model` (updated). `network`: it came
+/// from a peer, through `import_network_bundle`.
+fn expect(built: &Built, model: &mut Model, network: bool) -> Expected {
     let mut out = Expected {
         fatal: true,
         ..Default::default()
@@ -321,6 +325,16 @@ fn expect(built: &Built, model: &mut Model) -> Expected {
         .iter()
         .filter(|(i, ..)| POOL[*i].kind() == ItemKind::Record)
         .count();
+    if network
+        && built
+            .items
+            .iter()
+            .any(|(i, ..)| POOL[*i].kind() == ItemKind::Blob)
+    {
+        out.fatal = true;
+        out.carries_blobs = true;
+        return out;
+    }
     let available = built.cut.unwrap_or(usize::MAX);
     for (index, &(pool, start, end, corrupted)) in built.items.iter().enumerate() {
         if available < start {
@@ -330,10 +344,9 @@ fn expect(built: &Built, model: &mut Model) -> Expected {
         match &POOL[pool] {
             PoolItem::Blob(_) => {
                 let hash = BlobHash(POOL[pool].hash());
-                if model.blobs.contains(&hash) {
-                    // Already stored: its bytes are skipped, not read.
-                    out.blobs_present += 1;
-                } else if !complete {
+                // Its bytes are read and checked even if it is already stored: the
+                // verdict depends on the bundle only.
+                if !complete {
                     // Cut inside it: nothing of it is stored, reading stops below.
                 } else if corrupted {
                     out.rejected.insert((
@@ -341,6 +354,8 @@ fn expect(built: &Built, model: &mut Model) -> Expected {
                         format!("blob {hash}"),
                         "does not match its hash".into(),
                     ));
+                } else if model.blobs.contains(&hash) {
+                    out.blobs_present += 1;
                 } else {
                     out.blobs_new += 1;
                     model.blobs.insert(hash);
@@ -378,8 +393,25 @@ fn expect(built: &Built, model: &mut Model) -> Expected {
 fn check_report(report: &ImportReport, expected: &Expected, built: &Built) {
     assert_eq!(report.bundle.is_some(), expected.opened, "{report:?}");
     assert_eq!(report.fatal.is_some(), expected.fatal, "{report:?}");
+    let fault = if expected.carries_blobs {
+        Some(SenderFault::CarriesBlobs)
+    } else if expected.fatal {
+        Some(SenderFault::Unreadable)
+    } else if !expected.rejected.is_empty() {
+        Some(SenderFault::BadItem {
+            rejected: expected.rejected.len(),
+        })
+    } else {
+        None
+    };
+    assert_eq!(report.sender_fault(), fault, "{report:?}");
     if let Some(fatal) = &report.fatal {
-        if built.head_flipped {
+        if expected.carries_blobs {
+            assert_eq!(
+                fatal,
+                "network bundles carry records only; attachments have their own protocol"
+            );
+        } else if built.head_flipped {
             // Which check fails first depends on the byte: magic, version, length,
             // encoding or signature.
         } else if built.trailing {
@@ -496,10 +528,13 @@ fn run(ops: &[Op]) {
                 by_peer,
             } => {
                 let built = build(items, damage, *bundler);
-                let expected = expect(&built, &mut model);
-                let report = store
-                    .import_bundle(&built.bytes[..], source(*by_peer))
-                    .unwrap();
+                let expected = expect(&built, &mut model, *by_peer);
+                let report = if *by_peer {
+                    store.import_network_bundle(&built.bytes[..], source(true))
+                } else {
+                    store.import_bundle(&built.bytes[..], source(false))
+                }
+                .unwrap();
                 check_report(&report, &expected, &built);
                 history.push(built);
             }
@@ -508,7 +543,7 @@ fn run(ops: &[Op]) {
                     continue;
                 }
                 let built = history[which.index(history.len())].clone();
-                let expected = expect(&built, &mut model);
+                let expected = expect(&built, &mut model, false);
                 let report = store
                     .import_bundle(&built.bytes[..], source(false))
                     .unwrap();

@@ -25,21 +25,23 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     for path in &draft.attach {
         attachments.push(attach(&mut store, Path::new(path))?);
     }
-    let authorship = Authorship {
-        author,
-        previous: store.head_of(&author)?,
-        created: ClaimedTime {
-            unix_ms: jiff::Timestamp::now().as_millisecond(),
-            source: ClockSource::Device,
-            uncertainty_s: 0,
-        },
-    };
-    let body = draft
-        .into_body(authorship, attachments)
-        .map_err(UsageError)?;
-    let record =
-        VerifiedRecord::sign(&body, &secrets.author).map_err(|e| UsageError(e.to_string()))?;
-    store.insert_local(&record)?;
+    // The head is read and the record stored under one write lock, so two `qoima add`
+    // at once cannot both take the same place in the author's chain.
+    let record = store.append_local(&author, |previous| -> anyhow::Result<VerifiedRecord> {
+        let authorship = Authorship {
+            author,
+            previous,
+            created: ClaimedTime {
+                unix_ms: jiff::Timestamp::now().as_millisecond(),
+                source: ClockSource::Device,
+                uncertainty_s: 0,
+            },
+        };
+        let body = draft
+            .into_body(authorship, attachments)
+            .map_err(UsageError)?;
+        Ok(VerifiedRecord::sign(&body, &secrets.author).map_err(|e| UsageError(e.to_string()))?)
+    })?;
     println!("{}", record.id());
     Ok(ExitCode::SUCCESS)
 }

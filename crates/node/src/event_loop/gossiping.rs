@@ -57,8 +57,11 @@ impl EventLoop {
                 .call(move |s| s.bundle_of(&ids_for_bundle, target, &collection, &bundler))
                 .await;
             let messages = match bundle {
-                Ok((bytes, n)) if n == wanted && bytes.len() <= INLINE_BUNDLE_BYTES_MAX => {
-                    vec![GossipMessage::Bundle(bytes)]
+                Ok(served)
+                    if served.records == wanted
+                        && served.bytes.len() <= INLINE_BUNDLE_BYTES_MAX =>
+                {
+                    vec![GossipMessage::Bundle(served.bytes)]
                 }
                 _ => ids
                     .chunks(ANNOUNCE_IDS_MAX)

@@ -26,8 +26,6 @@ use crate::config::{DEFAULT_PORT, NodeConfig};
 use crate::control::{self, ControlRequest};
 use crate::peers::{ADDRS_PER_PEER_MAX, PeerBook};
 use crate::session::{Batch, PeerSync};
-#[allow(unused_imports)]
-use crate::shim::{ReportShim, StoreShim};
 use crate::store_worker::StoreHandle;
 use crate::work::{Work, WorkLimits};
 use crate::{PeerStatus, Status, identity};
@@ -223,6 +221,9 @@ enum Internal {
         channel: ResponseChannel<SyncResponse>,
         answer: Result<Vec<u8>, qoima_sync::SyncError>,
     },
+    /// Records found corrupt on disk while serving: never sent; to be healed.
+    Rotted(Vec<RecordId>),
+    Quarantined(Result<Vec<(i64, RecordId)>, StoreError>),
     Imported {
         peer: PeerId,
         batch: Batch,
@@ -343,6 +344,21 @@ impl EventLoop {
                 batch,
                 result,
             } => self.on_imported(peer, batch, result),
+            Internal::Rotted(ids) => {
+                warn!(
+                    count = ids.len(),
+                    "records in the archive are corrupt on disk; they were not sent, and are \
+                     removed so that a good copy is fetched from a peer"
+                );
+                self.spawn_store(move |s| s.quarantine(&ids), Internal::Quarantined);
+            }
+            Internal::Quarantined(Ok(removed)) => {
+                write_index(&self.index).remove(removed.iter().map(|(ts, id)| (*ts, id.0)));
+                for (_, id) in removed {
+                    warn!(%id, "removed a corrupt record; it will be fetched again from a peer");
+                }
+            }
+            Internal::Quarantined(Err(e)) => warn!("removing corrupt records failed: {e}"),
         }
     }
 

@@ -143,13 +143,13 @@ impl EventLoop {
                 if let Some((_, outbound)) = self.outbound.remove(&request_id) {
                     self.request_failed(peer, outbound);
                 }
-                if let Some(violation) = crate::shim::outbound_violation(&error) {
+                if let Some(violation) = qoima_net::violation_of_outbound(&error) {
                     self.strike(peer, &format!("sent a bad sync response: {violation}"));
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 debug!(%peer, "sync request from peer failed: {error}");
-                if let Some(violation) = crate::shim::inbound_violation(&error) {
+                if let Some(violation) = qoima_net::violation_of_inbound(&error) {
                     self.strike(peer, &format!("sent a bad sync request: {violation}"));
                 }
             }
@@ -232,7 +232,12 @@ impl EventLoop {
                         .call(move |s| s.bundle_of(&ids, SERVE_BYTES_TARGET, &collection, &bundler))
                         .await
                     {
-                        Ok((bytes, _)) => SyncResponse::Bundle(bytes),
+                        Ok(served) => {
+                            if !served.corrupt.is_empty() {
+                                let _ = tx.send(Internal::Rotted(served.corrupt)).await;
+                            }
+                            SyncResponse::Bundle(served.bytes)
+                        }
                         Err(e) => {
                             warn!("reading the archive to answer a fetch failed: {e}");
                             SyncResponse::Refused("cannot read the archive".into())
