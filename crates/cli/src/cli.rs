@@ -57,6 +57,9 @@ pub enum Command {
     /// Show your author key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Make the key of a closed group (see `node --network-key`).
+    #[command(subcommand)]
+    NetworkKey(NetworkKeyCommand),
     /// Write, sign and store a new record.
     Add(Box<AddArgs>),
     /// List records, newest first.
@@ -109,6 +112,18 @@ pub enum KeyCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `qoima network-key …`
+#[derive(Debug, Subcommand)]
+pub enum NetworkKeyCommand {
+    /// Write a new random closed-group key to FILE (never replacing a file). Every member
+    /// of the group needs a copy of the same file; nodes without it cannot connect to the
+    /// group's nodes. A closed group uses TCP only: QUIC is off.
+    New {
+        /// Key file to create (owner-readable only).
+        file: PathBuf,
     },
 }
 
@@ -247,8 +262,8 @@ pub struct ListArgs {
 /// `qoima node`
 #[derive(Debug, Args)]
 pub struct NodeArgs {
-    /// Listen on this address (repeatable). Default: TCP and QUIC on all interfaces,
-    /// port 4270, or any free port if it is taken.
+    /// Listen on this address (repeatable). Default: TCP and QUIC (TCP only with
+    /// --network-key) on all interfaces, port 4270, or any free port if it is taken.
     #[arg(long, value_name = "MULTIADDR")]
     pub listen: Vec<String>,
     /// Dial this peer at start and whenever the connection is lost (repeatable), e.g.
@@ -267,6 +282,11 @@ pub struct NodeArgs {
     /// The collection to sync.
     #[arg(long, default_value = "default")]
     pub collection: String,
+    /// Join the closed group whose key is in FILE (made by `qoima network-key new`): only
+    /// nodes with the same key can connect to this one, and it to them. TCP only: QUIC
+    /// cannot carry the group's handshake, so it is off.
+    #[arg(long, value_name = "FILE")]
+    pub network_key: Option<PathBuf>,
     /// Seconds between reconciliations with each connected peer (also done on connect).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub sync_every: u64,

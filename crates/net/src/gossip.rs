@@ -65,7 +65,26 @@ pub fn message_id(message: &gossipsub::Message) -> MessageId {
     MessageId::from(blake3::hash(&message.data).as_bytes().to_vec())
 }
 
+/// Most messages taken from one RPC (each at most [`MESSAGE_BYTES_MAX`]); the rest of
+/// the RPC is dropped.
+pub const MESSAGES_PER_RPC_MAX: usize = 16;
+/// Most IHAVE ids sent to, and IWANT requests taken from, one peer per heartbeat.
+pub const CONTROL_MESSAGES_MAX: usize = 1000;
+/// Most IHAVE messages taken from one peer per heartbeat.
+pub const IHAVE_MESSAGES_PER_HEARTBEAT_MAX: usize = 10;
+/// Most messages waiting to be sent on one connection: with [`MESSAGE_BYTES_MAX`] each,
+/// about 9 MiB per connection (the library's default, 5000, would allow 340 MiB).
+pub const SEND_QUEUE_MAX: usize = 128;
+/// How long a message id is remembered, so the same message is not validated twice.
+pub const DUPLICATE_CACHE_TIME: Duration = Duration::from_secs(120);
+
 /// Gossipsub configuration: anonymous, validated before forwarding, bounded.
+///
+/// `flood_publish` is off: with it on (the library's default) the node that publishes a
+/// message sends it straight to every subscriber it knows, not only to its mesh, so a
+/// subscriber outside the mesh that receives it directly learns that the sender is its
+/// origin. With it off, a published message goes to the mesh peers only, exactly like a
+/// relayed one (and, with the stem hop, the author's node is not even the publisher).
 pub fn config(heartbeat: Duration) -> gossipsub::Config {
     gossipsub::ConfigBuilder::default()
         .validation_mode(ValidationMode::Anonymous)
@@ -78,6 +97,12 @@ pub fn config(heartbeat: Duration) -> gossipsub::Config {
         .mesh_n(4)
         .mesh_n_high(8)
         .mesh_outbound_min(1)
+        .flood_publish(false)
+        .max_publish_messages(MESSAGES_PER_RPC_MAX)
+        .max_control_messages_sent(CONTROL_MESSAGES_MAX)
+        .max_ihave_messages_heartbeat(IHAVE_MESSAGES_PER_HEARTBEAT_MAX)
+        .connection_handler_queue_len(SEND_QUEUE_MAX)
+        .duplicate_cache_time(DUPLICATE_CACHE_TIME)
         .build()
         .expect("static gossipsub configuration is valid")
 }
@@ -106,4 +131,25 @@ pub fn peer_score(collection: &str) -> (PeerScoreParams, PeerScoreThresholds) {
         ..PeerScoreThresholds::default()
     };
     (params, thresholds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gossip_is_bounded_and_not_flooded() {
+        let config = config(Duration::from_secs(1));
+        assert!(!config.flood_publish());
+        assert_eq!(config.max_transmit_size(), MESSAGE_BYTES_MAX);
+        assert_eq!(config.max_publish_messages(), MESSAGES_PER_RPC_MAX);
+        assert_eq!(config.max_control_messages_sent(), CONTROL_MESSAGES_MAX);
+        assert_eq!(
+            config.max_ihave_messages_heartbeat(),
+            IHAVE_MESSAGES_PER_HEARTBEAT_MAX
+        );
+        assert_eq!(config.connection_handler_queue_len(), SEND_QUEUE_MAX);
+        assert_eq!(config.duplicate_cache_time(), DUPLICATE_CACHE_TIME);
+        assert!(config.validate_messages());
+    }
 }

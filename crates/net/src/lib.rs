@@ -4,10 +4,14 @@
 //!
 //! # Brief overview
 //!
-//! * [`Behaviour`] combines identify, ping, mDNS, gossipsub, the sync protocol and a
-//!   block list. [`build_swarm`] makes a swarm of it over TCP (Noise, Yamux) and QUIC.
+//! * [`Behaviour`] combines connection limits, identify, ping, mDNS, gossipsub, the sync
+//!   and stem protocols and a block list. [`build_swarm`] makes a swarm of it over TCP
+//!   (Noise, Yamux) and QUIC, or, for a closed group, over TCP with a pre-shared key
+//!   (libp2p `pnet`) only.
 //! * [`protocol`] is the sync wire protocol: [`SyncRequest`], [`SyncResponse`], their
 //!   size limits and the codec.
+//! * [`stem`] is the stem hop: a new record handed to one peer that publishes it.
+//! * [`network_key`] reads and writes a closed group's key file.
 //! * [`gossip`] is the gossip wire format ([`GossipMessage`]), topic names, message ids
 //!   and peer-scoring parameters.
 //!
@@ -21,11 +25,21 @@
 #[allow(missing_docs)]
 mod behaviour;
 pub mod gossip;
+pub mod network_key;
 pub mod protocol;
+pub mod stem;
 
-pub use behaviour::{Behaviour, BehaviourEvent, NetConfig, build_swarm};
+pub use behaviour::{
+    Behaviour, BehaviourEvent, HANDSHAKE_TIMEOUT, NetConfig, STEM_TIMEOUT, YAMUX_STREAMS_MAX,
+    build_swarm,
+};
 pub use gossip::GossipMessage;
-pub use protocol::{SyncRequest, SyncResponse};
+pub use network_key::NetworkKeyError;
+pub use protocol::{
+    ProtocolViolation, SyncRequest, SyncResponse, protocol_violation, violation_of_inbound,
+    violation_of_outbound,
+};
+pub use stem::{StemRequest, StemResponse};
 
 /// Re-exported so the node names the same libp2p types.
 pub use libp2p;

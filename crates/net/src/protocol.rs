@@ -25,7 +25,8 @@ use std::io;
 use bincode::{Decode, Encode};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
-use qoima_core::encoding::{decode_canonical, encode};
+use libp2p::request_response::{InboundFailure, OutboundFailure};
+use qoima_core::encoding::{DecodeError, decode_canonical, encode};
 
 /// The protocol name, versioned.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/qoima/sync/1");
@@ -38,6 +39,72 @@ pub const FETCH_IDS_MAX: usize = 1024;
 /// A responder stops adding records to a fetch bundle past this many bytes; the
 /// requester asks again for the rest.
 pub const FETCH_BUNDLE_BYTES_TARGET: usize = 8 * 1024 * 1024;
+
+/// What a peer sent that no honest peer sends: the reason to strike it.
+///
+/// The codecs of this crate return it inside an [`io::Error`] of kind
+/// [`io::ErrorKind::InvalidData`]; [`protocol_violation`] finds it again. A message cut
+/// short (the connection closed, the stream was reset, a timeout) is never a violation:
+/// honest peers lose connectivity all the time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolViolation {
+    /// The length prefix announced more than this kind of message may hold; nothing past
+    /// the prefix was read.
+    #[error("message of {len} bytes exceeds the limit of {limit}")]
+    Oversized {
+        /// The announced length.
+        len: usize,
+        /// The limit for this kind of message.
+        limit: usize,
+    },
+    /// The bytes are not the canonical encoding of the expected message (bad tag, trailing
+    /// bytes, non-canonical integers, …).
+    #[error("undecodable message: {0}")]
+    Undecodable(DecodeError),
+    /// The message decodes, but a part of it has a size no honest peer sends (for example
+    /// an announcement of more ids than allowed).
+    #[error("wrong size: {what} of {len} exceeds the limit of {limit}")]
+    WrongSize {
+        /// Which part.
+        what: &'static str,
+        /// Its size.
+        len: usize,
+        /// Its limit.
+        limit: usize,
+    },
+}
+
+impl ProtocolViolation {
+    /// Wraps the violation in the error a codec returns.
+    pub fn into_io(self) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, self)
+    }
+}
+
+/// The protocol violation inside `error`, if a codec of this crate made it; `None` for
+/// every other I/O error (end of stream, reset, timeout, …).
+pub fn protocol_violation(error: &io::Error) -> Option<&ProtocolViolation> {
+    error.get_ref()?.downcast_ref::<ProtocolViolation>()
+}
+
+/// The protocol violation behind a failed outbound request (the peer's response was
+/// oversized or undecodable), if any. Timeouts, closed connections, dial failures and
+/// unsupported protocols are not violations.
+pub fn violation_of_outbound(failure: &OutboundFailure) -> Option<&ProtocolViolation> {
+    match failure {
+        OutboundFailure::Io(error) => protocol_violation(error),
+        _ => None,
+    }
+}
+
+/// The protocol violation behind a failed inbound request (the peer's request was
+/// oversized or undecodable), if any. Timeouts and closed connections are not violations.
+pub fn violation_of_inbound(failure: &InboundFailure) -> Option<&ProtocolViolation> {
+    match failure {
+        InboundFailure::Io(error) => protocol_violation(error),
+        _ => None,
+    }
+}
 
 /// What one node asks another.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -132,19 +199,28 @@ impl libp2p::request_response::Codec for Codec {
     }
 }
 
-async fn read_message<T, M>(io: &mut T, limit: usize) -> io::Result<M>
+/// Reads one length-prefixed canonical message of at most `limit` bytes.
+pub(crate) async fn read_message<T, M>(io: &mut T, limit: usize) -> io::Result<M>
 where
     T: AsyncRead + Unpin + Send,
     M: Decode<()> + Encode,
+{
+    let bytes = read_frame(io, limit).await?;
+    decode_canonical(&bytes, limit).map_err(|e| ProtocolViolation::Undecodable(e).into_io())
+}
+
+/// Reads one length prefix and the bytes it announces, refusing a length over `limit`
+/// before allocating anything. A stream that ends early gives `UnexpectedEof`, not a
+/// violation.
+pub(crate) async fn read_frame<T>(io: &mut T, limit: usize) -> io::Result<Vec<u8>>
+where
+    T: AsyncRead + Unpin + Send,
 {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_le_bytes(len) as usize;
     if len > limit {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("message of {len} bytes exceeds the limit of {limit}"),
-        ));
+        return Err(ProtocolViolation::Oversized { len, limit }.into_io());
     }
     let mut bytes = Vec::with_capacity(len);
     io.take(len as u64).read_to_end(&mut bytes).await?;
@@ -154,16 +230,24 @@ where
             "message cut short",
         ));
     }
-    decode_canonical(&bytes, limit)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    Ok(bytes)
 }
 
-async fn write_message<T, M>(io: &mut T, message: &M, limit: usize) -> io::Result<()>
+/// Writes one length-prefixed canonical message, refusing (locally, before sending
+/// anything) one over `limit`.
+pub(crate) async fn write_message<T, M>(io: &mut T, message: &M, limit: usize) -> io::Result<()>
 where
     T: AsyncWrite + Unpin + Send,
     M: Encode,
 {
-    let bytes = encode(message);
+    write_frame(io, &encode(message), limit).await
+}
+
+/// Writes one length prefix and `bytes`, then closes the writing side.
+pub(crate) async fn write_frame<T>(io: &mut T, bytes: &[u8], limit: usize) -> io::Result<()>
+where
+    T: AsyncWrite + Unpin + Send,
+{
     if bytes.len() > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -175,7 +259,7 @@ where
     }
     let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("message over 4 GiB"))?;
     io.write_all(&len.to_le_bytes()).await?;
-    io.write_all(&bytes).await?;
+    io.write_all(bytes).await?;
     io.close().await
 }
 
@@ -209,6 +293,13 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("exceeds the limit"), "{err}");
+        assert_eq!(
+            protocol_violation(&err),
+            Some(&ProtocolViolation::Oversized {
+                len: u32::MAX as usize,
+                limit: REQUEST_BYTES_MAX
+            })
+        );
 
         let cut = &wire[..wire.len() - 1];
         assert!(
@@ -217,6 +308,122 @@ mod tests {
                 REQUEST_BYTES_MAX
             ))
             .is_err()
+        );
+    }
+
+    fn framed(body: &[u8]) -> Vec<u8> {
+        let mut wire = (body.len() as u32).to_le_bytes().to_vec();
+        wire.extend_from_slice(body);
+        wire
+    }
+
+    fn read_request(wire: &[u8]) -> io::Error {
+        block_on(read_message::<_, SyncRequest>(
+            &mut &wire[..],
+            REQUEST_BYTES_MAX,
+        ))
+        .unwrap_err()
+    }
+
+    #[test]
+    fn an_oversized_length_is_a_violation() {
+        let wire = ((REQUEST_BYTES_MAX + 1) as u32).to_le_bytes();
+        let err = read_request(&wire);
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            protocol_violation(&err),
+            Some(&ProtocolViolation::Oversized {
+                len: REQUEST_BYTES_MAX + 1,
+                limit: REQUEST_BYTES_MAX
+            })
+        );
+    }
+
+    #[test]
+    fn an_unknown_tag_is_a_violation() {
+        let err = read_request(&framed(&[9, 0, 0]));
+        assert!(matches!(
+            protocol_violation(&err),
+            Some(ProtocolViolation::Undecodable(DecodeError::Malformed(_)))
+        ));
+    }
+
+    #[test]
+    fn trailing_bytes_are_a_violation() {
+        let mut body = encode(&SyncRequest::Fetch {
+            collection: "c".into(),
+            ids: vec![],
+        });
+        body.push(0);
+        let err = read_request(&framed(&body));
+        assert_eq!(
+            protocol_violation(&err),
+            Some(&ProtocolViolation::Undecodable(DecodeError::TrailingBytes(
+                1
+            )))
+        );
+    }
+
+    #[test]
+    fn a_non_canonical_integer_is_a_violation() {
+        // Variant 0 spelled as a 3-byte varint (0xfb = u16 follows) instead of one byte.
+        let err = read_request(&framed(&[0xfb, 0, 0, 0, 0]));
+        assert!(
+            matches!(
+                protocol_violation(&err),
+                Some(ProtocolViolation::Undecodable(_))
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_stream_cut_short_is_not_a_violation() {
+        let wire = framed(&encode(&SyncRequest::Fetch {
+            collection: "c".into(),
+            ids: vec![[1; 32]],
+        }));
+        for cut in [0, 2, 4, wire.len() - 1] {
+            let err = read_request(&wire[..cut]);
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "cut at {cut}");
+            assert_eq!(protocol_violation(&err), None, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn failures_without_a_violation() {
+        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "eof");
+        let plain_invalid = io::Error::new(io::ErrorKind::InvalidData, "some other layer");
+        assert_eq!(protocol_violation(&plain_invalid), None);
+        assert_eq!(violation_of_outbound(&OutboundFailure::Io(eof)), None);
+        assert_eq!(violation_of_outbound(&OutboundFailure::Timeout), None);
+        assert_eq!(
+            violation_of_outbound(&OutboundFailure::ConnectionClosed),
+            None
+        );
+        assert_eq!(
+            violation_of_outbound(&OutboundFailure::UnsupportedProtocols),
+            None
+        );
+        assert_eq!(violation_of_inbound(&InboundFailure::Timeout), None);
+        assert_eq!(
+            violation_of_inbound(&InboundFailure::ConnectionClosed),
+            None
+        );
+        let reset = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(violation_of_inbound(&InboundFailure::Io(reset)), None);
+    }
+
+    #[test]
+    fn failures_with_a_violation() {
+        let v = ProtocolViolation::Oversized { len: 10, limit: 5 };
+        assert_eq!(
+            violation_of_outbound(&OutboundFailure::Io(v.clone().into_io())),
+            Some(&v)
+        );
+        assert_eq!(
+            violation_of_inbound(&InboundFailure::Io(v.clone().into_io())),
+            Some(&v)
         );
     }
 }

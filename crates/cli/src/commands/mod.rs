@@ -6,13 +6,14 @@ mod import;
 mod init;
 mod key;
 mod list;
+mod network_key;
 mod node;
 mod show;
 mod verify;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, KeyCommand};
+use crate::cli::{Cli, Command, KeyCommand, NetworkKeyCommand};
 use crate::context::Context;
 use crate::exit::UsageError;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json } => node::status(&ctx, json),
         Command::Peers { json } => node::peers(&ctx, json),
         Command::Key(KeyCommand::Show { json }) => key::show(&ctx, json),
+        Command::NetworkKey(NetworkKeyCommand::New { file }) => network_key::new(&file),
         Command::Add(args) => add::run(&ctx, *args),
         Command::List(args) => list::list(&ctx, args),
         Command::Search { text, limit, json } => list::search(&ctx, &text, limit, json),

@@ -13,6 +13,11 @@ use crate::exit::UsageError;
 use crate::output::print_json;
 
 pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
+    // A bad key file is reported before anything else happens.
+    let network_key = match &args.network_key {
+        Some(path) => Some(super::network_key::read(path)?),
+        None => None,
+    };
     if !ctx.key_path().exists() {
         // First run on this machine: make the archive and the author key, as `init` does.
         super::init::run(ctx)?;
@@ -38,6 +43,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     config.ephemeral_identity = args.new_identity;
     config.collection = args.collection;
     config.sync_interval = Duration::from_secs(args.sync_every.max(1));
+    config.network_key = network_key;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let node = Node::start(config).await.map_err(anyhow::Error::msg)?;

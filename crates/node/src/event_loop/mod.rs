@@ -79,7 +79,7 @@ impl Node {
             .gossipsub
             .subscribe(&topic)
             .map_err(|e| e.to_string())?;
-        listen(&mut swarm, &config.listen)?;
+        listen(&mut swarm, &config.listen, &net)?;
         wait_for_listeners(&mut swarm).await;
 
         let mut bans = Bans::default();
@@ -642,10 +642,19 @@ fn merge_known(
 }
 
 /// Listens on `addrs`, or by default on TCP and QUIC on all interfaces at the default
-/// port, falling back to any free port when it is taken.
-fn listen(swarm: &mut Swarm<Behaviour>, addrs: &[Multiaddr]) -> Result<(), String> {
+/// port, falling back to any free port when it is taken. A closed group has no QUIC.
+fn listen(
+    swarm: &mut Swarm<Behaviour>,
+    addrs: &[Multiaddr],
+    net: &NetConfig,
+) -> Result<(), String> {
     if !addrs.is_empty() {
         for addr in addrs {
+            if !net.supports_address(addr) {
+                return Err(format!(
+                    "cannot listen on {addr}: a closed group (network key) uses TCP only"
+                ));
+            }
             swarm
                 .listen_on(addr.clone())
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -663,6 +672,9 @@ fn listen(swarm: &mut Swarm<Behaviour>, addrs: &[Multiaddr]) -> Result<(), Strin
         ),
     ] {
         let preferred: Multiaddr = preferred.parse().expect("valid address");
+        if !net.supports_address(&preferred) {
+            continue;
+        }
         if swarm.listen_on(preferred.clone()).is_err() {
             info!("{preferred} is taken; using another port");
             swarm
