@@ -727,3 +727,27 @@ fn exported_bundles_are_signed_by_a_one_time_key_unless_sign_as_me() {
     expect(&home, &["export", vouched, "--sign-as-me"], 0);
     assert_eq!(bundler(vouched), me);
 }
+
+/// `qoima add --occurred-at '2022-01-05T14:30:15.éé'` and `list --since` with the same
+/// value panicked (exit 101): the time parser cut the text inside a multi-byte character.
+#[test]
+fn non_ascii_fraction_of_a_second_is_a_usage_error_not_a_panic() {
+    let (_dir, home) = new_home();
+    let when = "2022-01-05T14:30:15.éé";
+    for args in [
+        &["add", "testimony", "--title", "t", "--occurred-at", when][..],
+        &["list", "--since", when],
+        &["export", "out.qb", "--since", when],
+    ] {
+        let run = qoima(&home, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a time: write 2022-01-05"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    let listed = json(&expect(&home, &["list", "--json"], 0));
+    assert_eq!(listed.as_array().unwrap().len(), 0, "nothing was stored");
+}
