@@ -3,8 +3,8 @@
 
 Each target gets inputs of its own form: whole bundles for `bundle`, the record items for
 `record`, record bodies without their signature for `signed_record`, bundles without the
-bundler key, signature and header for `signed_bundle`, and a few record drafts for
-`draft_json`. Starting from real structures lets the fuzzer reach deep code at once.
+bundler key, signature and header for `signed_bundle`, a few record drafts for
+`draft_json`, and every written form of a time for `time`. Starting from real structures lets the fuzzer reach deep code at once.
 """
 
 import json
@@ -90,6 +90,20 @@ DRAFTS = [
     },
 ]
 
+# Every precision, an offset, a fraction, a range, and the input that once panicked.
+TIMES = [
+    "2022",
+    "2022-01",
+    "2022-01-05",
+    "2022-01-05T14",
+    "2022-01-05T14:30",
+    "2022-01-05T14:30:15Z",
+    "2022-01-05T14:30:15.123+06:00",
+    "2022-01-05 14:30-03:30",
+    "2022-01-05/2022-01-07",
+    "2022-01-05T14:30:15.éé",
+]
+
 
 def main():
     written = 0
@@ -114,6 +128,8 @@ def main():
                     put("signed_record", f"{path.stem}-{index}", data[:-64])
     for index, draft in enumerate(DRAFTS):
         put("draft_json", f"draft-{index}", json.dumps(draft, ensure_ascii=False).encode())
+    for index, text in enumerate(TIMES):
+        put("time", f"time-{index}", text.encode())
     print(f"{written} seed inputs written under {CORPUS}", file=sys.stderr)
 
 

@@ -175,7 +175,7 @@ fn make_body(
         body.lang = "kk".into();
         body.title = format!("Куәлік {seq}");
     }
-    if global % 20 == 0 {
+    if global.is_multiple_of(20) {
         body.kind = RecordKind::Detention;
         body.details = Details::Detention {
             person_ref: format!("P-{global}"),

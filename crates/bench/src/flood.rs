@@ -113,7 +113,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::Ok((quiet, flooded))
     })?;
     let (quiet, flooded) = result;
-    let mut table = Table::new(&["sync", "time", "records/s", "victim peak RSS", "flood messages sent"]);
+    let mut table = Table::new(&[
+        "sync",
+        "time",
+        "records/s",
+        "victim peak RSS",
+        "flood messages sent",
+    ]);
     for (label, run) in [("alone", &quiet), ("while one peer floods", &flooded)] {
         table.row(vec![
             label.into(),

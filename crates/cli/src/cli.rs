@@ -83,7 +83,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write records (and optionally their attachments) to a bundle file signed by your key.
+    /// Write records (and optionally their attachments) to a bundle file. Each record
+    /// carries its author's signature; the bundle itself is signed by a one-time key, so it
+    /// does not name whoever carries it (see --sign-as-me).
     Export(ExportArgs),
     /// Verify bundle files and merge what is valid into the archive.
     Import {
@@ -312,4 +314,10 @@ pub struct ExportArgs {
     /// Collection name written into the bundle.
     #[arg(long, default_value = "default")]
     pub collection: String,
+    /// Sign the bundle with your author key (asks for the passphrase), to vouch that you
+    /// made it. Everyone who receives the file then sees, and keeps, your key as its
+    /// maker. Without this flag the bundle is signed by a one-time key that is then
+    /// forgotten: the file does not name its courier, and no passphrase is needed.
+    #[arg(long)]
+    pub sign_as_me: bool,
 }

@@ -33,10 +33,10 @@ pub fn code_for(error: &anyhow::Error) -> ExitCode {
                 _ => KEY,
             });
         }
-        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                return ExitCode::from(NOT_FOUND);
-            }
+        if let Some(e) = cause.downcast_ref::<std::io::Error>()
+            && e.kind() == std::io::ErrorKind::NotFound
+        {
+            return ExitCode::from(NOT_FOUND);
         }
         if let Some(qoima_node::control::ControlError::NotRunning(_)) = cause.downcast_ref() {
             return ExitCode::from(NOT_FOUND);

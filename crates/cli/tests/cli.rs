@@ -473,3 +473,281 @@ fn import_reports_each_file_and_exit_status_covers_all() {
         "the good file was imported"
     );
 }
+
+/// Runs `qoima` with stdout a pipe whose reading end is already closed, as when the
+/// reader (`| head -c0`) has gone before the command writes anything.
+fn qoima_into_closed_pipe(home: &Path, args: &[&str]) -> Run {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // the only reading end: every write now fails with EPIPE
+    let out = Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .env("QOIMA_HOME", home)
+        .env("QOIMA_PASSPHRASE", "test passphrase")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("qoima runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_and_add_stores_once() {
+    let (_dir, home) = new_home();
+    let title = "Stored once although nobody read the id";
+    let run = qoima_into_closed_pipe(&home, &["add", "testimony", "--title", title]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.stderr, "", "nothing to report");
+    let listed = json(&expect(&home, &["list", "--json"], 0));
+    let titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, [title], "stored exactly once");
+
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["show", listed[0]["id"].as_str().unwrap()],
+        &["verify", listed[0]["id"].as_str().unwrap()],
+        &["key", "show"],
+    ] {
+        let run = qoima_into_closed_pipe(&home, args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr, "", "{args:?}");
+    }
+}
+
+const FORGED: &str = "All checks passed.";
+
+/// Human output must not carry raw control characters or bidi overrides from data, and
+/// no line of it may be one that data forged. Line breaks are qoima's own.
+#[track_caller]
+fn assert_not_forged(output: &str) {
+    for c in output.chars() {
+        assert!(
+            c == '\n'
+                || !(c.is_control()
+                    || ('\u{202a}'..='\u{202e}').contains(&c)
+                    || ('\u{2066}'..='\u{2069}').contains(&c)),
+            "raw {c:?} in output:\n{output}"
+        );
+    }
+    assert!(
+        !output.lines().any(|line| line == FORGED),
+        "a forged line in output:\n{output}"
+    );
+}
+
+#[test]
+fn data_cannot_forge_terminal_output() {
+    let (dir, home) = new_home();
+    // Records may hold line breaks, tabs and bidi controls (the format refuses other
+    // control characters); bundle collection names and file names may hold anything.
+    let title = format!("Title\n{FORGED}\u{2067}\t");
+    let id = add(
+        &home,
+        &[
+            "testimony",
+            "--title",
+            &title,
+            "--text",
+            &format!("First line\n{FORGED}\n\u{202d}x"),
+            "--place",
+            &format!("\u{2066}Алматы\n{FORGED}"),
+            "--tag",
+            "\u{202e}txt.exe",
+            "--witness",
+            &format!("W\n{FORGED}"),
+        ],
+    );
+    let listed = expect(&home, &["list"], 0);
+    assert_not_forged(&listed);
+    assert!(
+        listed.contains("Title\\nAll checks passed.\\u{2067}\\t"),
+        "{listed}"
+    );
+    let shown = expect(&home, &["show", &id], 0);
+    assert_not_forged(&shown);
+    assert!(shown.contains("\\u{202e}txt.exe"), "{shown}");
+    assert!(shown.contains("\\u{2066}Алматы\\nAll"), "{shown}");
+    assert!(
+        shown.contains("    First line\n    All checks passed.\n    \\u{202d}x\n"),
+        "text keeps its lines, indented: {shown}"
+    );
+    // JSON is exact: the data as written, escaped only by JSON's rules.
+    let record = json(&expect(&home, &["show", &id, "--json"], 0));
+    assert_eq!(record["title"], title.as_str());
+
+    // A bundle whose collection name and file name carry the same.
+    let bundle = dir.path().join(format!("evil\n{FORGED}\x1b[2J.qb"));
+    let bundle = bundle.to_str().unwrap();
+    let collection = format!("c\n{FORGED}\x1b]8;;https://example.invalid\x07");
+    expect(&home, &["export", bundle, "--collection", &collection], 0);
+    let verified = expect(&home, &["verify", bundle], 0);
+    let lines: Vec<&str> = verified.lines().collect();
+    assert_eq!(
+        lines.iter().filter(|l| **l == FORGED).count(),
+        1,
+        "only qoima's own verdict:\n{verified}"
+    );
+    assert_eq!(lines.last(), Some(&FORGED));
+    assert_not_forged(&lines[..lines.len() - 1].join("\n"));
+    assert!(
+        verified.contains("collection c\\nAll checks passed."),
+        "{verified}"
+    );
+
+    // Damaged, so the verdict is a failure: nothing in the output may claim otherwise.
+    let mut damaged = std::fs::read(bundle).unwrap();
+    let at = damaged.len() - 10; // inside the last record's signature
+    damaged[at] ^= 0x55;
+    let damaged_path = dir.path().join(format!("damaged\n{FORGED}\x1b[2J.qb"));
+    std::fs::write(&damaged_path, &damaged).unwrap();
+    let damaged_path = damaged_path.to_str().unwrap();
+    let run = qoima(&home, &["verify", damaged_path]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_not_forged(&run.stdout);
+    assert!(
+        run.stdout.ends_with("VERIFICATION FAILED.\n"),
+        "{}",
+        run.stdout
+    );
+
+    let other = dir.path().join("other");
+    expect(&other, &["init"], 0);
+    let run = qoima(&other, &["import", damaged_path]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_not_forged(&run.stdout);
+    assert!(run.stdout.contains("rejected item"), "{}", run.stdout);
+    let imported = expect(&other, &["import", bundle], 0);
+    assert_not_forged(&imported);
+    assert!(imported.contains("evil\\nAll checks passed."), "{imported}");
+    let shown = expect(&other, &["show", &id], 0);
+    assert_not_forged(&shown);
+    assert!(
+        shown.contains("from file evil\\nAll checks passed."),
+        "{shown}"
+    );
+}
+
+#[test]
+fn concurrent_inits_make_exactly_one_archive_and_keep_the_winners_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let spawn = |passphrase: &str| {
+        Command::new(env!("CARGO_BIN_EXE_qoima"))
+            .arg("init")
+            .env("QOIMA_HOME", &home)
+            .env("QOIMA_PASSPHRASE", passphrase)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Both start before either finishes: each takes about half a second deriving its
+    // key from the passphrase, after the check for an existing key and before writing.
+    let (first, second) = (spawn("passphrase one"), spawn("passphrase two"));
+    let outcomes = [
+        ("passphrase one", first.wait_with_output().unwrap()),
+        ("passphrase two", second.wait_with_output().unwrap()),
+    ];
+    let winners: Vec<_> = outcomes
+        .iter()
+        .filter(|(_, o)| o.status.success())
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let (winning_passphrase, winner) = winners[0];
+    let (losing_passphrase, loser) = outcomes.iter().find(|(_, o)| !o.status.success()).unwrap();
+    assert_eq!(loser.status.code(), Some(4));
+    let complaint = String::from_utf8_lossy(&loser.stderr);
+    assert!(
+        complaint.contains("an archive already exists in"),
+        "{complaint}"
+    );
+
+    let fingerprint = String::from_utf8_lossy(&winner.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Fingerprint: ").map(str::to_owned))
+        .unwrap();
+    let key = qoima_with(&home, &["key", "show", "--json"], winning_passphrase);
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    assert_eq!(json(&key.stdout)["fingerprint"], fingerprint.as_str());
+    let other = qoima_with(&home, &["key", "show"], losing_passphrase);
+    assert_eq!(other.code, 4, "the loser's key did not replace it");
+    let mut names: Vec<String> = std::fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        !names.iter().any(|n| n.starts_with(".qoima-partial")),
+        "no half-written key left: {names:?}"
+    );
+}
+
+#[test]
+fn exported_bundles_are_signed_by_a_one_time_key_unless_sign_as_me() {
+    let (dir, home) = new_home();
+    add(&home, &["testimony", "--title", "Carried on a stick"]);
+    let me = json(&expect(&home, &["key", "show", "--json"], 0))["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bundler = |file: &str| {
+        let report = json(&expect(&home, &["verify", file, "--json"], 0));
+        assert_eq!(report["records"][0]["author"], me.as_str());
+        report["bundle"]["bundler"].as_str().unwrap().to_owned()
+    };
+
+    // No passphrase needed: a wrong one is never even tried.
+    let (one, two) = (dir.path().join("one.qb"), dir.path().join("two.qb"));
+    for file in [&one, &two] {
+        let run = qoima_with(&home, &["export", file.to_str().unwrap()], "not it");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let (one, two) = (
+        bundler(one.to_str().unwrap()),
+        bundler(two.to_str().unwrap()),
+    );
+    assert_ne!(one, me, "the bundle does not name its courier");
+    assert_ne!(two, me);
+    assert_ne!(one, two, "a new key for every bundle");
+
+    let vouched = dir.path().join("vouched.qb");
+    let vouched = vouched.to_str().unwrap();
+    let run = qoima_with(&home, &["export", vouched, "--sign-as-me"], "not it");
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(!Path::new(vouched).exists());
+    expect(&home, &["export", vouched, "--sign-as-me"], 0);
+    assert_eq!(bundler(vouched), me);
+}
+
+/// `qoima add --occurred-at '2022-01-05T14:30:15.éé'` and `list --since` with the same
+/// value panicked (exit 101): the time parser cut the text inside a multi-byte character.
+#[test]
+fn non_ascii_fraction_of_a_second_is_a_usage_error_not_a_panic() {
+    let (_dir, home) = new_home();
+    let when = "2022-01-05T14:30:15.éé";
+    for args in [
+        &["add", "testimony", "--title", "t", "--occurred-at", when][..],
+        &["list", "--since", when],
+        &["export", "out.qb", "--since", when],
+    ] {
+        let run = qoima(&home, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a time: write 2022-01-05"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    let listed = json(&expect(&home, &["list", "--json"], 0));
+    assert_eq!(listed.as_array().unwrap().len(), 0, "nothing was stored");
+}

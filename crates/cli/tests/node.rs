@@ -180,4 +180,14 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
         || ids(&a).contains(&later),
     );
     assert_eq!(ids(&a), ids(&b));
+
+    // stderr is a file here, not a terminal: the logs must be plain text.
+    for home in [&a, &b] {
+        let log = std::fs::read_to_string(home.with_extension("log")).unwrap();
+        assert!(log.contains("INFO"), "the node logged: {log}");
+        assert!(
+            !log.contains("\x1b["),
+            "colour codes in a log file: {log:?}"
+        );
+    }
 }

@@ -181,3 +181,101 @@ proptest! {
         prop_assert_eq!(again.body(), &body);
     }
 }
+
+/// The pieces a time is written with, plus characters that are more than one byte in
+/// UTF-8 (Latin, Cyrillic, Arabic-Indic digits, an emoji), so generated text lands
+/// multi-byte characters where the parser looks at fixed positions.
+const TIME_ALPHABET: &str = "[0-9TtZz:+\\-./ é١ж😀]{0,40}";
+
+/// A draft with `text` in every free-text field, parsed from JSON and made into a body.
+fn draft_from_any_text(text: &str, when: &str, lat: f64, lon: f64) {
+    let json = serde_json::json!({
+        "kind": "testimony",
+        "title": text,
+        "text": text,
+        "occurred_at": when,
+        "place": { "name": text, "lat": lat, "lon": lon, "radius_m": 5 },
+        "lang": text,
+        "tags": [text],
+        "details": { "type": "testimony", "witness_ref": text, "relation": "eyewitness" },
+    });
+    let draft: crate::draft::RecordDraft =
+        serde_json::from_value(json).expect("the documented fields");
+    let _ = draft.into_body(
+        crate::draft::Authorship {
+            author: fixtures::author(6).public(),
+            previous: None,
+            created: crate::ClaimedTime {
+                unix_ms: 1_641_386_096_000,
+                source: crate::ClockSource::Device,
+                uncertainty_s: 0,
+            },
+        },
+        Vec::new(),
+    );
+}
+
+// The parsers of text people type (`--occurred-at`, `--since`, `add --from FILE`) must
+// refuse, never panic, whatever they are given. The fuzz targets `time` and `draft_json`
+// (fuzz/) search the same space guided by coverage; these run on stable with every test.
+proptest! {
+    #[test]
+    fn time_parser_never_panics_on_any_unicode(text in any::<String>()) {
+        let _ = crate::TimeSpan::parse(&text);
+        let _ = crate::parse_instant_ms(&text);
+    }
+
+    #[test]
+    fn time_parser_never_panics_on_time_like_text(text in TIME_ALPHABET) {
+        if let Ok(span) = crate::TimeSpan::parse(&text) {
+            prop_assert!(span.start_ms <= span.end_ms, "{text:?}: {span:?}");
+        }
+        let _ = crate::parse_instant_ms(&text);
+    }
+
+    #[test]
+    fn time_parser_never_panics_after_a_valid_prefix(
+        prefix in prop::sample::select(vec![
+            "2022", "2022-01", "2022-01-05", "2022-01-05T14", "2022-01-05T14:30",
+            "2022-01-05T14:30:15", "2022-01-05T14:30:15.", "2022-01-05T14:30:15.1",
+            "2022-01-05T14:30+06:", "2022-01-05/",
+        ]),
+        tail in any::<String>(),
+    ) {
+        let text = format!("{prefix}{tail}");
+        let _ = crate::TimeSpan::parse(&text);
+    }
+
+    #[test]
+    fn draft_parser_never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        if let Ok(draft) = serde_json::from_slice::<crate::draft::RecordDraft>(&bytes) {
+            let _ = draft.into_body(
+                crate::draft::Authorship {
+                    author: fixtures::author(6).public(),
+                    previous: Some((u64::MAX, crate::RecordId::of(b"prev"))),
+                    created: crate::ClaimedTime {
+                        unix_ms: i64::MIN,
+                        source: crate::ClockSource::Manual,
+                        uncertainty_s: u32::MAX,
+                    },
+                },
+                Vec::new(),
+            );
+        }
+    }
+
+    #[test]
+    fn draft_parser_never_panics_on_any_unicode(
+        text in any::<String>(),
+        when in TIME_ALPHABET,
+        lat in any::<f64>(),
+        lon in any::<f64>(),
+    ) {
+        draft_from_any_text(&text, &when, lat, lon);
+    }
+
+    #[test]
+    fn draft_parser_never_panics_on_any_unicode_json_text(text in any::<String>()) {
+        let _ = serde_json::from_str::<crate::draft::RecordDraft>(&text);
+    }
+}

@@ -157,10 +157,7 @@ fn parse_unit(text: &str) -> Option<TimeSpan> {
         .unwrap_or(Some(0))? as i8;
     let (second, millis) = match time_parts.get(2) {
         Some(s) => match s.split_once('.') {
-            Some((whole, frac)) => {
-                let ms = number(&format!("{frac:0<3}")[..3], 3..=3)?;
-                (number(whole, 2..=2)? as i8, ms)
-            }
+            Some((whole, frac)) => (number(whole, 2..=2)? as i8, fraction_ms(frac)?),
             None => (number(s, 2..=2)? as i8, 0),
         },
         None => (0, 0),
@@ -198,31 +195,54 @@ fn parse_unit(text: &str) -> Option<TimeSpan> {
     })
 }
 
+/// Milliseconds from the digits after a decimal point (`5` is 500 ms, `1234` is 123 ms).
+/// Only ASCII digits are looked at by position: user text may hold any character, and
+/// slicing it by bytes elsewhere would split a multi-byte one.
+fn fraction_ms(frac: &str) -> Option<i64> {
+    if !(1..=9).contains(&frac.len()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        frac.bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(3)
+            .fold(0, |ms, digit| ms * 10 + i64::from(digit - b'0')),
+    )
+}
+
 /// Splits a trailing `Z` or `±HH:MM` from `text`.
 fn split_offset(text: &str) -> Option<(&str, Offset)> {
     if let Some(body) = text.strip_suffix(['Z', 'z']) {
         return Some((body, Offset::UTC));
     }
-    let looks_like_offset = |tail: &[u8]| {
-        tail.len() == 6
-            && matches!(tail[0], b'+' | b'-')
-            && tail[3] == b':'
-            && [1, 2, 4, 5].iter().all(|&i| tail[i].is_ascii_digit())
-    };
     let Some(time_start) = text.find(['T', 't', ' ']) else {
         return Some((text, Offset::UTC));
     };
-    if text.len() >= time_start + 6 && looks_like_offset(&text.as_bytes()[text.len() - 6..]) {
-        let (body, tail) = text.split_at(text.len() - 6);
-        let sign = if tail.starts_with('-') { -1 } else { 1 };
-        let hours: i32 = tail[1..3].parse().ok()?;
-        let minutes: i32 = tail[4..6].parse().ok()?;
-        return Some((
-            body,
-            Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()?,
-        ));
-    }
-    Some((text, Offset::UTC))
+    // `split_at_checked` refuses a position inside a multi-byte character, so text such
+    // as `2022-01-05T14:30:15.éé` is simply not an offset rather than a panic.
+    let offset = text
+        .len()
+        .checked_sub(6)
+        .filter(|&at| at >= time_start)
+        .and_then(|at| text.split_at_checked(at))
+        .and_then(|(body, tail)| Some((body, parse_offset(tail)?)));
+    Some(offset.unwrap_or((text, Offset::UTC)))
+}
+
+/// `+HH:MM` or `-HH:MM`.
+fn parse_offset(tail: &str) -> Option<Offset> {
+    let [sign, h1, h2, b':', m1, m2] = *tail.as_bytes() else {
+        return None;
+    };
+    let digit = |b: u8| b.is_ascii_digit().then(|| i32::from(b - b'0'));
+    let hours = digit(h1)? * 10 + digit(h2)?;
+    let minutes = digit(m1)? * 10 + digit(m2)?;
+    let sign = match sign {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }
 
 #[cfg(test)]
@@ -293,6 +313,48 @@ mod tests {
             "2022-01-05T25",
         ] {
             assert!(TimeSpan::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// `qoima add --occurred-at '2022-01-05T14:30:15.éé'` used to panic: the fraction was
+    /// padded and cut at byte 3, inside the two-byte `é`.
+    #[test]
+    fn non_ascii_fraction_of_a_second_is_refused_not_a_panic() {
+        for bad in [
+            "2022-01-05T14:30:15.éé",
+            "2022-01-05T14:30:15.é",
+            "2022-01-05T14:30:15.1é",
+            "2022-01-05T14:30:15.١٢٣", // Arabic-Indic digits are not ASCII digits
+            "2022-01-05T14:30:15.",
+            "2022-01-05T14:30:15.1234567890",
+            "2022-01-05/2022-01-05T14:30:15.éé",
+            "2022-01-05T14:30:éé+06:00",
+            "2022-01-05T14:30+0é:00",
+            "2022-01-05Tжжжжжж",
+            "2022-01-05T+06:00",
+        ] {
+            assert_eq!(
+                TimeSpan::parse(bad),
+                Err(ParseTimeError(bad.to_owned())),
+                "{bad}"
+            );
+            assert!(parse_instant_ms(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fractions_of_a_second_are_milliseconds() {
+        for (text, start) in [
+            ("2022-01-05T14:30:15.5Z", "2022-01-05T14:30:15.5Z"),
+            ("2022-01-05T14:30:15.25Z", "2022-01-05T14:30:15.25Z"),
+            (
+                "2022-01-05T14:30:15.123456+06:00",
+                "2022-01-05T08:30:15.123Z",
+            ),
+        ] {
+            let span = TimeSpan::parse(text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(format_ms(span.start_ms), start, "{text}");
+            assert_eq!(span.end_ms, span.start_ms, "{text}");
         }
     }
 }

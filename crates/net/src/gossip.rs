@@ -42,13 +42,13 @@ impl GossipMessage {
     /// Decodes a message, canonically and within the size limits.
     pub fn from_bytes(bytes: &[u8]) -> Result<GossipMessage, DecodeError> {
         let message: GossipMessage = decode_canonical(bytes, MESSAGE_BYTES_MAX)?;
-        if let GossipMessage::Announce { ids } = &message {
-            if ids.len() > ANNOUNCE_IDS_MAX {
-                return Err(DecodeError::TooLong {
-                    len: ids.len(),
-                    limit: ANNOUNCE_IDS_MAX,
-                });
-            }
+        if let GossipMessage::Announce { ids } = &message
+            && ids.len() > ANNOUNCE_IDS_MAX
+        {
+            return Err(DecodeError::TooLong {
+                len: ids.len(),
+                limit: ANNOUNCE_IDS_MAX,
+            });
         }
         Ok(message)
     }

@@ -123,13 +123,12 @@ impl PeerBook {
                 self.redials.remove(i);
             }
         }
-        if self.redials.len() > REDIALS_MAX {
-            if let Some(i) = (0..self.redials.len())
+        if self.redials.len() > REDIALS_MAX
+            && let Some(i) = (0..self.redials.len())
                 .filter(|&i| !self.redials[i].explicit)
                 .min_by_key(|&i| self.redials[i].added)
-            {
-                self.redials.remove(i);
-            }
+        {
+            self.redials.remove(i);
         }
         true
     }

@@ -188,14 +188,15 @@ impl PeerSync {
                 ids: leftover,
             });
         }
-        if origin == FetchOrigin::Session {
-            if let Some(session) = &mut self.session {
-                session.new_records += new_records;
-                if let Stage::Fetching { pending } = &mut session.stage {
-                    if !again {
-                        *pending = pending.saturating_sub(1);
-                    }
-                }
+        if origin == FetchOrigin::Session
+            && let Some(session) = &mut self.session
+        {
+            session.new_records += new_records;
+            // A batch asked again is still pending.
+            if let Stage::Fetching { pending } = &mut session.stage
+                && !again
+            {
+                *pending = pending.saturating_sub(1);
             }
         }
     }

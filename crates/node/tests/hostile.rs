@@ -44,7 +44,7 @@ async fn junk_after_a_held_blob_is_refused_and_the_relay_is_not_blamed() {
     let author = fixtures::author(80);
     let record =
         VerifiedRecord::sign(&fixtures::body(&author, 1, None, "with a photo"), &author).unwrap();
-    let file = fixtures::bundle(&author, &[record.clone()], &[&attachment]);
+    let file = fixtures::bundle(&author, std::slice::from_ref(&record), &[&attachment]);
     let report = qoima_store::Store::open(&relay.home())
         .unwrap()
         .import_bundle(&file[..], qoima_store::Source::File("photo.qb".into()))

@@ -54,6 +54,22 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
     file.commit()
 }
 
+/// Writes `bytes` to `target`, which must not exist: atomically, and exclusively even
+/// against another process doing the same at the same moment. The file is complete and
+/// synced under a temporary name, then linked into place by an operation that fails
+/// (with [`io::ErrorKind::AlreadyExists`]) if `target` exists by then; checking first
+/// and renaming after would let the later writer silently replace the earlier one.
+pub fn create_new_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(target);
+    let mut file = tempfile::Builder::new()
+        .prefix(".qoima-partial-")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist_noclobber(target).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
 /// Makes a directory entry change (create, rename) durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
@@ -63,5 +79,25 @@ fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_new_atomically_never_replaces_and_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("key");
+        create_new_atomically(&target, b"first").unwrap();
+        let second = create_new_atomically(&target, b"second").unwrap_err();
+        assert_eq!(second.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&target).unwrap(), b"first");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["key"]);
     }
 }

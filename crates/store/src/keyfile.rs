@@ -28,7 +28,7 @@ use fs_err as fs;
 use qoima_core::AuthorSecret;
 use zeroize::Zeroizing;
 
-use crate::fsutil::write_atomically;
+use crate::fsutil::create_new_atomically;
 
 const MAGIC: &[u8; 8] = b"qoima-k\0";
 const VERSION: u16 = 1;
@@ -113,7 +113,16 @@ pub fn create(path: &Path, passphrase: &[u8]) -> Result<Secrets, KeyFileError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
-    write_atomically(path, &file)?;
+    // The temporary file is created readable by its owner only, so the key never
+    // exists with wider permissions; set again in case the platform differs.
+    match create_new_atomically(path, &file) {
+        Ok(()) => {}
+        // Another `init` (or node's first run) won the race: its key stays.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(KeyFileError::AlreadyExists(path.display().to_string()));
+        }
+        Err(e) => return Err(e.into()),
+    }
     restrict_permissions(path)?;
     Ok(split(&plain))
 }

@@ -14,6 +14,7 @@ use qoima_core::{
 use crate::cli::{AddArgs, AddKind, ConsentFlag, Incident, Relation};
 use crate::context::Context;
 use crate::exit::UsageError;
+use crate::output::outln;
 
 pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let draft = draft_from(&args)?;
@@ -42,7 +43,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
             .map_err(UsageError)?;
         Ok(VerifiedRecord::sign(&body, &secrets.author).map_err(|e| UsageError(e.to_string()))?)
     })?;
-    println!("{}", record.id());
+    outln!("{}", record.id())?;
     Ok(ExitCode::SUCCESS)
 }
 

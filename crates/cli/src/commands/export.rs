@@ -1,16 +1,19 @@
-//! `qoima export`: a bundle file signed by this node's author key.
+//! `qoima export`: a bundle file, signed by a one-time key unless the courier chooses to
+//! vouch for it with their author key (`--sign-as-me`).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use qoima_core::AuthorSecret;
 use qoima_store::ExportQuery;
 use qoima_store::fsutil::AtomicFile;
 
 use super::{parse_kind, parse_since};
 use crate::cli::ExportArgs;
 use crate::context::Context;
+use crate::output::{outln, safe};
 
 pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let query = ExportQuery {
@@ -20,7 +23,11 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
         collection: args.collection,
     };
     let mut store = ctx.store()?;
-    let secrets = ctx.secrets()?;
+    let bundler = if args.sign_as_me {
+        ctx.secrets()?.author
+    } else {
+        throwaway_bundler()?
+    };
     // Written under a temporary name and renamed when complete: a bundle file that
     // exists is a whole bundle, even if the USB stick is pulled out mid-write.
     let file = AtomicFile::create(&args.file)
@@ -36,26 +43,36 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
             progress: progress.clone(),
         },
     );
-    let report = store.export(&mut output, &query, &secrets.author)?;
+    let report = store.export(&mut output, &query, &bundler)?;
     let file = output.into_inner().map_err(|e| e.into_error())?.inner;
     file.commit()
         .with_context(|| format!("writing {}", args.file.display()))?;
     progress.finish_and_clear();
-    println!(
+    outln!(
         "Wrote {}: {} records, {} attachments ({} bytes), bundle {}",
-        args.file.display(),
+        safe(&args.file.display().to_string()),
         report.records,
         report.blobs,
         report.payload_bytes,
         report.bundle
-    );
+    )?;
     if report.blobs_missing > 0 {
-        println!(
+        outln!(
             "{} attachments are referenced but not held here, so not included.",
             report.blobs_missing
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A key used for one bundle and then forgotten. Records carry their authors' own
+/// signatures, so the bundle's signature only has to hold the file together; signed by
+/// the author key it would name the courier to every checkpoint and receiver.
+fn throwaway_bundler() -> anyhow::Result<AuthorSecret> {
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(&mut seed[..])
+        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
+    Ok(AuthorSecret::from_seed(&seed))
 }
 
 /// A writer that advances a progress bar by the bytes written through it.

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::context::Context;
 use crate::exit;
-use crate::output::print_json;
+use crate::output::{errln, outln, print_json, safe};
 
 pub fn run(ctx: &Context, files: &[std::path::PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     let mut store = ctx.store()?;
@@ -22,7 +22,11 @@ pub fn run(ctx: &Context, files: &[std::path::PathBuf], json: bool) -> anyhow::R
             Err(FileProblem::Unreadable(e)) => {
                 // One unreadable file must not stop the others from being imported.
                 all_clean = false;
-                eprintln!("{}: cannot read: {e}", path.display());
+                errln!(
+                    "{}: cannot read: {}",
+                    safe(&path.display().to_string()),
+                    safe(&e.to_string())
+                );
                 reports.push(json!({ "file": path, "error": e.to_string() }));
                 continue;
             }
@@ -30,7 +34,7 @@ pub fn run(ctx: &Context, files: &[std::path::PathBuf], json: bool) -> anyhow::R
         };
         all_clean &= report.is_clean();
         if !json {
-            print_report(path, &report);
+            print_report(path, &report)?;
         }
         reports.push(json!({ "file": path, "report": report }));
     }
@@ -74,20 +78,21 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn print_report(path: &Path, report: &ImportReport) {
-    let name = path.display();
+fn print_report(path: &Path, report: &ImportReport) -> anyhow::Result<()> {
+    let name = path.display().to_string();
+    let name = safe(&name);
     let Some(bundle) = report.bundle else {
-        println!(
+        outln!(
             "{name}: not imported: {}",
-            report.fatal.as_deref().unwrap_or("unreadable")
-        );
-        return;
+            safe(report.fatal.as_deref().unwrap_or("unreadable"))
+        )?;
+        return Ok(());
     };
     let bundler = report
         .bundler
         .map(|k| k.fingerprint().to_string())
         .unwrap_or_default();
-    println!(
+    outln!(
         "{name}: bundle {} signed by {bundler}: {} new, {} already present, {} rejected{}",
         bundle.short(),
         report.records_new,
@@ -100,17 +105,21 @@ fn print_report(path: &Path, report: &ImportReport) {
                 report.blobs_new, report.blobs_present
             ),
         }
-    );
+    )?;
     for rejection in &report.rejected {
-        println!(
+        outln!(
             "  rejected item {} ({}): {}",
-            rejection.index, rejection.item, rejection.reason
-        );
+            rejection.index,
+            safe(&rejection.item),
+            safe(&rejection.reason)
+        )?;
     }
     if let Some(fatal) = &report.fatal {
-        println!(
-            "  damaged: {fatal}. The {} records verified before the damage were kept; the rest of the file was not read.",
+        outln!(
+            "  damaged: {}. The {} records verified before the damage were kept; the rest of the file was not read.",
+            safe(fatal),
             report.records_new + report.records_present
-        );
+        )?;
     }
+    Ok(())
 }

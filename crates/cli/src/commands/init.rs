@@ -5,27 +5,35 @@ use std::process::ExitCode;
 use qoima_store::{Store, keyfile};
 
 use crate::context::{Context, passphrase};
+use crate::output::{outln, safe};
 
 pub fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     let path = ctx.key_path();
+    let exists = || format!("an archive already exists in {}", ctx.home().display());
+    // Checked first so nobody is asked for a passphrase in vain; `keyfile::create` checks
+    // again, atomically, in case another `init` creates the key meanwhile.
     if path.exists() {
-        anyhow::bail!(keyfile::KeyFileError::AlreadyExists(
-            path.display().to_string()
-        ));
+        return Err(anyhow::Error::new(keyfile::KeyFileError::AlreadyExists(
+            path.display().to_string(),
+        ))
+        .context(exists()));
     }
     let passphrase = passphrase("Choose a passphrase: ", true)?;
-    let secrets = keyfile::create(&path, passphrase.as_bytes())?;
+    let secrets = keyfile::create(&path, passphrase.as_bytes()).map_err(|e| match e {
+        keyfile::KeyFileError::AlreadyExists(_) => anyhow::Error::new(e).context(exists()),
+        e => e.into(),
+    })?;
     Store::open(ctx.home())?;
     let key = secrets.author.public();
-    println!(
+    outln!(
         "Created a new archive and author key in {}",
-        ctx.home().display()
-    );
-    println!();
-    println!("  Fingerprint: {}", key.fingerprint());
-    println!("  Public key:  {key}");
-    println!();
-    println!("Read the fingerprint aloud to people who need to recognise your records.");
-    println!("Without the passphrase the key cannot be used, and nobody can recover it.");
+        safe(&ctx.home().display().to_string())
+    )?;
+    outln!()?;
+    outln!("  Fingerprint: {}", key.fingerprint())?;
+    outln!("  Public key:  {key}")?;
+    outln!()?;
+    outln!("Read the fingerprint aloud to people who need to recognise your records.")?;
+    outln!("Without the passphrase the key cannot be used, and nobody can recover it.")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use qoima_net::network_key::{self, NetworkKeyError};
 
 use crate::exit::UsageError;
+use crate::output::{outln, safe};
 
 /// Writes a new closed-group key to `file`, refusing to replace an existing file.
 pub fn new(file: &Path) -> anyhow::Result<ExitCode> {
@@ -25,16 +26,16 @@ pub fn new(file: &Path) -> anyhow::Result<ExitCode> {
             return Err(e).with_context(|| format!("writing {}", file.display()));
         }
     }
-    println!(
+    outln!(
         "Wrote a new closed-group network key to {}.",
-        file.display()
-    );
-    println!();
-    println!("A node started with `qoima node --network-key FILE` connects only to nodes");
-    println!("started with the same key, and they only to it. Every member of the group needs");
-    println!("a copy of this same file: hand it over in person or over a channel you trust.");
-    println!("Anyone holding it can join the group; keep it as secret as the group itself.");
-    println!("In a closed group QUIC is off: the nodes use TCP only.");
+        safe(&file.display().to_string())
+    )?;
+    outln!()?;
+    outln!("A node started with `qoima node --network-key FILE` connects only to nodes")?;
+    outln!("started with the same key, and they only to it. Every member of the group needs")?;
+    outln!("a copy of this same file: hand it over in person or over a channel you trust.")?;
+    outln!("Anyone holding it can join the group; keep it as secret as the group itself.")?;
+    outln!("In a closed group QUIC is off: the nodes use TCP only.")?;
     Ok(ExitCode::SUCCESS)
 }
 

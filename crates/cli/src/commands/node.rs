@@ -1,5 +1,6 @@
 //! `qoima node`, `qoima status`, `qoima peers`.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use qoima_node::{Multiaddr, Node, NodeConfig, Status, control};
 use crate::cli::NodeArgs;
 use crate::context::Context;
 use crate::exit::UsageError;
-use crate::output::print_json;
+use crate::output::{errln, outln, print_json, safe};
 
 pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     // A bad key file is reported before anything else happens.
@@ -21,7 +22,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     if !ctx.key_path().exists() {
         // First run on this machine: make the archive and the author key, as `init` does.
         super::init::run(ctx)?;
-        println!();
+        outln!()?;
     }
     ctx.store()?;
     let filter = match args.verbose {
@@ -35,6 +36,8 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| filter.into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person watching; a log file or pipe gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let mut config = NodeConfig::new(ctx.home().to_owned());
     config.listen = parse_addrs(&args.listen)?;
@@ -61,17 +64,17 @@ pub fn status(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         print_json(&status)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("node:       {}", status.peer_id);
+    outln!("node:       {}", status.peer_id)?;
     for addr in &status.listen_addrs {
-        println!("listening:  {addr}");
+        outln!("listening:  {}", safe(&addr.to_string()))?;
     }
-    println!("collection: {}", status.collection);
-    println!("records:    {}", status.records);
+    outln!("collection: {}", safe(&status.collection))?;
+    outln!("records:    {}", status.records)?;
     let connected = status.peers.iter().filter(|p| p.connected).count();
-    println!(
+    outln!(
         "peers:      {connected} connected, {} known",
         status.peers.len()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -82,7 +85,7 @@ pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if status.peers.is_empty() {
-        eprintln!("No peers yet.");
+        errln!("No peers yet.");
     }
     for peer in &status.peers {
         let sync = match peer.last_sync_ms {
@@ -93,7 +96,7 @@ pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
                 peer.last_sync_new
             ),
         };
-        println!(
+        outln!(
             "{} {}  {sync}{}",
             if peer.connected {
                 "connected"
@@ -106,9 +109,10 @@ pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             } else {
                 String::new()
             }
-        );
+        )?;
         for addr in &peer.addrs {
-            println!("    {addr}");
+            // Addresses are what peers say about themselves.
+            outln!("    {}", safe(&addr.to_string()))?;
         }
     }
     Ok(ExitCode::SUCCESS)

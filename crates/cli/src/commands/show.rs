@@ -7,7 +7,7 @@ use qoima_store::StoredRecord;
 use serde_json::json;
 
 use crate::context::Context;
-use crate::output::print_json;
+use crate::output::{outln, print_json, safe, safe_multiline};
 
 pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
@@ -16,7 +16,7 @@ pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         print_json(&record_json(&stored))?;
     } else {
-        print_record(&stored);
+        print_record(&stored)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -45,20 +45,21 @@ fn record_json(stored: &StoredRecord) -> serde_json::Value {
     })
 }
 
-fn print_record(stored: &StoredRecord) {
+fn print_record(stored: &StoredRecord) -> anyhow::Result<()> {
     let record = &stored.record;
     let body: &RecordBody = record.body();
-    println!("{}  {}", body.kind.name(), body.title);
-    println!("id:        {}", record.id());
-    println!(
+    // Everything from the record is data: escaped so it cannot forge qoima's own lines.
+    outln!("{}  {}", body.kind.name(), safe(&body.title))?;
+    outln!("id:        {}", record.id())?;
+    outln!(
         "author:    {} (no. {}{})",
         body.author.fingerprint(),
         body.seq,
         body.prev
             .map(|p| format!(", after {}", p.short()))
             .unwrap_or_default()
-    );
-    println!(
+    )?;
+    outln!(
         "created:   {} (claimed, {:?} clock{})",
         format_ms(body.created.unix_ms),
         body.created.source,
@@ -66,77 +67,92 @@ fn print_record(stored: &StoredRecord) {
             0 => String::new(),
             s => format!(", ± {s} s"),
         }
-    );
+    )?;
     if let Some(span) = body.occurred {
-        println!(
+        outln!(
             "happened:  {} – {} ({:?})",
             format_ms(span.start_ms),
             format_ms(span.end_ms),
             span.precision
-        );
+        )?;
     }
     if let Some(place) = &body.place {
         match place.point {
             Some(point) => {
                 let (lat, lon) = point.degrees();
-                println!(
+                outln!(
                     "place:     {} ({lat:.5}, {lon:.5} ± {} m)",
-                    place.name, point.radius_m
-                );
+                    safe(&place.name),
+                    point.radius_m
+                )?;
             }
-            None => println!("place:     {}", place.name),
+            None => outln!("place:     {}", safe(&place.name))?,
         }
     }
     if !body.lang.is_empty() {
-        println!("language:  {}", body.lang);
+        outln!("language:  {}", safe(&body.lang))?;
     }
     if !body.tags.is_empty() {
-        println!("tags:      {}", body.tags.join(", "));
+        outln!("tags:      {}", safe(&body.tags.join(", ")))?;
     }
     match &body.details {
         Details::None => {}
         Details::Testimony {
             witness_ref,
             relation,
-        } => println!("witness:   {witness_ref} ({relation:?})"),
+        } => outln!("witness:   {} ({relation:?})", safe(witness_ref))?,
         Details::Incident {
             incident_type,
             source,
-        } => println!("incident:  {incident_type:?}, source {source:?}"),
+        } => outln!(
+            "incident:  {incident_type:?}, source {}",
+            safe(&format!("{source:?}"))
+        )?,
         Details::Detention {
             person_ref,
             facility,
             authority,
-        } => {
-            println!("detained:  {person_ref}; held at {facility:?} by {authority:?}")
-        }
+        } => outln!(
+            "detained:  {}; held at {} by {}",
+            safe(person_ref),
+            safe(&format!("{facility:?}")),
+            safe(&format!("{authority:?}"))
+        )?,
     }
     for link in &body.links {
-        println!("link:      {:?} {}", link.kind, link.target);
+        outln!("link:      {:?} {}", link.kind, link.target)?;
     }
     for a in &body.attachments {
-        println!(
+        outln!(
             "attached:  {} {} ({} bytes) blake3 {} sha256 {}",
-            a.file_name, a.media_type, a.size, a.blake3, a.sha256
-        );
+            safe(&a.file_name),
+            safe(&a.media_type),
+            a.size,
+            a.blake3,
+            a.sha256
+        )?;
     }
     let consent = body.consent;
-    println!(
+    outln!(
         "consent:   share {}, publish {}, court {}",
         yes_no(consent.share_with_organisations),
         yes_no(consent.publish),
         yes_no(consent.use_in_court)
-    );
+    )?;
     if !body.text.is_empty() {
-        println!();
-        println!("{}", body.text);
-        println!();
+        // The account keeps its line breaks, indented so that no line of it can pass for
+        // one of the lines around it.
+        outln!()?;
+        for line in safe_multiline(&body.text).lines() {
+            outln!("    {line}")?;
+        }
+        outln!()?;
     }
-    println!(
+    outln!(
         "Signature valid: key {} vouched for exactly these bytes.",
         body.author.fingerprint()
-    );
-    println!("(A signature shows who vouched for a record, not that what it says is true.)");
+    )?;
+    outln!("(A signature shows who vouched for a record, not that what it says is true.)")?;
     for p in &stored.provenance {
         let via = match (p.source.as_str(), &p.bundle) {
             ("local", _) => "written on this device".to_owned(),
@@ -145,8 +161,9 @@ fn print_record(stored: &StoredRecord) {
             }
             (source, None) => format!("from {source} {}", p.origin),
         };
-        println!("received:  {} {via}", format_ms(p.received_ms));
+        outln!("received:  {} {}", format_ms(p.received_ms), safe(&via))?;
     }
+    Ok(())
 }
 
 fn yes_no(value: bool) -> &'static str {

@@ -14,7 +14,7 @@ use sha2::Digest;
 
 use crate::context::Context;
 use crate::exit;
-use crate::output::print_json;
+use crate::output::{outln, print_json, safe};
 
 pub fn run(ctx: &Context, target: &str, json: bool) -> anyhow::Result<ExitCode> {
     let (report, valid) = if Path::new(target).is_file() {
@@ -25,15 +25,15 @@ pub fn run(ctx: &Context, target: &str, json: bool) -> anyhow::Result<ExitCode> 
     if json {
         print_json(&report)?;
     } else {
-        print_lines(&report);
-        println!(
+        print_lines(&report)?;
+        outln!(
             "{}",
             if valid {
                 "All checks passed."
             } else {
                 "VERIFICATION FAILED."
             }
-        );
+        )?;
     }
     Ok(ExitCode::from(if valid { exit::OK } else { exit::INVALID }))
 }
@@ -179,22 +179,23 @@ fn hash_file(path: &Path) -> anyhow::Result<([u8; 32], [u8; 32], u64)> {
 }
 
 /// The human form of a report: one line per check.
-fn print_lines(report: &Value) {
-    let text = |v: &Value| {
-        v.as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| v.to_string())
+fn print_lines(report: &Value) -> anyhow::Result<()> {
+    // Every string in the report may come from the bundle or the record (a collection
+    // name, a file name, an error quoting either): escaped before it reaches a terminal.
+    let text = |v: &Value| match v.as_str() {
+        Some(s) => safe(s).into_owned(),
+        None => safe(&v.to_string()).into_owned(),
     };
     if let Some(bundle) = report.get("bundle") {
         match bundle.get("error") {
-            Some(error) => println!("bundle:     INVALID: {}", text(error)),
-            None => println!(
+            Some(error) => outln!("bundle:     INVALID: {}", text(error))?,
+            None => outln!(
                 "bundle:     {} signature valid, signed by {} ({} items, collection {})",
                 text(&bundle["id"]),
                 text(&bundle["bundler_fingerprint"]),
                 bundle["items"],
                 text(&bundle["collection"])
-            ),
+            )?,
         }
     }
     let items = report
@@ -204,18 +205,18 @@ fn print_lines(report: &Value) {
         .flatten();
     for record in items {
         match record.get("error") {
-            Some(error) => println!(
+            Some(error) => outln!(
                 "record {:>4} {}  INVALID: {}",
                 record["index"],
                 text(&record["id"]),
                 text(error)
-            ),
-            None => println!(
+            )?,
+            None => outln!(
                 "record {:>4} {}  hash ok, signature valid ({})",
                 record["index"],
                 text(&record["id"]),
                 text(&record["author_fingerprint"])
-            ),
+            )?,
         }
     }
     for blob in report
@@ -225,28 +226,28 @@ fn print_lines(report: &Value) {
         .flatten()
     {
         match blob.get("error") {
-            Some(error) => println!(
+            Some(error) => outln!(
                 "blob   {:>4} {}  INVALID: {}",
                 blob["index"],
                 text(&blob["blake3"]),
                 text(error)
-            ),
-            None => println!(
+            )?,
+            None => outln!(
                 "blob   {:>4} {}  hash ok ({} bytes)",
                 blob["index"],
                 text(&blob["blake3"]),
                 blob["size"]
-            ),
+            )?,
         }
     }
     if let Some(record) = report.get("record") {
         match record.get("error") {
-            Some(error) => println!("record {}  INVALID: {}", text(&record["id"]), text(error)),
-            None => println!(
+            Some(error) => outln!("record {}  INVALID: {}", text(&record["id"]), text(error))?,
+            None => outln!(
                 "record {}  hash ok, signature valid ({})",
                 text(&record["id"]),
                 text(&record["author_fingerprint"])
-            ),
+            )?,
         }
     }
     for a in report
@@ -255,14 +256,15 @@ fn print_lines(report: &Value) {
         .into_iter()
         .flatten()
     {
-        println!(
+        outln!(
             "attached {} {}: {}",
             text(&a["blake3"]),
             text(&a["file_name"]),
             text(&a["status"])
-        );
+        )?;
     }
     if let Some(error) = report.get("error").filter(|e| !e.is_null()) {
-        println!("bundle:     DAMAGED: {}", text(error));
+        outln!("bundle:     DAMAGED: {}", text(error))?;
     }
+    Ok(())
 }

@@ -38,18 +38,17 @@ pub(super) fn check_body(body: &RecordBody) -> Result<(), String> {
     count("links", body.links.len(), LINKS_MAX)?;
     if let Some(place) = &body.place {
         short("place name", &place.name)?;
-        if let Some(point) = place.point {
-            if !(-900_000_000..=900_000_000).contains(&point.lat_e7)
-                || !(-1_800_000_000..=1_800_000_000).contains(&point.lon_e7)
-            {
-                return Err("coordinates out of range".into());
-            }
+        if let Some(point) = place.point
+            && (!(-900_000_000..=900_000_000).contains(&point.lat_e7)
+                || !(-1_800_000_000..=1_800_000_000).contains(&point.lon_e7))
+        {
+            return Err("coordinates out of range".into());
         }
     }
-    if let Some(span) = body.occurred {
-        if span.end_ms < span.start_ms {
-            return Err("time of events ends before it starts".into());
-        }
+    if let Some(span) = body.occurred
+        && span.end_ms < span.start_ms
+    {
+        return Err("time of events ends before it starts".into());
     }
     match &body.details {
         Details::None => {}
