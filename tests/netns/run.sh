@@ -5,7 +5,10 @@
 #   2. with host 3's link cut, hosts 1 and 2 still share new records and host 3 gets
 #      none of them (nor they host 3's); once the link is back, all three converge;
 #   3. with 5 % of packets dropped at random in and out of every host (nftables), 50
-#      more records written across the hosts reach everyone.
+#      more records written across the hosts reach everyone;
+#   4. two closed groups (keys from `qoima network-key new`) of two hosts each join the
+#      same bridge: each group's nodes converge, and no node ever connects to a node of
+#      the other group or to hosts 1-3 (though mDNS makes them all try).
 # Every wait polls the archives against a deadline; no fixed sleep stands in for
 # synchronisation.
 #
@@ -468,13 +471,113 @@ done
 [ "$dropped" -gt 0 ] || fail "the loss rules dropped no packet at all: they did not work"
 phase_done "3. convergence under 5 % packet loss" "$T"
 
+# ----- 4. two closed groups on the same bridge ------------------------------------------------
+
+T=$SECONDS
+GROUP_A=(4 5)
+GROUP_B=(6 7)
+say "closed groups: hosts 4, 5 share key A; hosts 6, 7 share key B; all on br0 with mDNS"
+for g in A B; do
+  "$QOIMA" network-key new "$WORK/group$g.key" >/dev/null || fail "qoima network-key new failed"
+done
+[ "$(stat -c %a "$WORK/groupA.key")" = 600 ] || fail "the network key file is not mode 600"
+status=0
+"$QOIMA" network-key new "$WORK/groupA.key" >/dev/null 2>&1 || status=$?
+[ "$status" = 2 ] || fail "network-key new over an existing file exited $status, not 2"
+cmp -s "$WORK/groupA.key" "$WORK/groupB.key" && fail "two new network keys are equal"
+for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
+  ns="$P-h$h"
+  NAMESPACES+=("$ns")
+  ip netns add "$ns"
+  ip -n "$SW" link add "port$h" type veth peer name eth0 netns "$ns"
+  ip -n "$SW" link set "port$h" master br0 up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$SUBNET.1$h/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add 224.0.0.0/4 dev eth0
+done
+group_of() { case $1 in 4 | 5) echo A ;; 6 | 7) echo B ;; *) echo open ;; esac; }
+for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
+  q "$h" init >/dev/null || fail "qoima init on host $h failed"
+  : >"$WORK/added.g$h"
+  ip netns exec "$P-h$h" env QOIMA_HOME="$WORK/h$h" QOIMA_PASSPHRASE="$PASSPHRASE" \
+    "$QOIMA" node --sync-every 2 -v --network-key "$WORK/group$(group_of "$h").key" \
+    >"$WORK/node.h$h.log" 2>&1 &
+  NODE_PIDS+=($!)
+  HOSTS+=("$h")
+done
+wait_for "the four group nodes to answer on their control sockets" 20 node_up node_ids
+for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
+  say "host $h (group $(group_of "$h")) is peer ${PEER_ID[$h]}"
+  ! grep -q '/quic' <(q "$h" status --json) || fail "host $h listens on QUIC in a closed group"
+  for i in 1 2; do
+    id=$(q "$h" add testimony --title "group $(group_of "$h"), host $h, record $i" \
+      --text "written in a closed group") || fail "qoima add on host $h failed"
+    echo "$id" >>"$WORK/added.g$h"
+  done
+done
+sort -u "$WORK/added.g4" "$WORK/added.g5" >"$WORK/expectA"
+sort -u "$WORK/added.g6" "$WORK/added.g7" >"$WORK/expectB"
+
+# Checked at every poll: a node's connected peers are members of its own group only
+# (hosts 1-3 count as the open group).
+no_crossing() {
+  local h o
+  for h in "${HOSTS[@]}"; do
+    peers_of "$h" || return 1
+    for o in "${HOSTS[@]}"; do
+      [ "$(group_of "$o")" = "$(group_of "$h")" ] && continue
+      ! grep -qx "${PEER_ID[$o]}" "$WORK/peers.h$h" ||
+        fail "host $h (group $(group_of "$h")) connected to host $o (group $(group_of "$o"))"
+    done
+  done
+}
+# Each group converges on its own records, and its two members see each other.
+groups_converged() {
+  no_crossing || return 1
+  holds_exactly 4 "$WORK/expectA" && holds_exactly 5 "$WORK/expectA" &&
+    holds_exactly 6 "$WORK/expectB" && holds_exactly 7 "$WORK/expectB" &&
+    grep -qx "${PEER_ID[5]}" "$WORK/peers.h4" && grep -qx "${PEER_ID[7]}" "$WORK/peers.h6"
+}
+group_counts() {
+  local h s=""
+  for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
+    [ -f "$WORK/have.h$h" ] || touch "$WORK/have.h$h"
+    s+="host $h: $(wc -l <"$WORK/have.h$h") records, $(wc -l <"$WORK/peers.h$h" 2>/dev/null || echo 0) peers  "
+  done
+  echo "$s"
+}
+wait_for "each closed group to converge on its own 4 records" "$CONVERGE_S" groups_converged group_counts
+# The refusals must have been tried to mean anything: mDNS made each group node find
+# and dial the other group's nodes; wait (polling, and checking no_crossing) until each
+# group node has logged a failed dial to a node of the other group.
+tried_other_group() {
+  local h o found
+  no_crossing || return 1
+  for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
+    found=no
+    for o in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
+      [ "$(group_of "$o")" = "$(group_of "$h")" ] && continue
+      grep 'dial failed' "$WORK/node.h$h.log" | grep -q "${PEER_ID[$o]}" && found=yes
+    done
+    [ "$found" = yes ] || return 1
+  done
+}
+tried_progress() { echo "waiting for failed dials across the groups in the node logs"; }
+wait_for "every group node to have tried, and failed, to reach the other group" "$DISCOVERY_S" tried_other_group tried_progress
+for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
+  holds_exactly "$h" "$WORK/expect$(group_of "$h")" ||
+    fail "host $h holds records from outside its group"
+done
+phase_done "4. two closed groups on one bridge" "$T"
+
 # ----- summary ---------------------------------------------------------------------------------
 
 echo
 echo "== summary"
 for line in "${PHASES[@]}"; do echo "  $line"; done
-for h in "${HOSTS[@]}"; do
+for h in 1 2 3; do
   echo "  host $h wrote $(wc -l <"$WORK/added.h$h") records and holds $(wc -l <"$WORK/have.h$h")"
 done
 echo "  all three hold the same $(wc -l <"$WORK/expected") ids, the union of what was written"
-echo "PASS: mDNS discovery, link cut and restore, 5 % packet loss ($((SECONDS - START)) s)"
+echo "PASS: mDNS discovery, link cut and restore, 5 % packet loss, closed groups ($((SECONDS - START)) s)"
