@@ -40,6 +40,8 @@ pub struct PeerInfo {
     /// claims.
     pub observed_ip: Option<IpAddr>,
     pub connected: bool,
+    /// Its identify lists the stem protocol.
+    pub speaks_stem: bool,
     last_active: Instant,
     useless_budget: f64,
     budget_at: Instant,
@@ -57,6 +59,7 @@ impl PeerInfo {
             last_sync_new: 0,
             observed_ip: None,
             connected: false,
+            speaks_stem: false,
             last_active: now,
             useless_budget: USELESS_BURST,
             budget_at: now,

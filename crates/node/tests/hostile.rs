@@ -143,7 +143,11 @@ async fn random_announcements_are_fetched_within_bounds_then_throttled() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_oversized_request_is_one_strike() {
+async fn an_oversized_request_is_refused_unread() {
+    // The length prefix is over the limit: the stream is dropped before anything is
+    // allocated. (libp2p's request-response does not report a request it could not
+    // read to the behaviour, so this costs the sender its stream, not a strike: see
+    // PROTOCOL.md.) The node goes on answering.
     let victim = spawn(vec![]).await;
     let mut hostile = Hostile::connect(&victim, &[], Answer::Busy).await;
     let outcome = hostile
@@ -153,6 +157,18 @@ async fn an_oversized_request_is_one_strike() {
         })
         .await;
     assert!(outcome.is_err(), "{outcome:?}");
+    settle(&mut hostile).await;
+    let seen = peer_status(victim.node(), hostile.peer_id()).await.unwrap();
+    assert!(seen.connected && seen.strikes == 0, "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_response_is_one_strike() {
+    // The victim reconciles with every new peer: answer with 20 MiB, over the 16 MiB
+    // response limit (the hostile swarm writes past its own limits).
+    let victim = spawn(vec![]).await;
+    let answer = Answer::FirstThenBusy(SyncResponse::Reconcile(vec![0x61; 20 * 1024 * 1024]));
+    let mut hostile = Hostile::connect(&victim, &[], answer).await;
     let (node, attacker) = (victim.node(), hostile.peer_id());
     hostile
         .drive_while_waiting("a strike", async || {

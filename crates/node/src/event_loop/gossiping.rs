@@ -70,7 +70,7 @@ impl EventLoop {
                     })
                     .collect(),
             };
-            let _ = tx.send(Internal::Publish(messages)).await;
+            let _ = tx.send(Internal::SpreadLocal(messages)).await;
         });
     }
 
@@ -131,31 +131,59 @@ impl EventLoop {
             .report_message_validation_result(id, source, acceptance);
     }
 
-    /// A gossip message arrived. It is worked on only within the bounds of `work.rs` and
-    /// the sender's budget for useless gossip; otherwise it is ignored unread (neither
-    /// accepted nor forwarded, no strike).
+    /// Tells whoever sent a checked message what became of it.
+    fn finish(&mut self, source: PeerId, reply: Reply, acceptance: MessageAcceptance) {
+        match reply {
+            Reply::Gossip(id) => self.report(&id, &source, acceptance),
+            Reply::Stem { channel, bytes } => self.answer_stem(channel, bytes, acceptance),
+        }
+    }
+
+    /// A gossip message arrived.
     pub(super) fn on_gossip(&mut self, source: PeerId, id: MessageId, data: Vec<u8>) {
-        if self.book.throttled(source) || !self.work.try_start(source, Work::Gossip) {
-            debug!(%source, "gossip ignored unread");
+        if self.refuse_work(source) {
             self.report(&id, &source, MessageAcceptance::Ignore);
             return;
         }
-        let message = match GossipMessage::from_bytes(&data) {
-            Ok(message) => message,
+        match GossipMessage::from_bytes(&data) {
+            Ok(message) => self.check(source, message, Reply::Gossip(id)),
             Err(e) => {
                 self.work.finish(source, Work::Gossip);
                 self.report(&id, &source, MessageAcceptance::Reject);
                 self.strike(source, &format!("sent undecodable gossip ({e})"));
-                return;
             }
-        };
+        }
+    }
+
+    /// A message handed over by a stem hop (already decoded by its codec).
+    pub(super) fn check_message(&mut self, source: PeerId, message: GossipMessage, reply: Reply) {
+        if self.refuse_work(source) {
+            self.finish(source, reply, MessageAcceptance::Ignore);
+            return;
+        }
+        self.check(source, message, reply);
+    }
+
+    /// True if a message from `source` is not to be worked on: the sender has spent its
+    /// budget of useless gossip, or the bounds of `work.rs` are reached. Otherwise a work
+    /// slot is taken, given back when the check is done.
+    fn refuse_work(&mut self, source: PeerId) -> bool {
+        let refused = self.book.throttled(source) || !self.work.try_start(source, Work::Gossip);
+        if refused {
+            debug!(%source, "gossip ignored unread");
+        }
+        refused
+    }
+
+    /// Checks a message within the work slot taken for it.
+    fn check(&mut self, source: PeerId, message: GossipMessage, reply: Reply) {
         match message {
             GossipMessage::Bundle(bytes) => {
                 let peer = source.to_string();
                 self.spawn_store(
                     move |s| s.import_network_bundle(&bytes[..], Source::Peer(peer)),
                     move |result| Internal::GossipChecked {
-                        id,
+                        reply,
                         source,
                         verdict: match result {
                             Ok(report) => match report.sender_fault() {
@@ -177,7 +205,7 @@ impl EventLoop {
                 self.spawn_store(
                     move |s| s.missing(&ids),
                     move |missing| Internal::AnnounceChecked {
-                        id,
+                        reply,
                         source,
                         missing,
                     },
@@ -188,7 +216,7 @@ impl EventLoop {
 
     pub(super) fn on_gossip_checked(
         &mut self,
-        id: MessageId,
+        reply: Reply,
         source: PeerId,
         verdict: GossipVerdict,
     ) {
@@ -199,19 +227,19 @@ impl EventLoop {
                 // Valid but nothing new: old records, perhaps re-wrapped in a new bundle.
                 // Not forwarded (it is news to no one downstream of us either) and
                 // counted against the sender's budget.
-                self.report(&id, &source, MessageAcceptance::Ignore);
+                self.finish(source, reply, MessageAcceptance::Ignore);
                 self.book.useless(source);
             }
             GossipVerdict::Valid { new_records } => {
-                self.report(&id, &source, MessageAcceptance::Accept);
+                self.finish(source, reply, MessageAcceptance::Accept);
                 self.book.info(source).received += new_records;
                 self.poll_store();
             }
             GossipVerdict::Invalid(reason) => {
-                self.report(&id, &source, MessageAcceptance::Reject);
+                self.finish(source, reply, MessageAcceptance::Reject);
                 self.strike(source, &format!("gossiped an invalid bundle: {reason}"));
             }
-            GossipVerdict::NotChecked => self.report(&id, &source, MessageAcceptance::Ignore),
+            GossipVerdict::NotChecked => self.finish(source, reply, MessageAcceptance::Ignore),
         }
     }
 
@@ -220,22 +248,36 @@ impl EventLoop {
     /// the usual fetch bounds, and re-announced by this node once it holds them.
     pub(super) fn on_announce_checked(
         &mut self,
-        id: MessageId,
+        reply: Reply,
         source: PeerId,
         missing: Result<Vec<RecordId>, StoreError>,
     ) {
         self.work.finish(source, Work::Gossip);
-        self.report(&id, &source, MessageAcceptance::Ignore);
         let missing = match missing {
             Ok(missing) => missing,
             Err(e) => {
                 warn!("looking up announced records failed here: {e}");
+                self.finish(source, reply, MessageAcceptance::Ignore);
                 return;
             }
         };
         if missing.is_empty() || !self.swarm.is_connected(&source) {
+            self.finish(source, reply, MessageAcceptance::Ignore);
             self.book.useless(source);
             return;
+        }
+        match reply {
+            // Gossiped announcements are never forwarded as they are (ids cost nothing
+            // to invent). A stem hop is taken: the records are fetched and announced by
+            // this node once it holds them.
+            Reply::Gossip(id) => self.report(&id, &source, MessageAcceptance::Ignore),
+            Reply::Stem { channel, .. } => {
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .stem
+                    .send_response(channel, qoima_net::StemResponse::Accepted);
+            }
         }
         let ids = missing.into_iter().map(|id| id.0).collect();
         self.sync.entry(source).or_default().announced(ids);

@@ -31,6 +31,7 @@ use crate::work::{Work, WorkLimits};
 use crate::{PeerStatus, Status, identity};
 
 mod gossiping;
+mod stemming;
 mod syncing;
 
 /// Records read per poll of the archive.
@@ -131,6 +132,7 @@ impl Node {
             sync: HashMap::new(),
             fetches_in_flight: 0,
             outbound: HashMap::new(),
+            stems: HashMap::new(),
             book,
             work: WorkLimits::default(),
             bans,
@@ -200,14 +202,17 @@ impl Node {
 /// What a spawned task reports back to the loop.
 enum Internal {
     Polled(Result<Vec<ArrivedRecord>, StoreError>),
-    Publish(Vec<GossipMessage>),
+    /// News written here, to hand to a stem peer (or publish after a delay).
+    SpreadLocal(Vec<GossipMessage>),
+    /// News to publish on gossip now.
+    PublishNow(Vec<GossipMessage>),
     GossipChecked {
-        id: MessageId,
+        reply: Reply,
         source: PeerId,
         verdict: GossipVerdict,
     },
     AnnounceChecked {
-        id: MessageId,
+        reply: Reply,
         source: PeerId,
         missing: Result<Vec<RecordId>, StoreError>,
     },
@@ -228,6 +233,16 @@ enum Internal {
         peer: PeerId,
         batch: Batch,
         result: Result<(ImportReport, Vec<[u8; 32]>), StoreError>,
+    },
+}
+
+/// Who is waiting for the verdict on a message: gossipsub (to forward it or not), or a
+/// peer that handed it over by a stem hop.
+enum Reply {
+    Gossip(MessageId),
+    Stem {
+        channel: ResponseChannel<qoima_net::StemResponse>,
+        bytes: Vec<u8>,
     },
 }
 
@@ -264,6 +279,8 @@ struct EventLoop {
     /// Fetch requests in flight to all peers.
     fetches_in_flight: usize,
     outbound: HashMap<OutboundRequestId, (PeerId, Outbound)>,
+    /// News handed to a stem peer, kept until it is taken (else published here).
+    stems: HashMap<OutboundRequestId, GossipMessage>,
     book: PeerBook,
     work: WorkLimits,
     bans: Bans,
@@ -311,17 +328,18 @@ impl EventLoop {
                 self.polling = false;
                 warn!("reading the archive failed: {e}");
             }
-            Internal::Publish(messages) => self.publish(messages),
+            Internal::SpreadLocal(messages) => self.spread_local(messages),
+            Internal::PublishNow(messages) => self.publish(messages),
             Internal::GossipChecked {
-                id,
+                reply,
                 source,
                 verdict,
-            } => self.on_gossip_checked(id, source, verdict),
+            } => self.on_gossip_checked(reply, source, verdict),
             Internal::AnnounceChecked {
-                id,
+                reply,
                 source,
                 missing,
-            } => self.on_announce_checked(id, source, missing),
+            } => self.on_announce_checked(reply, source, missing),
             Internal::Served {
                 peer,
                 channel,
@@ -425,6 +443,7 @@ impl EventLoop {
                 }
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                self.book.info(peer_id).speaks_stem = stemming::speaks_stem(&info.protocols);
                 self.on_identified(peer_id, info.listen_addrs)
             }
             BehaviourEvent::Gossipsub(gossipsub::Event::Message {
@@ -435,6 +454,7 @@ impl EventLoop {
                 self.on_gossip(propagation_source, message_id, message.data);
             }
             BehaviourEvent::Sync(event) => self.on_sync_event(event),
+            BehaviourEvent::Stem(event) => self.on_stem_event(event),
             _ => {}
         }
     }

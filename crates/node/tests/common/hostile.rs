@@ -43,6 +43,8 @@ pub struct Hostile {
     /// Messages of `feed` published so far.
     pub fed: usize,
     feed_done: bool,
+    /// Messages handed to it by stem hops (it takes them all).
+    pub stems_received: Vec<GossipMessage>,
     /// Outcomes of requests that arrived while waiting for another.
     outcomes: std::collections::HashMap<OutboundRequestId, Result<SyncResponse, String>>,
     answered_first: bool,
@@ -80,6 +82,7 @@ impl Hostile {
             fed: 0,
             feed_done: false,
             outcomes: Default::default(),
+            stems_received: Vec::new(),
             answered_first: false,
         };
         let (target, hash) = (hostile.target, hostile.topic.hash());
@@ -229,6 +232,21 @@ impl Hostile {
                 },
             )) => {
                 self.outcomes.insert(request_id, Err(error.to_string()));
+                return;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Stem(request_response::Event::Message {
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            })) => {
+                self.stems_received.push(request.message().clone());
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .stem
+                    .send_response(channel, qoima_net::StemResponse::Accepted);
                 return;
             }
             _ => {}
