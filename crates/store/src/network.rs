@@ -121,18 +121,21 @@ impl Store {
         let mut corrupt = Vec::new();
         let mut total = 0usize;
         for id in ids {
+            // A value that is no longer a blob is as corrupt as a changed byte.
             let Some(bytes) = stmt
-                .query_row([id.as_bytes()], |r| r.get::<_, Vec<u8>>(0))
+                .query_row([id.as_bytes()], |r| {
+                    Ok(r.get_ref(0)?.as_blob().ok().map(<[u8]>::to_vec))
+                })
                 .optional()?
             else {
                 continue;
             };
             // Hashing is enough: the bytes were verified (hash, encoding, signature)
             // before they were stored, and any change to them changes the hash.
-            if RecordId::of(&bytes) != *id {
+            let Some(bytes) = bytes.filter(|b| RecordId::of(b) == *id) else {
                 corrupt.push(*id);
                 continue;
-            }
+            };
             if total + bytes.len() > bytes_target && !records.is_empty() {
                 break;
             }
