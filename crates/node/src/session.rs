@@ -20,6 +20,9 @@ pub const ROUNDS_MAX: u32 = 32;
 /// and leaves the rest to the next session; announcements past it are dropped (the next
 /// reconciliation finds those records anyway).
 pub const QUEUED_IDS_MAX: usize = 64 * 1024;
+/// Times a batch is asked again after the peer refused it (busy) before the session
+/// gives up on it.
+pub const REFUSALS_MAX: u8 = 5;
 
 /// Why a fetch was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,8 @@ pub struct Batch {
     pub origin: FetchOrigin,
     /// At most [`FETCH_BATCH`] ids.
     pub ids: Vec<[u8; 32]>,
+    /// Times the peer refused it.
+    pub refusals: u8,
 }
 
 /// Where a session is.
@@ -149,7 +154,11 @@ impl PeerSync {
 
     fn push(&mut self, origin: FetchOrigin, ids: Vec<[u8; 32]>) {
         self.queued_ids += ids.len();
-        self.queue.push_back(Batch { origin, ids });
+        self.queue.push_back(Batch {
+            origin,
+            ids,
+            refusals: 0,
+        });
     }
 
     /// The next batch to request, if this peer's in-flight bound allows.
@@ -186,6 +195,7 @@ impl PeerSync {
             self.queue.push_front(Batch {
                 origin,
                 ids: leftover,
+                refusals: 0,
             });
         }
         if origin == FetchOrigin::Session
@@ -201,7 +211,20 @@ impl PeerSync {
         }
     }
 
-    /// A fetch failed (timeout, refusal, lost connection). A session cannot finish
+    /// The peer refused the batch (busy, most likely): it is asked again, up to
+    /// [`REFUSALS_MAX`] times, then treated as failed.
+    pub fn fetch_refused(&mut self, mut batch: Batch) {
+        if batch.refusals >= REFUSALS_MAX {
+            self.fetch_failed(batch.origin);
+            return;
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        batch.refusals += 1;
+        self.queued_ids += batch.ids.len();
+        self.queue.push_front(batch);
+    }
+
+    /// A fetch failed (timeout, lost connection). A session cannot finish
     /// without it: it ends here, and the next connection or timer starts another.
     pub fn fetch_failed(&mut self, origin: FetchOrigin) {
         self.in_flight = self.in_flight.saturating_sub(1);
@@ -301,6 +324,22 @@ mod tests {
         peer.fetched(again.origin, 0, false, again.ids.clone());
         assert!(peer.next_batch().is_none());
         assert_eq!(peer.take_finished().unwrap().new_records, 4);
+    }
+
+    #[test]
+    fn a_refused_batch_is_asked_again_then_given_up() {
+        let mut peer = session_started();
+        peer.reconciled(ids(10), true, Position::START);
+        for _ in 0..REFUSALS_MAX {
+            let batch = peer.next_batch().unwrap();
+            peer.fetch_refused(batch);
+            assert!(peer.in_session());
+        }
+        let batch = peer.next_batch().unwrap();
+        assert_eq!(batch.refusals, REFUSALS_MAX);
+        peer.fetch_refused(batch);
+        assert!(!peer.in_session(), "given up");
+        assert!(peer.next_batch().is_none());
     }
 
     #[test]

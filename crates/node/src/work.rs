@@ -37,7 +37,8 @@ impl Work {
         match self {
             // An honest node announces a burst of new records as a few messages.
             Work::Gossip => 16,
-            Work::Serve => 1,
+            // As many as a peer may have in flight (`session::FETCHES_IN_FLIGHT`).
+            Work::Serve => 3,
             Work::Reconcile => 1,
         }
     }
@@ -48,7 +49,7 @@ impl Work {
             // Each holds a message of at most 68 KiB.
             Work::Gossip => 64,
             // Each holds a bundle of up to `SERVE_BYTES_TARGET` (twice, while encoding).
-            Work::Serve => 4,
+            Work::Serve => 6,
             Work::Reconcile => 2,
         }
     }

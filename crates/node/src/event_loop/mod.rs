@@ -311,7 +311,11 @@ impl EventLoop {
                 Some(request) = requests.recv() => self.on_request(request),
                 _ = poll.tick() => self.poll_store(),
                 _ = sync.tick() => self.sync_with_everyone(),
-                _ = redial.tick() => self.redial(),
+                _ = redial.tick() => {
+                    self.redial();
+                    // Fetches a busy peer refused are asked again from here.
+                    self.pump_fetches();
+                }
                 _ = housekeeping.tick() => self.lift_expired_bans(),
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
             }

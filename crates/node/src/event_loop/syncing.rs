@@ -307,6 +307,14 @@ impl EventLoop {
                     },
                 );
             }
+            (Outbound::Fetch(batch), SyncResponse::Refused(reason)) => {
+                // Most likely busy: ask again on the next tick, a few times.
+                debug!(%peer, "fetch refused: {reason}");
+                self.fetches_in_flight = self.fetches_in_flight.saturating_sub(1);
+                if let Some(sync) = self.sync.get_mut(&peer) {
+                    sync.fetch_refused(batch);
+                }
+            }
             (outbound, SyncResponse::Refused(reason)) => {
                 debug!(%peer, "sync refused: {reason}");
                 self.request_failed(peer, outbound);
