@@ -28,18 +28,6 @@ fn memory_kib() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Sends a valid request and waits for its answer: the victim handles a peer's messages
-/// in order, so what was sent before has been judged by then.
-async fn settle(hostile: &mut Hostile) {
-    let response = hostile
-        .request(qoima_net::SyncRequest::Fetch {
-            collection: "default".into(),
-            ids: vec![[7; 32]],
-        })
-        .await;
-    assert!(response.is_ok(), "{response:?}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_useless_gossip_is_throttled_while_honest_records_cross_the_line() {
     let victim = spawn(vec![]).await;
@@ -87,7 +75,7 @@ async fn a_flood_of_useless_gossip_is_throttled_while_honest_records_cross_the_l
     hostile.publish_all_fed().await;
     assert_eq!(hostile.fed, FLOOD);
     let attacker = hostile.peer_id();
-    settle(&mut hostile).await;
+    hostile.settle().await;
     let seen = peer_status(victim.node(), attacker).await.unwrap();
     assert_eq!(seen.strikes, 0, "valid messages are no fault: {seen:?}");
     assert!(seen.throttled > 1000, "{seen:?}");

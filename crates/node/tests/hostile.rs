@@ -21,18 +21,6 @@ async fn strikes_of(node: &TestNode, peer: qoima_net::libp2p::PeerId) -> u32 {
         .map_or(0, |p| p.strikes)
 }
 
-/// Sends a valid request and waits for its answer: the honest node handles a peer's
-/// messages in order, so everything sent before has been judged by then.
-async fn settle(hostile: &mut Hostile) {
-    let response = hostile
-        .request(SyncRequest::Fetch {
-            collection: "default".into(),
-            ids: vec![[7; 32]],
-        })
-        .await;
-    assert!(response.is_ok(), "{response:?}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_after_a_held_blob_is_refused_and_the_relay_is_not_blamed() {
     // The relay holds an attachment; the attacker gossips bundles that list its hash
@@ -102,7 +90,7 @@ async fn valid_but_useless_gossip_is_throttled_not_struck() {
                 .is_some_and(|p| p.throttled > 0)
         })
         .await;
-    settle(&mut hostile).await;
+    hostile.settle().await;
     let seen = peer_status(victim.node(), attacker).await.unwrap();
     assert_eq!(
         seen.strikes, 0,
@@ -130,7 +118,7 @@ async fn random_announcements_are_fetched_within_bounds_then_throttled() {
                 .is_some_and(|p| p.throttled > 0)
         })
         .await;
-    settle(&mut hostile).await;
+    hostile.settle().await;
     assert_eq!(strikes_of(&victim, attacker).await, 0);
     // Each useless announcement spends the budget; what was queued before it ran out is
     // fetched in batches, never one request per announcement beyond the budget.
@@ -157,7 +145,7 @@ async fn an_oversized_request_is_refused_unread() {
         })
         .await;
     assert!(outcome.is_err(), "{outcome:?}");
-    settle(&mut hostile).await;
+    hostile.settle().await;
     let seen = peer_status(victim.node(), hostile.peer_id()).await.unwrap();
     assert!(seen.connected && seen.strikes == 0, "{seen:?}");
 }
@@ -169,16 +157,7 @@ async fn an_oversized_response_is_one_strike() {
     let victim = spawn(vec![]).await;
     let answer = Answer::FirstThenBusy(SyncResponse::Reconcile(vec![0x61; 20 * 1024 * 1024]));
     let mut hostile = Hostile::connect(&victim, &[], answer).await;
-    let (node, attacker) = (victim.node(), hostile.peer_id());
-    hostile
-        .drive_while_waiting("a strike", async || {
-            peer_status(node, attacker)
-                .await
-                .is_some_and(|p| p.strikes > 0)
-        })
-        .await;
-    settle(&mut hostile).await;
-    assert_eq!(strikes_of(&victim, attacker).await, 1);
+    assert_eq!(hostile.struck_by(victim.node()).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,7 +174,7 @@ async fn a_malformed_reconciliation_message_is_one_strike() {
         matches!(outcome, Ok(SyncResponse::Refused(_))),
         "{outcome:?}"
     );
-    settle(&mut hostile).await;
+    hostile.settle().await;
     assert_eq!(strikes_of(&victim, hostile.peer_id()).await, 1);
 }
 
@@ -213,7 +192,7 @@ async fn asking_for_too_many_records_is_one_strike() {
         matches!(outcome, Ok(SyncResponse::Refused(_))),
         "{outcome:?}"
     );
-    settle(&mut hostile).await;
+    hostile.settle().await;
     assert_eq!(strikes_of(&victim, hostile.peer_id()).await, 1);
 }
 
@@ -223,16 +202,7 @@ async fn a_response_of_the_wrong_kind_is_one_strike() {
     // The victim reconciles with every new peer: answer its first message with a bundle.
     let answer = Answer::FirstThenBusy(SyncResponse::Bundle(empty_bundle()));
     let mut hostile = Hostile::connect(&victim, &[], answer).await;
-    let (node, attacker) = (victim.node(), hostile.peer_id());
-    hostile
-        .drive_while_waiting("a strike", async || {
-            peer_status(node, attacker)
-                .await
-                .is_some_and(|p| p.strikes > 0)
-        })
-        .await;
-    settle(&mut hostile).await;
-    assert_eq!(strikes_of(&victim, attacker).await, 1);
+    assert_eq!(hostile.struck_by(victim.node()).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,16 +220,7 @@ async fn a_forged_record_in_gossip_is_one_strike_and_not_stored() {
         .unwrap();
     bytes[at..at + 32].copy_from_slice(owner.public().as_bytes());
     hostile.publish(GossipMessage::Bundle(raw_bundle(&throwaway(), &[bytes], &[])).to_bytes());
-    let (node, attacker) = (victim.node(), hostile.peer_id());
-    hostile
-        .drive_while_waiting("a strike", async || {
-            peer_status(node, attacker)
-                .await
-                .is_some_and(|p| p.strikes > 0)
-        })
-        .await;
-    settle(&mut hostile).await;
-    assert_eq!(strikes_of(&victim, attacker).await, 1);
+    assert_eq!(hostile.struck_by(victim.node()).await, 1);
     assert!(victim.ids().is_empty());
 }
 
@@ -290,7 +251,7 @@ async fn identify_cannot_poison_the_peer_book() {
                 .is_some_and(|p| p.addrs.len() >= 2)
         })
         .await;
-    settle(&mut hostile).await;
+    hostile.settle().await;
     let seen = peer_status(victim.node(), attacker).await.unwrap();
     assert!(seen.addrs.len() <= 4, "{:?}", seen.addrs);
     for addr in &seen.addrs {

@@ -168,6 +168,30 @@ impl Hostile {
         }
     }
 
+    /// Sends a valid request and waits for its answer: the honest node handles a peer's
+    /// messages in order, so everything sent before has been judged by then.
+    pub async fn settle(&mut self) {
+        let response = self
+            .request(SyncRequest::Fetch {
+                collection: "default".into(),
+                ids: vec![[7; 32]],
+            })
+            .await;
+        assert!(response.is_ok(), "{response:?}");
+    }
+
+    /// Drives the swarm until `node` has struck this peer, then until everything sent
+    /// before has been judged; returns its strikes then.
+    pub async fn struck_by(&mut self, node: &Node) -> u32 {
+        let me = self.peer_id();
+        self.drive_while_waiting("a strike", async || {
+            peer_status(node, me).await.is_some_and(|p| p.strikes > 0)
+        })
+        .await;
+        self.settle().await;
+        peer_status(node, me).await.map_or(0, |p| p.strikes)
+    }
+
     /// Dials `addr` and drives the swarm until that connection is refused or closed
     /// by the other side; panics if it lasts 60 s.
     pub async fn dial_refused(&mut self, addr: Multiaddr) {
