@@ -418,9 +418,9 @@ impl EventLoop {
                 ..
             } => {
                 info!(%peer_id, "disconnected");
-                if let Some(sync) = self.sync.get_mut(&peer_id) {
-                    sync.abort_session();
-                }
+                // Forgotten with the connection (peer ids cost nothing to make, so the
+                // map must not outlive them); a reconnection starts a fresh pass.
+                self.sync.remove(&peer_id);
                 self.book.disconnected(peer_id);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
