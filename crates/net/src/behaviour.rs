@@ -24,6 +24,9 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a stem request may take.
 pub const STEM_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How often mDNS asks the local network who is there.
+pub const MDNS_QUERY_INTERVAL: Duration = Duration::from_secs(20);
+
 /// Everything a qoima node speaks.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
@@ -176,7 +179,13 @@ fn make_behaviour(
     gossipsub.with_peer_score(score_params, score_thresholds)?;
     let mdns = if config.mdns {
         Some(mdns::tokio::Behaviour::new(
-            mdns::Config::default(),
+            // Ask again every 20 s (the library waits 5 min): a node that joins the LAN
+            // after us answers only queries, so without this we would not see it for
+            // minutes.
+            mdns::Config {
+                query_interval: MDNS_QUERY_INTERVAL,
+                ..mdns::Config::default()
+            },
             peer_id,
         )?)
     } else {
