@@ -52,7 +52,7 @@ pub struct VictimArgs {
 pub fn victim(args: VictimArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let mut config = NodeConfig::new(args.home.clone());
+        let mut config = NodeConfig::new(args.home.clone(), crate::util::bench_key());
         config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse()?];
         config.peers = vec![args.peer.parse()?];
         config.mdns = false;
@@ -85,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     write_bundle(&bundle, &fixtures::author(99), &records)?;
     drop(records);
     let source_home = work.fresh("source")?;
-    Store::open(&source_home)?
+    Store::open(&source_home, &crate::util::bench_key())?
         .import_bundle(std::fs::File::open(&bundle)?, Source::File("all.qb".into()))?;
 
     // The victim's one record, which the flood re-wraps again and again.
@@ -94,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let runtime = tokio::runtime::Runtime::new()?;
     let result = runtime.block_on(async {
-        let mut config = NodeConfig::new(source_home.clone());
+        let mut config = NodeConfig::new(source_home.clone(), crate::util::bench_key());
         config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse()?];
         config.mdns = false;
         config.control_socket = false;
@@ -159,7 +159,7 @@ async fn sync_once(
     flood: bool,
 ) -> anyhow::Result<Run> {
     let home = work.fresh(name)?;
-    Store::open(&home)?.insert_local(seed)?;
+    Store::open(&home, &crate::util::bench_key())?.insert_local(seed)?;
     let child = Victim::spawn(&home, source)?;
     let start = Instant::now();
     let sent = Arc::new(AtomicU64::new(0));

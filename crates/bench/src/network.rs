@@ -139,13 +139,13 @@ pub fn sync_full(args: SyncFullArgs) -> anyhow::Result<()> {
     drop(records);
 
     let source = work.fresh("source")?;
-    Store::open(&source)?
+    Store::open(&source, &crate::util::bench_key())?
         .import_bundle(std::fs::File::open(&bundle)?, Source::File("all.qb".into()))?;
 
     // The reference: `qoima import` of the same records, through the library.
     let imported = work.fresh("imported")?;
     let (report, import_time) = timed(|| -> anyhow::Result<_> {
-        let mut store = Store::open(&imported)?;
+        let mut store = Store::open(&imported, &crate::util::bench_key())?;
         Ok(store.import_bundle(
             std::io::BufReader::new(std::fs::File::open(&bundle)?),
             Source::File("all.qb".into()),
@@ -264,7 +264,7 @@ pub fn gossip(args: GossipArgs) -> anyhow::Result<()> {
             prev = Some(record.id());
             let expected = seq;
             let start = Instant::now();
-            Store::open(origin)?.insert_local(&record)?;
+            Store::open(origin, &crate::util::bench_key())?.insert_local(&record)?;
             loop {
                 let mut everywhere = true;
                 for (node, _) in &nodes {
@@ -370,7 +370,7 @@ pub fn node_start(args: NodeStartArgs) -> anyhow::Result<()> {
 }
 
 fn node_config(home: &Path, peers: Vec<Multiaddr>) -> NodeConfig {
-    let mut config = NodeConfig::new(home.to_owned());
+    let mut config = NodeConfig::new(home.to_owned(), crate::util::bench_key());
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("valid address")];
     config.peers = peers;
     config.mdns = false;

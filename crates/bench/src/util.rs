@@ -174,3 +174,8 @@ pub fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
         .thread_name(|i| format!("bench-pool-{i}"))
         .build()?)
 }
+
+/// The archive key of the archives benchmarks make (never a real archive's).
+pub fn bench_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
+}

@@ -54,9 +54,12 @@ pub enum Command {
     },
     /// Create the data directory and a new author key, sealed under a passphrase.
     Init,
-    /// Show your author key.
+    /// Your author keys (personas): show, list, make a new one, choose the default.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Make the running node forget the archive key and stop. Until the passphrase is
+    /// typed again, nothing in the archive can be read on this device.
+    Lock,
     /// Make the key of a closed group (see `node --network-key`).
     #[command(subcommand)]
     NetworkKey(NetworkKeyCommand),
@@ -109,11 +112,33 @@ pub enum Command {
 /// `qoima key …`
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Print your public key and its fingerprint.
+    /// Print a public key and its fingerprint (the default persona's, or --as NAME's).
     Show {
+        /// The persona to show.
+        #[arg(long = "as", value_name = "NAME")]
+        persona: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// List the personas: the author keys this archive signs with.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new persona: a new author key, unlinkable to your others, for records
+    /// written in another context (e.g. `--name lawyer`). Its secret stays in the
+    /// encrypted archive.
+    New {
+        /// Its name, local to this archive (never sent anywhere).
+        #[arg(long)]
+        name: String,
+    },
+    /// Choose the persona that signs records when `--as` is not given.
+    Default {
+        /// The persona's name (see `qoima key list`).
+        name: String,
     },
 }
 
@@ -204,6 +229,9 @@ pub struct AddArgs {
     /// Consent given (repeatable): share (with documenting organisations), publish, court.
     #[arg(long = "consent", value_enum)]
     pub consent: Vec<ConsentFlag>,
+    /// Sign as this persona instead of the default one (see `qoima key list`).
+    #[arg(long = "as", value_name = "NAME")]
+    pub persona: Option<String>,
 }
 
 /// How a witness knows.

@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use qoima_store::Store;
+use qoima_core::AuthorSecret;
+use qoima_node::control::{self, ControlError};
 use qoima_store::keyfile::{self, Secrets};
+use qoima_store::{ArchiveKey, Store};
 use zeroize::Zeroizing;
 
 /// The data directory and what is opened from it, lazily.
@@ -33,15 +35,41 @@ impl Context {
         self.home.join("key")
     }
 
-    /// Opens the archive, which must have been created by `qoima init`.
+    /// Opens the archive, which must have been created by `qoima init`. The archive
+    /// key comes from the node running on it, if one does (no second passphrase
+    /// prompt); otherwise from the key file, with the passphrase.
     pub fn store(&self) -> anyhow::Result<Store> {
         if !self.key_path().exists() {
             anyhow::bail!(keyfile::KeyFileError::Missing(
                 self.home.display().to_string()
             ));
         }
-        Store::open(&self.home)
-            .with_context(|| format!("opening the archive in {}", self.home.display()))
+        let (key, author) = match control::query_archive_key(&self.home) {
+            Ok(key) => (key, None),
+            Err(ControlError::NotRunning(_)) => {
+                let secrets = self.secrets()?;
+                (secrets.archive_key, Some(secrets.author))
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context("asking the running node for the key"));
+            }
+        };
+        self.open_store(&key, author.as_ref())
+    }
+
+    /// Opens the archive with its key; `author`, the key file's author key when it was
+    /// just unsealed, is recorded as the persona "main" if it is not yet.
+    pub fn open_store(
+        &self,
+        key: &ArchiveKey,
+        author: Option<&AuthorSecret>,
+    ) -> anyhow::Result<Store> {
+        let mut store = Store::open(&self.home, key)
+            .with_context(|| format!("opening the archive in {}", self.home.display()))?;
+        if let Some(author) = author {
+            store.adopt_key_file_author(author)?;
+        }
+        Ok(store)
     }
 
     /// Opens the sealed key with the passphrase.

@@ -22,7 +22,7 @@ pub fn code_for(error: &anyhow::Error) -> ExitCode {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return ExitCode::from(match e {
                 StoreError::NotFound(_) | StoreError::Ambiguous(_) => NOT_FOUND,
-                StoreError::Corrupt(_) => INVALID,
+                StoreError::Corrupt(_) | StoreError::Tampered(_) => INVALID,
                 StoreError::Invalid(_) => 2,
                 _ => OTHER,
             });

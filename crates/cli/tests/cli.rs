@@ -705,11 +705,14 @@ fn exported_bundles_are_signed_by_a_one_time_key_unless_sign_as_me() {
         report["bundle"]["bundler"].as_str().unwrap().to_owned()
     };
 
-    // No passphrase needed: a wrong one is never even tried.
+    // The archive is encrypted at rest: exporting needs the passphrase (for the archive
+    // key), and a wrong one writes nothing.
     let (one, two) = (dir.path().join("one.qb"), dir.path().join("two.qb"));
+    let refused = qoima_with(&home, &["export", one.to_str().unwrap()], "not it");
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(!one.exists());
     for file in [&one, &two] {
-        let run = qoima_with(&home, &["export", file.to_str().unwrap()], "not it");
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        expect(&home, &["export", file.to_str().unwrap()], 0);
     }
     let (one, two) = (
         bundler(one.to_str().unwrap()),

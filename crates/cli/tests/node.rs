@@ -56,6 +56,7 @@ fn start_node(home: &Path, port: u16, peers: &[String]) -> NodeProcess {
     let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
         .args(&args)
         .env("QOIMA_HOME", home)
+        .env("QOIMA_PASSPHRASE", "pw")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

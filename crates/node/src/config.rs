@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use qoima_net::libp2p::Multiaddr;
+use qoima_store::ArchiveKey;
 
 /// The TCP and UDP port a node listens on unless told otherwise ("qoima" on a phone
 /// keypad is 76462; this is shorter and unassigned).
@@ -14,6 +15,9 @@ pub const DEFAULT_PORT: u16 = 4270;
 pub struct NodeConfig {
     /// The data directory (archive, node key, control socket).
     pub home: PathBuf,
+    /// The key the archive is encrypted under (from the key file). The node holds it
+    /// while it runs and hands it to local commands over the control socket.
+    pub archive_key: ArchiveKey,
     /// Addresses to listen on. Empty: TCP and QUIC on all interfaces, port
     /// [`DEFAULT_PORT`], or any free port if that one is taken.
     pub listen: Vec<Multiaddr>,
@@ -41,10 +45,11 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    /// Defaults for a node on `home`.
-    pub fn new(home: PathBuf) -> NodeConfig {
+    /// Defaults for a node on `home`, whose archive is encrypted under `archive_key`.
+    pub fn new(home: PathBuf, archive_key: ArchiveKey) -> NodeConfig {
         NodeConfig {
             home,
+            archive_key,
             listen: Vec::new(),
             peers: Vec::new(),
             mdns: true,

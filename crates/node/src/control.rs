@@ -1,7 +1,11 @@
 //! The local control socket (`node.sock` in the data directory): `qoima status` and
-//! `qoima peers` ask a running node for its state. One JSON request line, one JSON
-//! answer line. Only the local user can reach it (file permissions of the data
-//! directory); nothing on it is exposed to the network.
+//! `qoima peers` ask a running node for its state, other commands ask it for the archive
+//! key (so the passphrase is typed once, when the node starts), and `qoima lock` makes
+//! it forget the key and stop. One JSON request line, one JSON answer line.
+//!
+//! Only the local user can reach it: the data directory is 0700, and the archive key is
+//! given only to a process whose user (as the kernel reports it for the connection) owns
+//! the data directory. Nothing on it is exposed to the network.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -11,6 +15,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::warn;
+
+use qoima_store::ArchiveKey;
+use serde::Deserialize;
 
 use crate::Status;
 
@@ -23,6 +30,8 @@ pub fn socket_path(home: &Path) -> PathBuf {
 pub(crate) enum ControlRequest {
     Status(oneshot::Sender<Status>),
     Dial(qoima_net::libp2p::Multiaddr),
+    /// Forget the archive key and stop.
+    Lock,
 }
 
 /// Why a running node could not be asked.
@@ -38,6 +47,56 @@ pub enum ControlError {
 
 /// Asks the node running on `home` for its status (blocking; for the CLI).
 pub fn query_status(home: &Path) -> Result<Status, ControlError> {
+    let line = ask(home, "status")?;
+    serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))
+}
+
+/// Asks the node running on `home` for the archive key (blocking; for the CLI).
+pub fn query_archive_key(home: &Path) -> Result<ArchiveKey, ControlError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        archive_key: Option<String>,
+        error: Option<String>,
+    }
+    let line = zeroize::Zeroizing::new(ask(home, "unlock")?);
+    let answer: Answer =
+        serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    let hex = zeroize::Zeroizing::new(answer.archive_key.ok_or_else(|| {
+        ControlError::Protocol(
+            answer
+                .error
+                .unwrap_or_else(|| "no key in the answer".into()),
+        )
+    })?);
+    let bytes = zeroize::Zeroizing::new(
+        data_encoding::HEXLOWER
+            .decode(hex.as_bytes())
+            .map_err(|e| ControlError::Protocol(e.to_string()))?,
+    );
+    let key: [u8; 32] = bytes[..]
+        .try_into()
+        .map_err(|_| ControlError::Protocol("the key has the wrong length".into()))?;
+    Ok(ArchiveKey::from_bytes(key))
+}
+
+/// Makes the node running on `home` forget the archive key and stop; returns once it
+/// has stopped (its socket is gone), or after 30 seconds.
+pub fn lock(home: &Path) -> Result<(), ControlError> {
+    ask(home, "lock")?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while socket_path(home).exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(ControlError::Protocol(
+                "the node said it would stop, but it still runs after 30 s".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// Sends one request line and reads the answer line.
+fn ask(home: &Path, request: &str) -> Result<String, ControlError> {
     let path = socket_path(home);
     let not_running = || ControlError::NotRunning(home.display().to_string());
     let mut stream = std::os::unix::net::UnixStream::connect(&path).map_err(|_| not_running())?;
@@ -45,13 +104,19 @@ pub fn query_status(home: &Path) -> Result<Status, ControlError> {
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .map_err(|e| ControlError::Protocol(e.to_string()))?;
     stream
-        .write_all(b"{\"request\":\"status\"}\n")
+        .write_all(format!("{{\"request\":\"{request}\"}}\n").as_bytes())
         .map_err(|_| not_running())?;
     let mut line = String::new();
-    BufReader::new(stream)
+    BufReader::new(std::io::Read::take(stream, 64 * 1024 * 1024))
         .read_line(&mut line)
         .map_err(|e| ControlError::Protocol(e.to_string()))?;
-    serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))
+    Ok(line)
+}
+
+/// The user owning the data directory: the only one given the archive key.
+pub(crate) fn owner_of(home: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(home).ok().map(|m| m.uid())
 }
 
 /// Binds the control socket, refusing if another node already answers on it.
@@ -76,6 +141,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) async fn serve(
     listener: tokio::net::UnixListener,
     requests: mpsc::Sender<ControlRequest>,
+    key: ArchiveKey,
+    owner: Option<u32>,
 ) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
     let mut failures: u32 = 0;
@@ -98,14 +165,22 @@ pub(crate) async fn serve(
             }
         };
         let requests = requests.clone();
+        let key = key.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let _ = tokio::time::timeout(ANSWER_TIMEOUT, answer(stream, requests)).await;
+            let _ =
+                tokio::time::timeout(ANSWER_TIMEOUT, answer(stream, requests, key, owner)).await;
         });
     }
 }
 
-async fn answer(stream: tokio::net::UnixStream, requests: mpsc::Sender<ControlRequest>) {
+async fn answer(
+    stream: tokio::net::UnixStream,
+    requests: mpsc::Sender<ControlRequest>,
+    key: ArchiveKey,
+    owner: Option<u32>,
+) {
+    let caller = stream.peer_cred().ok().map(|c| c.uid());
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     // A request is one short line; anything longer is not ours.
@@ -125,8 +200,23 @@ async fn answer(stream: tokio::net::UnixStream, requests: mpsc::Sender<ControlRe
                 Err(_) => return,
             }
         }
+        "{\"request\":\"unlock\"}" => {
+            if owner.is_some() && caller == owner {
+                let hex = zeroize::Zeroizing::new(data_encoding::HEXLOWER.encode(key.as_bytes()));
+                format!("{{\"archive_key\":\"{}\"}}", hex.as_str())
+            } else {
+                "{\"error\":\"only the owner of the data directory may unlock it\"}".to_owned()
+            }
+        }
+        "{\"request\":\"lock\"}" => {
+            if requests.send(ControlRequest::Lock).await.is_err() {
+                return;
+            }
+            "{\"locked\":true}".to_owned()
+        }
         _ => "{\"error\":\"unknown request\"}".to_owned(),
     };
+    let answer = zeroize::Zeroizing::new(answer);
     let _ = write.write_all(answer.as_bytes()).await;
     let _ = write.write_all(b"\n").await;
 }

@@ -22,7 +22,7 @@ async fn a_rotted_record_is_not_served_and_heals_from_a_peer() {
 
     // A bit flips in one stored record on a's disk.
     let rotten = written[2];
-    let db = rusqlite::Connection::open(a.home().join("archive.db")).unwrap();
+    let db = keyed_db(&a.home().join("archive.db"));
     let changed = db
         .execute(
             "UPDATE records SET bytes = CAST(substr(bytes, 1, 40) || x'00' || substr(bytes, 42) AS BLOB) WHERE id = ?1",
@@ -31,13 +31,21 @@ async fn a_rotted_record_is_not_served_and_heals_from_a_peer() {
         .unwrap();
     assert_eq!(changed, 1);
     drop(db);
-    assert!(Store::open(&a.home()).unwrap().get(&rotten).is_err());
+    assert!(
+        Store::open(&a.home(), &test_key())
+            .unwrap()
+            .get(&rotten)
+            .is_err()
+    );
 
     // A newcomer that knows only `a` asks it for everything.
     let c = spawn(vec![a.addr.clone()]).await;
     converge(&[&a, &b, &c], &all, Duration::from_secs(60)).await;
     eventually("a's copy to verify again", Duration::from_secs(60), || {
-        Store::open(&a.home()).unwrap().get(&rotten).is_ok()
+        Store::open(&a.home(), &test_key())
+            .unwrap()
+            .get(&rotten)
+            .is_ok()
     })
     .await;
 
@@ -46,4 +54,13 @@ async fn a_rotted_record_is_not_served_and_heals_from_a_peer() {
         let seen = peer_status(node.node(), peer).await.unwrap();
         assert_eq!(seen.strikes, 0, "{seen:?}");
     }
+}
+
+/// The archive database opened directly, with its key.
+fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let key = test_key().database_key_literal();
+    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
+        .unwrap();
+    db
 }

@@ -33,7 +33,7 @@ async fn junk_after_a_held_blob_is_refused_and_the_relay_is_not_blamed() {
     let record =
         VerifiedRecord::sign(&fixtures::body(&author, 1, None, "with a photo"), &author).unwrap();
     let file = fixtures::bundle(&author, std::slice::from_ref(&record), &[&attachment]);
-    let report = qoima_store::Store::open(&relay.home())
+    let report = qoima_store::Store::open(&relay.home(), &test_key())
         .unwrap()
         .import_bundle(&file[..], qoima_store::Source::File("photo.qb".into()))
         .unwrap();

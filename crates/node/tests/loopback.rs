@@ -23,7 +23,7 @@ async fn two_nodes_exchange_everything_and_record_provenance() {
     converge(&[&a, &b], &all, DEADLINE).await;
 
     // On B, A's records came from peer A; B's own are local.
-    let store = Store::open(&b.home()).unwrap();
+    let store = Store::open(&b.home(), &test_key()).unwrap();
     let a_peer = a.node().peer_id().to_string();
     for id in &from_a {
         let provenance = store.get(id).unwrap().provenance;

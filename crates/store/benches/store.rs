@@ -54,7 +54,7 @@ fn import(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().expect("temporary directory");
-                let store = Store::open(dir.path()).expect("new store");
+                let store = Store::open(dir.path(), &test_key()).expect("new store");
                 (dir, store)
             },
             |(dir, mut store)| {
@@ -72,7 +72,7 @@ fn import(c: &mut Criterion) {
 
 fn query(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut store = Store::open(dir.path()).expect("new store");
+    let mut store = Store::open(dir.path(), &test_key()).expect("new store");
     let authors: Vec<AuthorSecret> = (1..=AUTHORS as u8).map(fixtures::author).collect();
     let chains: Vec<Vec<VerifiedRecord>> = authors
         .par_iter()
@@ -119,3 +119,8 @@ fn query(c: &mut Criterion) {
 
 criterion_group!(benches, import, query);
 criterion_main!(benches);
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
+}

@@ -7,8 +7,11 @@ use fs_err as fs;
 use qoima_core::{AuthorKey, RecordId, VerifiedRecord};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::blobs::{BlobDir, ScratchError, StoredBlob};
-use crate::{StoreError, schema};
+use crate::at_rest::keys::ArchiveKey;
+use crate::at_rest::{database, sealed, upgrade};
+use crate::blobs::{BlobDir, BlobReader, ScratchError, StoredBlob};
+use crate::fsutil::{private_dir, private_file, touch_private};
+use crate::{DB_FILE, StoreError, schema};
 
 /// How a record reached this node, for its chain of custody.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,21 +47,42 @@ pub struct Store {
     pub(crate) db: Connection,
     pub(crate) blobs: BlobDir,
     home: PathBuf,
+    key: Option<ArchiveKey>,
 }
 
 impl Store {
-    /// Opens the archive in `home`, creating the directory and an empty archive if
-    /// needed.
-    pub fn open(home: &Path) -> Result<Store, StoreError> {
-        fs::create_dir_all(home)?;
-        let db_path = home.join("archive.db");
+    /// Opens the archive in `home` encrypted under `key`, creating the directory and an
+    /// empty archive if needed. An archive written before encryption at rest is
+    /// encrypted in place first (see `at_rest::upgrade`). A database that does not
+    /// authenticate under `key` is [`StoreError::Tampered`].
+    pub fn open(home: &Path, key: &ArchiveKey) -> Result<Store, StoreError> {
+        private_dir(home).map_err(|e| StoreError::io(home, e))?;
+        upgrade::encrypt_legacy_parts(home, key)?;
+        Store::open_with(home, Some(key))
+    }
+
+    /// Opens an archive in `home` **without encryption at rest**. Only for measuring
+    /// what encryption costs (benchmarks compare the two); no command uses it.
+    #[doc(hidden)]
+    pub fn open_unprotected_for_comparison(home: &Path) -> Result<Store, StoreError> {
+        private_dir(home).map_err(|e| StoreError::io(home, e))?;
+        Store::open_with(home, None)
+    }
+
+    fn open_with(home: &Path, key: Option<&ArchiveKey>) -> Result<Store, StoreError> {
+        let db_path = home.join(DB_FILE);
+        touch_private(&db_path).map_err(|e| StoreError::io(&db_path, e))?;
         let mut db = Connection::open(&db_path)?;
+        if let Some(key) = key {
+            database::unlock(&db, key)?;
+        }
         schema::prepare(&mut db)?;
-        let blobs = BlobDir::open(home)?;
+        let blobs = BlobDir::open(home, key)?;
         Ok(Store {
             db,
             blobs,
             home: home.to_owned(),
+            key: key.cloned(),
         })
     }
 
@@ -121,10 +145,20 @@ impl Store {
     /// Copies the file at `path` into the blob store, computing both hashes.
     pub fn add_blob_file(&mut self, path: &Path) -> Result<StoredBlob, StoreError> {
         let file = fs::File::open(path)?;
-        let scratch = self.blobs.hash_into_scratch(file).map_err(|e| match e {
-            ScratchError::Read(e) => StoreError::io(path, e),
-            ScratchError::Write(e) => e,
-        })?;
+        let size = file.metadata()?.len();
+        let scratch = self
+            .blobs
+            .hash_into_scratch(std::io::BufReader::new(file), size)
+            .map_err(|e| match e {
+                ScratchError::Read(e) => StoreError::io(
+                    path,
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("{e} (did the file change while being read?)"),
+                    ),
+                ),
+                ScratchError::Write(e) => e,
+            })?;
         let blob = self.blobs.install(scratch)?;
         self.db.execute(
             "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
@@ -133,9 +167,49 @@ impl Store {
         Ok(blob)
     }
 
-    /// Where the blob with this hash is stored, if it is.
+    /// Opens the attachment with this hash for reading, if it is held here. Its bytes
+    /// are decrypted and authenticated segment by segment as they are read: an altered
+    /// file is an `InvalidData` read error, never altered bytes.
+    pub fn read_blob(&self, hash: &qoima_core::BlobHash) -> Result<Option<BlobReader>, StoreError> {
+        self.blobs.open_blob(hash)
+    }
+
+    /// The file holding the attachment with this hash, if it is held here (encrypted;
+    /// read it with [`Store::read_blob`]). For tests and diagnostics.
     pub fn blob_path(&self, hash: &qoima_core::BlobHash) -> Option<PathBuf> {
         self.blobs.exists(hash).then(|| self.blobs.path(hash))
+    }
+
+    /// Writes a small file `name` in the data directory, sealed under the archive key
+    /// (atomically replacing an older one).
+    pub fn write_sealed_file(&self, name: &str, plain: &[u8]) -> Result<(), StoreError> {
+        let path = self.home.join(name);
+        let bytes = match &self.key {
+            Some(key) => sealed::seal(key, name, plain).map_err(|e| StoreError::io(&path, e))?,
+            None => plain.to_vec(),
+        };
+        crate::fsutil::write_atomically(&path, &bytes).map_err(|e| StoreError::io(&path, e))?;
+        private_file(&path).map_err(|e| StoreError::io(&path, e))
+    }
+
+    /// Reads the small sealed file `name`, if it exists. One that fails to open under
+    /// the archive key is [`StoreError::Tampered`].
+    pub fn read_sealed_file(
+        &self,
+        name: &str,
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, StoreError> {
+        let path = self.home.join(name);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => zeroize::Zeroizing::new(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        match &self.key {
+            Some(key) => sealed::open(key, name, &bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Tampered(format!("{}: {e}", path.display()))),
+            None => Ok(Some(bytes)),
+        }
     }
 
     /// Every author with records here.

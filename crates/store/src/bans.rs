@@ -73,7 +73,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let far = i64::MAX / 2; // beyond any clock, so the cleanup on write keeps it
         {
-            let mut store = Store::open(dir.path()).unwrap();
+            let mut store =
+                Store::open(dir.path(), &crate::ArchiveKey::from_bytes([42; 32])).unwrap();
             store.ban_peer("peer-a", far, "sent junk").unwrap();
             store
                 .ban_peer("peer-b", far - 10, "broke reconciliation")
@@ -81,7 +82,7 @@ mod tests {
             // A shorter second ban does not shorten the first; its reason is the news.
             store.ban_peer("peer-a", 5, "sent more junk").unwrap();
         }
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Store::open(dir.path(), &crate::ArchiveKey::from_bytes([42; 32])).unwrap();
         let ban = |peer: &str, until_ms, reason: &str| Ban {
             peer: peer.into(),
             until_ms,
@@ -110,7 +111,7 @@ mod tests {
     #[test]
     fn expired_bans_are_removed_by_the_next_ban() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Store::open(dir.path(), &crate::ArchiveKey::from_bytes([42; 32])).unwrap();
         store.ban_peer("old", 1, "long ago").unwrap();
         assert_eq!(
             store.active_bans(0).unwrap(),

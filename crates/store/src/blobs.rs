@@ -1,5 +1,11 @@
-//! Attachment files, named by their BLAKE3 hash, written so that a crash never leaves a
-//! partial file under a real name.
+//! Attachment files, written so that a crash never leaves a partial file under a real
+//! name.
+//!
+//! Encrypted (the normal case): under `media/`, each file encrypted in 16 KiB segments
+//! (`at_rest::segments`) and named by a keyed hash of its BLAKE3 hash, so the names do
+//! not tell which known photos or videos are held. Unprotected (benchmark comparisons
+//! only, and archives made before encryption at rest): under `blobs/`, plain bytes named
+//! by their BLAKE3 hash.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -7,9 +13,18 @@ use std::path::{Path, PathBuf};
 use fs_err as fs;
 use qoima_core::{BlobHash, Sha256Digest};
 use sha2::Digest;
+use zeroize::Zeroizing;
 
 use crate::StoreError;
-use crate::fsutil::sync_dir;
+use crate::at_rest::keys::ArchiveKey;
+use crate::at_rest::segments::{SegmentReader, SegmentWriter};
+use crate::fsutil::{private_dir, sync_dir};
+
+/// Directory of encrypted attachment files.
+pub(crate) const MEDIA_DIR: &str = "media";
+/// Directory of plaintext attachment files (unprotected stores, and archives from
+/// before encryption at rest, until upgraded).
+pub(crate) const PLAIN_BLOBS_DIR: &str = "blobs";
 
 /// A blob file written into the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,46 +41,116 @@ pub struct StoredBlob {
 pub(crate) struct BlobDir {
     root: PathBuf,
     tmp: PathBuf,
+    protection: Option<BlobKeys>,
+}
+
+struct BlobKeys {
+    archive: ArchiveKey,
+    names: Zeroizing<[u8; 32]>,
 }
 
 const COPY_BUFFER: usize = 1024 * 1024;
 
+/// An attachment opened for reading.
+pub enum BlobReader {
+    /// Decrypted segment by segment; an altered segment is an `InvalidData` error.
+    Encrypted(crate::at_rest::segments::PlainReader<std::fs::File>),
+    /// A plaintext file.
+    Plain(fs::File),
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            BlobReader::Encrypted(reader) => reader.read(buf),
+            BlobReader::Plain(file) => file.read(buf),
+        }
+    }
+}
+
 impl BlobDir {
-    pub(crate) fn open(home: &Path) -> Result<BlobDir, StoreError> {
-        let root = home.join("blobs");
+    /// Opens the attachment files of `home`: encrypted under `key`, or plaintext when
+    /// `key` is `None`.
+    pub(crate) fn open(home: &Path, key: Option<&ArchiveKey>) -> Result<BlobDir, StoreError> {
+        let root = home.join(if key.is_some() {
+            MEDIA_DIR
+        } else {
+            PLAIN_BLOBS_DIR
+        });
         let tmp = home.join("tmp");
-        fs::create_dir_all(&root)?;
-        fs::create_dir_all(&tmp)?;
+        private_dir(&root).map_err(|e| StoreError::io(&root, e))?;
+        private_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
         remove_abandoned_scratch(&tmp)?;
-        Ok(BlobDir { root, tmp })
+        Ok(BlobDir {
+            root,
+            tmp,
+            protection: key.map(|key| BlobKeys {
+                archive: key.clone(),
+                names: key.blob_name_key(),
+            }),
+        })
     }
 
+    /// The file of the blob with this hash (whether or not it exists).
     pub(crate) fn path(&self, hash: &BlobHash) -> PathBuf {
-        let hex = hash.to_hex();
-        self.root.join(&hex[..2]).join(hex)
+        let name = match &self.protection {
+            Some(keys) => blake3::keyed_hash(&keys.names, hash.as_bytes())
+                .to_hex()
+                .to_string(),
+            None => hash.to_hex(),
+        };
+        self.root.join(&name[..2]).join(name)
     }
 
     pub(crate) fn exists(&self, hash: &BlobHash) -> bool {
         self.path(hash).is_file()
     }
 
-    /// Copies `source` into a synced scratch file, handing every chunk to `observe` (to
-    /// hash it on the way). Nothing is visible under a blob name yet. Failing to read
-    /// `source` is told apart from failing to write here: the first may be the fault of
-    /// whoever sent the bytes, the second never is.
+    /// Opens the blob with this hash for reading, if it is stored. Decryption is
+    /// checked segment by segment as it is read.
+    pub(crate) fn open_blob(&self, hash: &BlobHash) -> Result<Option<BlobReader>, StoreError> {
+        let path = self.path(hash);
+        let file = match fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(match &self.protection {
+            None => BlobReader::Plain(file),
+            Some(keys) => BlobReader::Encrypted(
+                SegmentReader::open(file.into_parts().0, &keys.archive)
+                    .map_err(|e| StoreError::Tampered(format!("blob {}: {e}", hash.to_hex())))?
+                    .into_read(),
+            ),
+        }))
+    }
+
+    /// Copies `size` bytes from `source` into a synced scratch file (encrypted, unless
+    /// the store is unprotected), handing every chunk to `observe` (to hash it on the
+    /// way). Nothing is visible under a blob name yet. Failing to read `source`,
+    /// including it being shorter or longer than `size`, is told apart from failing to
+    /// write here: the first may be the fault of whoever sent the bytes, the second
+    /// never is.
     pub(crate) fn write_scratch(
         &self,
         mut source: impl Read,
+        size: u64,
         mut observe: impl FnMut(&[u8]),
-    ) -> Result<(tempfile::NamedTempFile, u64), ScratchError> {
+    ) -> Result<tempfile::NamedTempFile, ScratchError> {
         let here = |e: io::Error| ScratchError::Write(StoreError::io(&self.tmp, e));
         let file = tempfile::Builder::new()
             .prefix(&scratch_prefix())
             .tempfile_in(&self.tmp)
             .map_err(here)?;
-        let mut out = io::BufWriter::with_capacity(COPY_BUFFER, file);
+        let out = io::BufWriter::with_capacity(COPY_BUFFER, file);
+        let mut out = match &self.protection {
+            Some(keys) => {
+                Sink::Encrypted(SegmentWriter::new(out, &keys.archive, size).map_err(here)?)
+            }
+            None => Sink::Plain(out),
+        };
         let mut buf = vec![0u8; COPY_BUFFER];
-        let mut size = 0u64;
+        let mut copied = 0u64;
         loop {
             let n = match source.read(&mut buf) {
                 Ok(0) => break,
@@ -73,21 +158,37 @@ impl BlobDir {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(ScratchError::Read(e)),
             };
+            copied += n as u64;
+            if copied > size {
+                return Err(ScratchError::Read(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("more than the {size} bytes expected"),
+                )));
+            }
             observe(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(here)?;
-            size += n as u64;
+            out.write(&buf[..n]).map_err(here)?;
         }
-        let file = out.into_inner().map_err(|e| here(e.into_error()))?;
+        if copied < size {
+            return Err(ScratchError::Read(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("ended after {copied} of the {size} bytes expected"),
+            )));
+        }
+        let file = out.finish().map_err(here)?;
         file.as_file().sync_all().map_err(here)?;
-        Ok((file, size))
+        Ok(file)
     }
 
-    /// Copies a new attachment from `source` into a scratch file, computing its BLAKE3
-    /// and SHA-256.
-    pub(crate) fn hash_into_scratch(&self, source: impl Read) -> Result<ScratchBlob, ScratchError> {
+    /// Copies a new attachment of `size` bytes from `source` into a scratch file,
+    /// computing its BLAKE3 and SHA-256.
+    pub(crate) fn hash_into_scratch(
+        &self,
+        source: impl Read,
+        size: u64,
+    ) -> Result<ScratchBlob, ScratchError> {
         let mut blake = blake3::Hasher::new();
         let mut sha = sha2::Sha256::new();
-        let (file, size) = self.write_scratch(source, |chunk| {
+        let file = self.write_scratch(source, size, |chunk| {
             if chunk.len() >= 128 * 1024 {
                 blake.update_rayon(chunk);
             } else {
@@ -106,18 +207,48 @@ impl BlobDir {
     /// Moves a verified scratch file to its hash's name. If the blob is already there
     /// the scratch copy is dropped: same hash, same bytes.
     pub(crate) fn install(&self, scratch: ScratchBlob) -> Result<StoredBlob, StoreError> {
-        let target = self.path(&scratch.blob.blake3);
+        self.install_file(scratch.file, &scratch.blob.blake3)?;
+        Ok(scratch.blob)
+    }
+
+    /// Moves a synced scratch file holding the blob `hash` to its name.
+    pub(crate) fn install_file(
+        &self,
+        file: tempfile::NamedTempFile,
+        hash: &BlobHash,
+    ) -> Result<(), StoreError> {
+        let target = self.path(hash);
         if target.is_file() {
-            return Ok(scratch.blob);
+            return Ok(());
         }
         let dir = target.parent().expect("blob paths have a parent");
-        fs::create_dir_all(dir)?;
-        scratch
-            .file
-            .persist(&target)
+        private_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+        file.persist(&target)
             .map_err(|e| StoreError::io(&target, e.error))?;
-        sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-        Ok(scratch.blob)
+        sync_dir(dir).map_err(|e| StoreError::io(dir, e))
+    }
+}
+
+/// Where a scratch file's bytes go.
+enum Sink {
+    Encrypted(SegmentWriter<io::BufWriter<tempfile::NamedTempFile>>),
+    Plain(io::BufWriter<tempfile::NamedTempFile>),
+}
+
+impl Sink {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Encrypted(writer) => writer.write_plain(bytes),
+            Sink::Plain(writer) => writer.write_all(bytes),
+        }
+    }
+
+    fn finish(self) -> io::Result<tempfile::NamedTempFile> {
+        let out = match self {
+            Sink::Encrypted(writer) => writer.finish()?,
+            Sink::Plain(writer) => writer,
+        };
+        out.into_inner().map_err(|e| e.into_error())
     }
 }
 

@@ -16,7 +16,11 @@ pub enum StoreError {
     },
     /// The database failed.
     #[error("archive database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(rusqlite::Error),
+    /// Encrypted data does not authenticate: altered on disk, damaged, or not from this
+    /// archive's key. Nothing of it was read or shown.
+    #[error("tampering detected: {0}")]
+    Tampered(String),
     /// The archive was made by a newer version of qoima.
     #[error(
         "the archive's schema version {found} is newer than this program understands ({supported}); upgrade qoima"
@@ -50,6 +54,19 @@ impl StoreError {
         StoreError::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// A page that fails SQLCipher's authentication is tampering, not a database bug.
+    fn from(error: rusqlite::Error) -> Self {
+        if crate::at_rest::database::is_not_a_database(&error) {
+            StoreError::Tampered(format!(
+                "an encrypted page of the archive database fails authentication ({error})"
+            ))
+        } else {
+            StoreError::Db(error)
         }
     }
 }

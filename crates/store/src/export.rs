@@ -124,10 +124,14 @@ impl Store {
                         .map_err(|e| corrupt_or(e, "record", &item.hash))?;
                 }
                 ItemKind::Blob => {
-                    let path = self.blobs.path(&BlobHash(item.hash));
-                    let file = fs_err::File::open(&path)?;
+                    let Some(blob) = self.blobs.open_blob(&BlobHash(item.hash))? else {
+                        return Err(StoreError::Corrupt(format!(
+                            "attachment {} vanished during the export",
+                            data_encoding::HEXLOWER.encode(&item.hash)
+                        )));
+                    };
                     writer
-                        .write_blob(file)
+                        .write_blob(std::io::BufReader::with_capacity(1 << 20, blob))
                         .map_err(|e| corrupt_or(e, "blob", &item.hash))?;
                 }
             }
@@ -150,6 +154,13 @@ fn corrupt_or(error: qoima_core::bundle::WriteError, what: &str, hash: &[u8; 32]
         qoima_core::bundle::WriteError::ItemMismatch { reason, .. } => StoreError::Corrupt(
             format!("{what} {}: {reason}", data_encoding::HEXLOWER.encode(hash)),
         ),
+        // Reading an encrypted attachment that fails authentication.
+        qoima_core::bundle::WriteError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            StoreError::Tampered(format!(
+                "{what} {}: {e}",
+                data_encoding::HEXLOWER.encode(hash)
+            ))
+        }
         other => other.into(),
     }
 }

@@ -268,8 +268,8 @@ impl Store {
                         let scratch = if held {
                             None
                         } else {
-                            match blobs.write_scratch(&mut blob, |_| {}) {
-                                Ok((file, _)) => Some(file),
+                            match blobs.write_scratch(&mut blob, size, |_| {}) {
+                                Ok(file) => Some(file),
                                 Err(ScratchError::Read(e)) => {
                                     break Some(Stop::Bundle(blob_read_error(e, index)));
                                 }
@@ -533,7 +533,7 @@ mod tests {
     #[test]
     fn logging_an_import_looks_the_bundle_up_by_index() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path(), &crate::ArchiveKey::from_bytes([42; 32])).unwrap();
         let plan: Vec<String> = store
             .db
             .prepare(&format!("EXPLAIN QUERY PLAN {LOG_IMPORT}"))

@@ -28,6 +28,7 @@ use fs_err as fs;
 use qoima_core::AuthorSecret;
 use zeroize::Zeroizing;
 
+use crate::ArchiveKey;
 use crate::fsutil::create_new_atomically;
 
 const MAGIC: &[u8; 8] = b"qoima-k\0";
@@ -70,7 +71,7 @@ pub struct Secrets {
     /// The author's signing key.
     pub author: AuthorSecret,
     /// The key that encrypts the archive at rest.
-    pub archive_key: Zeroizing<[u8; 32]>,
+    pub archive_key: ArchiveKey,
 }
 
 /// Generates a new author key and archive key and seals them at `path`.
@@ -166,11 +167,10 @@ pub fn open(path: &Path, passphrase: &[u8]) -> Result<Secrets, KeyFileError> {
 
 fn split(plain: &[u8; SECRETS_LEN]) -> Secrets {
     let seed: [u8; 32] = plain[..32].try_into().expect("32 bytes");
-    let mut archive_key = Zeroizing::new([0u8; 32]);
-    archive_key.copy_from_slice(&plain[32..]);
+    let archive_key: [u8; 32] = plain[32..].try_into().expect("32 bytes");
     Secrets {
         author: AuthorSecret::from_seed(&seed),
-        archive_key,
+        archive_key: ArchiveKey::from_bytes(archive_key),
     }
 }
 
@@ -213,7 +213,7 @@ mod tests {
         let made = create(&path, b"correct horse").unwrap();
         let opened = open(&path, b"correct horse").unwrap();
         assert_eq!(made.author.public(), opened.author.public());
-        assert_eq!(*made.archive_key, *opened.archive_key);
+        assert_eq!(made.archive_key.as_bytes(), opened.archive_key.as_bytes());
         assert!(matches!(
             open(&path, b"wrong"),
             Err(KeyFileError::WrongPassphrase)

@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod archive;
+pub mod at_rest;
 mod bans;
 mod blobs;
 mod error;
@@ -37,14 +38,23 @@ pub mod fsutil;
 mod import;
 pub mod keyfile;
 mod network;
+mod personas;
 mod query;
 mod schema;
 
 pub use archive::{Source, Store};
+pub use at_rest::keys::ArchiveKey;
+pub use blobs::BlobReader;
+
+/// The database file in a data directory.
+pub const DB_FILE: &str = "archive.db";
+/// The node's network key, sealed under the archive key.
+pub const NODE_KEY_FILE: &str = "node.key";
 pub use bans::Ban;
 pub use blobs::StoredBlob;
 pub use error::StoreError;
 pub use export::{ExportQuery, ExportReport};
 pub use import::{ImportReport, Rejection, SenderFault};
 pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Served};
+pub use personas::{MAIN_PERSONA, PERSONAS_MAX, Persona};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};

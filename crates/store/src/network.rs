@@ -363,7 +363,7 @@ mod tests {
     use super::*;
 
     fn store(dir: &tempfile::TempDir) -> Store {
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path(), &crate::ArchiveKey::from_bytes([42; 32])).unwrap();
         // Thousands of small commits; durability is not what is tested here.
         store.db.pragma_update(None, "synchronous", "OFF").unwrap();
         store

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -125,6 +125,18 @@ CREATE TABLE corrupt_records (
 CREATE INDEX peers_by_seen ON peers(last_seen_ms);
 ";
 
+/// Version 6: personas, several author keys in one archive (their seeds are secret:
+/// this table only ever exists inside the encrypted database).
+const SCHEMA_V6: &str = "
+CREATE TABLE personas (
+    name        TEXT PRIMARY KEY,
+    public      BLOB NOT NULL UNIQUE,
+    seed        BLOB NOT NULL,
+    is_default  INTEGER NOT NULL DEFAULT 0,
+    created_ms  INTEGER NOT NULL
+);
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -153,6 +165,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (3, SCHEMA_V3),
             (4, SCHEMA_V4),
             (5, SCHEMA_V5),
+            (6, SCHEMA_V6),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;
@@ -182,7 +195,7 @@ mod tests {
     }
 
     #[test]
-    fn a_version_4_archive_is_migrated_to_version_5_keeping_its_rows() {
+    fn a_version_4_archive_is_migrated_to_the_current_version_keeping_its_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("archive.db");
         let conn = Connection::open(&path).unwrap();
@@ -202,7 +215,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 5);
+        assert_eq!(version, SCHEMA_VERSION);
         let mut added: Vec<String> = objects(&conn)
             .into_iter()
             .filter(|o| !v4.contains(o) && !o.starts_with("sqlite_autoindex"))
@@ -214,7 +227,8 @@ mod tests {
                 "bans",
                 "corrupt_records",
                 "imports_by_bundle",
-                "peers_by_seen"
+                "peers_by_seen",
+                "personas"
             ]
         );
         let imports: i64 = conn

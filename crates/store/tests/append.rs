@@ -29,13 +29,13 @@ fn append(store: &mut Store, writer: u64, n: u64) -> VerifiedRecord {
 #[test]
 fn two_stores_appending_at_once_never_fork_the_chain() {
     let dir = tempfile::tempdir().unwrap();
-    Store::open(dir.path()).unwrap(); // created (and migrated) once, before the race
+    Store::open(dir.path(), &test_key()).unwrap(); // created (and migrated) once, before the race
     let start = Barrier::new(2);
     std::thread::scope(|scope| {
         for writer in 0..2 {
             let (start, home) = (&start, dir.path());
             scope.spawn(move || {
-                let mut store = Store::open(home).unwrap();
+                let mut store = Store::open(home, &test_key()).unwrap();
                 start.wait();
                 for n in 0..PER_WRITER {
                     append(&mut store, writer, n);
@@ -44,7 +44,7 @@ fn two_stores_appending_at_once_never_fork_the_chain() {
         }
     });
 
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &test_key()).unwrap();
     let summaries = store
         .list(&ListQuery {
             limit: 1000,
@@ -77,7 +77,7 @@ fn two_stores_appending_at_once_never_fork_the_chain() {
 #[test]
 fn a_record_that_does_not_follow_the_head_is_refused_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
     let first = append(&mut store, 0, 0);
     let secret = fixtures::author(AUTHOR);
     let stale = |head: Option<(u64, RecordId)>| -> Result<VerifiedRecord, StoreError> {
@@ -107,4 +107,9 @@ fn a_record_that_does_not_follow_the_head_is_refused_and_nothing_is_stored() {
     );
     assert!(matches!(result, Err(StoreError::Invalid(m)) if m == "no title"));
     assert_eq!(store.record_count().unwrap(), 1);
+}
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
 use std::collections::BTreeSet;
+use std::io::Read as _;
 use std::path::Path;
 
 use ed25519_dalek::{Signer, SigningKey};
@@ -16,7 +17,6 @@ use qoima_core::bundle::{
 use qoima_core::encoding::encode;
 use qoima_core::{BlobHash, RECORD_SIGNATURE_CONTEXT, RecordId, VerifiedRecord, fixtures};
 use qoima_store::{ExportQuery, ImportReport, ListQuery, Source, Store, StoreError};
-use rusqlite::Connection;
 
 /// Seed of the author (and bundler) of the records already in the store.
 const OLD_AUTHOR: u8 = 31;
@@ -39,7 +39,7 @@ fn before() -> Before {
 
 fn store_with(before: &Before, home: &Path) -> Store {
     let author = fixtures::author(OLD_AUTHOR);
-    let mut store = Store::open(home).unwrap();
+    let mut store = Store::open(home, &test_key()).unwrap();
     let bundle = fixtures::bundle(&author, &before.records, &[&before.blob]);
     let report = store
         .import_bundle(&bundle[..], Source::File("before.qb".into()))
@@ -413,10 +413,14 @@ fn check_before_intact(store: &Store, before: &Before) {
         let stored = store.get(&record.id()).unwrap();
         assert_eq!(stored.record.bytes(), record.bytes());
     }
-    let path = store
-        .blob_path(&BlobHash::of(&before.blob))
-        .expect("the old blob is kept");
-    assert_eq!(std::fs::read(path).unwrap(), before.blob);
+    let mut kept = Vec::new();
+    store
+        .read_blob(&BlobHash::of(&before.blob))
+        .unwrap()
+        .expect("the old blob is kept")
+        .read_to_end(&mut kept)
+        .unwrap();
+    assert_eq!(kept, before.blob);
 }
 
 fn listed_ids(store: &Store) -> BTreeSet<RecordId> {
@@ -502,10 +506,12 @@ fn check_case(case: &Case, report: &ImportReport, parts: &[Part], store: &Store,
         "{name}"
     );
     let blob = parts[BLOB_INDEX].bytes();
-    match store.blob_path(&BlobHash::of(blob)) {
-        Some(path) => {
+    match store.read_blob(&BlobHash::of(blob)).unwrap() {
+        Some(mut reader) => {
             assert!(blob_stored, "{name}: blob stored");
-            assert_eq!(std::fs::read(path).unwrap(), blob, "{name}");
+            let mut stored = Vec::new();
+            reader.read_to_end(&mut stored).unwrap();
+            assert!(stored == blob, "{name}: the stored blob differs");
         }
         None => assert!(!blob_stored, "{name}: blob lost"),
     }
@@ -543,7 +549,7 @@ fn every_kind_of_bad_bundle_is_named_and_stores_only_what_verified() {
         check_case(&case, &report, &parts, &store, dir.path());
         // And the same survives closing and reopening.
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path(), &test_key()).unwrap();
         check_case(&case, &report, &parts, &store, dir.path());
     }
 }
@@ -599,7 +605,7 @@ fn store_with_attachment(home: &Path) -> (Store, VerifiedRecord, Vec<u8>) {
     let mut body = fixtures::body(&author, 1, None, "the photo is attached");
     body.attachments = vec![fixtures::attachment(&blob, "image/jpeg", "photo.jpg")];
     let record = VerifiedRecord::sign(&body, &author).unwrap();
-    let mut store = Store::open(home).unwrap();
+    let mut store = Store::open(home, &test_key()).unwrap();
     let bundle = fixtures::bundle(&author, std::slice::from_ref(&record), &[&blob]);
     let report = store
         .import_bundle(&bundle[..], Source::File("photo.qb".into()))
@@ -628,9 +634,11 @@ fn reads_as_a_good_bundle(bytes: &[u8]) -> bool {
 }
 
 #[test]
-fn export_of_a_blob_corrupted_on_disk_fails_as_corrupt_and_its_output_is_no_good_bundle() {
+fn export_of_a_blob_altered_on_disk_fails_as_tampering_and_its_output_is_no_good_bundle() {
     type Corruption = fn(&Path);
-    let corruptions: [(&str, Corruption, &str); 2] = [
+    // The encrypted file's segments are authenticated: whichever byte changes, the
+    // segment holding it fails (segment 7 holds byte 123,456 of the 16 KiB segments).
+    let corruptions: [(&str, Corruption, &str); 3] = [
         (
             "a byte flipped",
             |path| {
@@ -638,7 +646,7 @@ fn export_of_a_blob_corrupted_on_disk_fails_as_corrupt_and_its_output_is_no_good
                 bytes[123_456] ^= 0x01;
                 std::fs::write(path, bytes).unwrap();
             },
-            "does not match its hash",
+            "segment 7 fails authentication",
         ),
         (
             "cut short",
@@ -646,7 +654,16 @@ fn export_of_a_blob_corrupted_on_disk_fails_as_corrupt_and_its_output_is_no_good
                 let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
                 file.set_len(300_000).unwrap();
             },
-            "shorter than the manifest says",
+            "segment 18 fails authentication",
+        ),
+        (
+            "the header's length changed",
+            |path| {
+                let mut bytes = std::fs::read(path).unwrap();
+                bytes[12] ^= 0x01;
+                std::fs::write(path, bytes).unwrap();
+            },
+            "segment 0 fails authentication",
         ),
     ];
     for (name, corrupt, reason) in corruptions {
@@ -671,7 +688,7 @@ fn export_of_a_blob_corrupted_on_disk_fails_as_corrupt_and_its_output_is_no_good
         corrupt(&store.blob_path(&hash).unwrap());
         let mut out = Vec::new();
         match store.export(&mut out, &query, &fixtures::author(34)) {
-            Err(StoreError::Corrupt(message)) => {
+            Err(StoreError::Tampered(message)) => {
                 assert!(
                     message.contains(&format!("blob {}", hash.to_hex())),
                     "{name}: {message}"
@@ -685,7 +702,7 @@ fn export_of_a_blob_corrupted_on_disk_fails_as_corrupt_and_its_output_is_no_good
             "{name}: the partial output passes as a bundle"
         );
         let other = tempfile::tempdir().unwrap();
-        let mut elsewhere = Store::open(other.path()).unwrap();
+        let mut elsewhere = Store::open(other.path(), &test_key()).unwrap();
         let report = elsewhere
             .import_bundle(&out[..], Source::File("partial.qb".into()))
             .unwrap();
@@ -725,7 +742,7 @@ fn get_and_export_of_a_record_altered_in_the_database_report_corruption() {
         let mut store = store_with(&before, dir.path());
         let victim = &before.records[1];
         let other = fixtures::chain(&fixtures::author(35), 1, 30).remove(0);
-        let db = Connection::open(dir.path().join("archive.db")).unwrap();
+        let db = keyed_db(&dir.path().join("archive.db"));
         let changed = db
             .execute(
                 "UPDATE records SET bytes = ?1 WHERE id = ?2",
@@ -764,4 +781,18 @@ fn get_and_export_of_a_record_altered_in_the_database_report_corruption() {
             other => panic!("{name}: export gave {other:?}"),
         }
     }
+}
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
+}
+
+/// The archive database opened directly, with its key.
+fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let key = test_key().database_key_literal();
+    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
+        .unwrap();
+    db
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
 use qoima_core::{BlobHash, RecordId, VerifiedRecord, fixtures};
+use qoima_store::at_rest::segments::SegmentReader;
 use qoima_store::{ExportQuery, Source, Store};
-use rusqlite::Connection;
 
 /// Set (to the store's directory) in the child process only.
 const CHILD_ENV: &str = "QOIMA_CRASH_CHILD";
@@ -41,7 +41,7 @@ fn crash_child() {
         return;
     };
     let bundle = std::env::var_os(BUNDLE_ENV).expect("the parent names the bundle");
-    let mut store = Store::open(Path::new(&home)).unwrap();
+    let mut store = Store::open(Path::new(&home), &test_key()).unwrap();
     let input = BufReader::new(std::fs::File::open(bundle).unwrap());
     let report = store
         .import_bundle(input, Source::File("crash.qb".into()))
@@ -120,7 +120,7 @@ fn write_big_bundle(path: &Path) -> BigBundle {
 fn base_store(home: &Path) -> Vec<RecordId> {
     let author = fixtures::author(91);
     let records = fixtures::chain(&author, BASE_RECORDS, 50);
-    let mut store = Store::open(home).unwrap();
+    let mut store = Store::open(home, &test_key()).unwrap();
     let report = store
         .import_bundle(
             &fixtures::bundle(&author, &records, &[b"base blob"])[..],
@@ -177,7 +177,7 @@ enum Outcome {
 /// Also returns how many scratch files the dead process left (a kill while it wrote the
 /// blob leaves one).
 fn check_after_crash(home: &Path, base: &[RecordId], big: &BigBundle) -> (Outcome, usize) {
-    let db = Connection::open(home.join("archive.db")).unwrap();
+    let db = keyed_db(&home.join("archive.db"));
     let integrity: Vec<String> = db
         .prepare("PRAGMA integrity_check")
         .unwrap()
@@ -214,7 +214,22 @@ fn check_after_crash(home: &Path, base: &[RecordId], big: &BigBundle) -> (Outcom
         .unwrap();
     assert_eq!(blob_row, outcome == Outcome::After, "blob row vs records");
 
-    // Every indexed blob has its file, and no file under a blob name is partial.
+    // Every file under a blob name decrypts whole (none is partial), and every indexed
+    // blob is among them.
+    let mut held = std::collections::BTreeMap::new();
+    for shard in std::fs::read_dir(home.join("media")).unwrap() {
+        for file in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let reader = SegmentReader::open(std::fs::File::open(&path).unwrap(), &test_key())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut bytes = Vec::new();
+            reader
+                .into_read()
+                .read_to_end(&mut bytes)
+                .unwrap_or_else(|e| panic!("a file under a blob name is partial: {e}"));
+            held.insert(BlobHash::of(&bytes), bytes.len() as i64);
+        }
+    }
     let mut indexed = db.prepare("SELECT hash, size FROM blobs").unwrap();
     for row in indexed
         .query_map([], |row| {
@@ -224,26 +239,18 @@ fn check_after_crash(home: &Path, base: &[RecordId], big: &BigBundle) -> (Outcom
     {
         let (hash, size) = row.unwrap();
         let hash = BlobHash(hash);
-        let hex = hash.to_hex();
-        let bytes = std::fs::read(home.join("blobs").join(&hex[..2]).join(&hex))
-            .unwrap_or_else(|e| panic!("indexed blob {hash} has no file: {e}"));
-        assert_eq!(bytes.len() as i64, size, "blob {hash}");
-        assert_eq!(BlobHash::of(&bytes), hash, "blob file {hash}");
-    }
-    for shard in std::fs::read_dir(home.join("blobs")).unwrap() {
-        for file in std::fs::read_dir(shard.unwrap().path()).unwrap() {
-            let path = file.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let hash = BlobHash::of(&std::fs::read(&path).unwrap());
-            assert_eq!(name, hash.to_hex(), "a file under a blob name is partial");
-        }
+        assert_eq!(
+            held.get(&hash),
+            Some(&size),
+            "indexed blob {hash} has its file"
+        );
     }
     drop(indexed);
     drop(has);
     drop(db);
 
     let scratch_before = std::fs::read_dir(home.join("tmp")).unwrap().count();
-    let store = Store::open(home).unwrap();
+    let store = Store::open(home, &test_key()).unwrap();
     let scratch: Vec<_> = std::fs::read_dir(home.join("tmp"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -268,7 +275,7 @@ fn check_after_crash(home: &Path, base: &[RecordId], big: &BigBundle) -> (Outcom
 /// After any crash: importing the bundle again completes the archive (records, blob file,
 /// blob row, attachment), and a further import finds everything present.
 fn finish_and_check_complete(home: &Path, base: &[RecordId], big: &BigBundle, after: Outcome) {
-    let mut store = Store::open(home).unwrap();
+    let mut store = Store::open(home, &test_key()).unwrap();
     let bundle = || BufReader::new(std::fs::File::open(&big.path).unwrap());
     let report = store
         .import_bundle(bundle(), Source::File("again.qb".into()))
@@ -288,9 +295,15 @@ fn finish_and_check_complete(home: &Path, base: &[RecordId], big: &BigBundle, af
         store.record_count().unwrap(),
         (base.len() + big.records.len()) as u64
     );
-    let blob = std::fs::read(store.blob_path(&big.blob).expect("blob stored")).unwrap();
+    let mut blob = Vec::new();
+    store
+        .read_blob(&big.blob)
+        .unwrap()
+        .expect("blob stored")
+        .read_to_end(&mut blob)
+        .unwrap();
     assert_eq!(BlobHash::of(&blob), big.blob);
-    let db = Connection::open(home.join("archive.db")).unwrap();
+    let db = keyed_db(&home.join("archive.db"));
     let indexed_size: i64 = db
         .query_row(
             "SELECT size FROM blobs WHERE hash = ?1",
@@ -404,12 +417,12 @@ fn blob_file_orphaned_by_a_crash_gets_its_row_on_reimport() {
     let bundle = fixtures::bundle(&author, std::slice::from_ref(&record), &[&blob]);
 
     // The state the crash leaves: the file in place, no row, no record.
-    let mut store = Store::open(&home).unwrap();
+    let mut store = Store::open(&home, &test_key()).unwrap();
     let source = dir.path().join("a.jpg");
     std::fs::write(&source, &blob).unwrap();
     let stored = store.add_blob_file(&source).unwrap();
     assert_eq!(stored.blake3, BlobHash::of(&blob));
-    let db = Connection::open(home.join("archive.db")).unwrap();
+    let db = keyed_db(&home.join("archive.db"));
     assert_eq!(db.execute("DELETE FROM blobs", []).unwrap(), 1);
 
     let report = store
@@ -440,4 +453,18 @@ fn blob_file_orphaned_by_a_crash_gets_its_row_on_reimport() {
         (exported.records, exported.blobs, exported.blobs_missing),
         (1, 1, 0)
     );
+}
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
+}
+
+/// The archive database opened directly, with its key.
+fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let key = test_key().database_key_literal();
+    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
+        .unwrap();
+    db
 }

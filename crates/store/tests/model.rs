@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
 use std::collections::BTreeSet;
+use std::io::Read as _;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -492,10 +493,12 @@ fn check_store(store: &Store, model: &Model, home: &Path) {
             }
             PoolItem::Blob(bytes) => {
                 let hash = BlobHash::of(bytes);
-                match store.blob_path(&hash) {
-                    Some(path) => {
+                match store.read_blob(&hash).unwrap() {
+                    Some(mut reader) => {
                         assert!(model.blobs.contains(&hash), "blob {hash} stored");
-                        assert_eq!(&std::fs::read(path).unwrap(), bytes);
+                        let mut stored = Vec::new();
+                        reader.read_to_end(&mut stored).unwrap();
+                        assert!(&stored == bytes, "blob {hash} differs");
                     }
                     None => assert!(!model.blobs.contains(&hash), "blob {hash} lost"),
                 }
@@ -511,7 +514,7 @@ fn check_store(store: &Store, model: &Model, home: &Path) {
 
 fn run(ops: &[Op]) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
     let mut model = Model::default();
     let mut history: Vec<Built> = Vec::new();
     let valid = valid_indexes();
@@ -558,7 +561,7 @@ fn run(ops: &[Op]) {
             }
             Op::Reopen => {
                 drop(store);
-                store = Store::open(dir.path()).unwrap();
+                store = Store::open(dir.path(), &test_key()).unwrap();
             }
         }
         check_store(&store, &model, dir.path());
@@ -631,4 +634,9 @@ fn hand_written_sequence_covers_every_kind_of_step() {
         ),
     ];
     run(&ops);
+}
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

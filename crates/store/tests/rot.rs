@@ -6,7 +6,6 @@
 
 use qoima_core::{RecordId, VerifiedRecord, fixtures};
 use qoima_store::{ListQuery, Source, Store, StoreError};
-use rusqlite::Connection;
 
 const AUTHOR: u8 = 51;
 
@@ -20,15 +19,15 @@ fn ids(records: &[VerifiedRecord]) -> Vec<RecordId> {
 
 /// A store holding `chain()`, imported from a file, with record 2's bytes altered in the
 /// database as rot would.
-fn rotted_store(home: &std::path::Path) -> (Store, Connection) {
+fn rotted_store(home: &std::path::Path) -> (Store, rusqlite::Connection) {
     let records = chain();
-    let mut store = Store::open(home).unwrap();
+    let mut store = Store::open(home, &test_key()).unwrap();
     let bundle = fixtures::bundle(&fixtures::author(AUTHOR), &records, &[]);
     let report = store
         .import_bundle(&bundle[..], Source::File("first.qb".into()))
         .unwrap();
     assert!(report.is_clean(), "{report:?}");
-    let db = Connection::open(home.join("archive.db")).unwrap();
+    let db = keyed_db(&home.join("archive.db"));
     let mut bytes = records[2].bytes().to_vec();
     bytes[50] ^= 0x08;
     let changed = db
@@ -54,7 +53,7 @@ fn a_rotted_record_is_left_out_of_what_is_served_and_named() {
 
     // What was served is a bundle any peer accepts in full.
     let peer = tempfile::tempdir().unwrap();
-    let mut peer = Store::open(peer.path()).unwrap();
+    let mut peer = Store::open(peer.path(), &test_key()).unwrap();
     let report = peer
         .import_network_bundle(&served.bytes, Source::Peer("server".into()))
         .unwrap();
@@ -145,4 +144,18 @@ fn quarantine_removes_only_rotted_records_and_a_good_copy_heals_the_archive() {
         .bundle_of(&ids(&records), 1 << 20, "default", &fixtures::author(52))
         .unwrap();
     assert_eq!((served.records, served.corrupt.len()), (5, 0));
+}
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
+}
+
+/// The archive database opened directly, with its key.
+fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let key = test_key().database_key_literal();
+    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
+        .unwrap();
+    db
 }

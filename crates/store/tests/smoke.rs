@@ -7,7 +7,7 @@ use qoima_store::{ExportQuery, ListQuery, Source, Store};
 #[test]
 fn import_list_search_export_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
     let author = fixtures::author(9);
     let mut records = fixtures::chain(&author, 5, 300);
     let mut body = fixtures::body(
@@ -87,10 +87,15 @@ fn import_list_search_export_round_trip() {
     );
 
     let other_dir = tempfile::tempdir().unwrap();
-    let mut other = Store::open(other_dir.path()).unwrap();
+    let mut other = Store::open(other_dir.path(), &test_key()).unwrap();
     let report = other
         .import_bundle(&out[..], Source::File("b.qb".into()))
         .unwrap();
     assert_eq!(report.records_new, 6);
     assert_eq!(other.head_of(&author.public()).unwrap().unwrap(), (6, id));
+}
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

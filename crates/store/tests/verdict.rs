@@ -6,6 +6,7 @@
 
 use qoima_core::{BlobHash, VerifiedRecord, fixtures};
 use qoima_store::{ImportReport, Rejection, SenderFault, Source, Store, StoreError};
+use std::io::Read as _;
 
 const AUTHOR: u8 = 41;
 
@@ -47,7 +48,7 @@ fn outcome(report: &ImportReport) -> (Option<SenderFault>, u64, u64, u64, u64, u
 #[test]
 fn junk_under_a_held_blobs_hash_is_rejected_whatever_the_store_holds() {
     let holder = tempfile::tempdir().unwrap();
-    let mut holder = Store::open(holder.path()).unwrap();
+    let mut holder = Store::open(holder.path(), &test_key()).unwrap();
     let report = holder
         .import_bundle(&bundle(false)[..], file("good.qb"))
         .unwrap();
@@ -77,7 +78,7 @@ fn junk_under_a_held_blobs_hash_is_rejected_whatever_the_store_holds() {
     assert_eq!(junk.rejected, vec![rejected.clone()]);
 
     let fresh = tempfile::tempdir().unwrap();
-    let mut fresh = Store::open(fresh.path()).unwrap();
+    let mut fresh = Store::open(fresh.path(), &test_key()).unwrap();
     let junk_fresh = fresh
         .import_bundle(&bundle(true)[..], file("junk.qb"))
         .unwrap();
@@ -90,14 +91,20 @@ fn junk_under_a_held_blobs_hash_is_rejected_whatever_the_store_holds() {
     assert_eq!(fresh.blob_path(&BlobHash::of(&blob())), None);
 
     // The held blob is untouched.
-    let path = holder.blob_path(&BlobHash::of(&blob())).unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), blob());
+    let mut held = Vec::new();
+    holder
+        .read_blob(&BlobHash::of(&blob()))
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut held)
+        .unwrap();
+    assert_eq!(held, blob());
 }
 
 #[test]
 fn a_network_bundle_listing_a_blob_is_refused_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
     let report = store
         .import_network_bundle(&bundle(false), Source::Peer("12D3KooWpeer".into()))
         .unwrap();
@@ -122,7 +129,7 @@ fn a_network_bundle_listing_a_blob_is_refused_whole() {
 #[test]
 fn a_network_bundle_of_records_is_imported_and_judged_by_its_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
     let author = fixtures::author(AUTHOR);
     let good = fixtures::bundle(&author, &records(), &[]);
     let peer = || Source::Peer("12D3KooWpeer".into());
@@ -188,7 +195,7 @@ impl std::io::Read for FailingRead<'_> {
 #[test]
 fn a_file_that_cannot_be_read_is_no_fault_of_its_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
     let bytes = bundle(false);
     // Fails inside the blob, after the three records.
     let input = FailingRead {
@@ -211,7 +218,7 @@ fn a_file_that_cannot_be_read_is_no_fault_of_its_bytes() {
 #[test]
 fn a_failure_of_this_node_is_an_error_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
     // Scratch space for blobs that cannot be written: a file where the directory was.
     std::fs::remove_dir_all(dir.path().join("tmp")).unwrap();
     std::fs::write(dir.path().join("tmp"), b"not a directory").unwrap();
@@ -231,4 +238,9 @@ fn a_failure_of_this_node_is_an_error_and_stores_nothing() {
         .import_bundle(&bundle(false)[..], file("good.qb"))
         .unwrap();
     assert_eq!(outcome(&report), (None, 3, 0, 1, 0, 0), "{report:?}");
+}
+
+/// The archive key of the stores here.
+fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

@@ -19,8 +19,8 @@ use crate::output::outln;
 pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let draft = draft_from(&args)?;
     let mut store = ctx.store()?;
-    let secrets = ctx.secrets()?;
-    let author = secrets.author.public();
+    let signer = store.persona_secret(args.persona.as_deref())?;
+    let author = signer.public();
 
     let mut attachments = Vec::with_capacity(draft.attach.len());
     for path in &draft.attach {
@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
         let body = draft
             .into_body(authorship, attachments)
             .map_err(UsageError)?;
-        Ok(VerifiedRecord::sign(&body, &secrets.author).map_err(|e| UsageError(e.to_string()))?)
+        Ok(VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?)
     })?;
     outln!("{}", record.id())?;
     Ok(ExitCode::SUCCESS)

@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let mut store = ctx.store()?;
     let bundler = if args.sign_as_me {
-        ctx.secrets()?.author
+        store.persona_secret(None)?
     } else {
         throwaway_bundler()?
     };

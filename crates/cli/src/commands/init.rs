@@ -2,12 +2,18 @@
 
 use std::process::ExitCode;
 
-use qoima_store::{Store, keyfile};
+use qoima_store::keyfile::{self, Secrets};
 
 use crate::context::{Context, passphrase};
 use crate::output::{outln, safe};
 
 pub fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
+    create(ctx)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Makes the key file and the empty encrypted archive; returns what the key file holds.
+pub fn create(ctx: &Context) -> anyhow::Result<Secrets> {
     let path = ctx.key_path();
     let exists = || format!("an archive already exists in {}", ctx.home().display());
     // Checked first so nobody is asked for a passphrase in vain; `keyfile::create` checks
@@ -23,7 +29,7 @@ pub fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
         keyfile::KeyFileError::AlreadyExists(_) => anyhow::Error::new(e).context(exists()),
         e => e.into(),
     })?;
-    Store::open(ctx.home())?;
+    ctx.open_store(&secrets.archive_key, Some(&secrets.author))?;
     let key = secrets.author.public();
     outln!(
         "Created a new archive and author key in {}",
@@ -35,5 +41,6 @@ pub fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     outln!()?;
     outln!("Read the fingerprint aloud to people who need to recognise your records.")?;
     outln!("Without the passphrase the key cannot be used, and nobody can recover it.")?;
-    Ok(ExitCode::SUCCESS)
+    outln!("Everything in the archive is encrypted under it on this disk.")?;
+    Ok(secrets)
 }

@@ -18,7 +18,7 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         author: args
             .author
             .as_deref()
-            .map(|a| resolve_author(ctx, &store, a))
+            .map(|a| resolve_author(&store, a))
             .transpose()?,
         since_ms: args.since.as_deref().map(parse_since).transpose()?,
         limit: args.limit,
@@ -34,9 +34,9 @@ pub fn search(ctx: &Context, text: &str, limit: usize, json: bool) -> anyhow::Re
 }
 
 /// A public key in hex, a fingerprint of an author present in the archive, or `me`.
-fn resolve_author(ctx: &Context, store: &Store, text: &str) -> anyhow::Result<AuthorKey> {
+fn resolve_author(store: &Store, text: &str) -> anyhow::Result<AuthorKey> {
     if text == "me" {
-        return Ok(ctx.secrets()?.author.public());
+        return Ok(store.persona_secret(None)?.public());
     }
     if let Ok(key) = text.parse::<AuthorKey>() {
         return Ok(key);

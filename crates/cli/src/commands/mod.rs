@@ -25,7 +25,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Node(args) => node::run(&ctx, args),
         Command::Status { json } => node::status(&ctx, json),
         Command::Peers { json } => node::peers(&ctx, json),
-        Command::Key(KeyCommand::Show { json }) => key::show(&ctx, json),
+        Command::Key(KeyCommand::Show { persona, json }) => {
+            key::show(&ctx, persona.as_deref(), json)
+        }
+        Command::Key(KeyCommand::List { json }) => key::list(&ctx, json),
+        Command::Key(KeyCommand::New { name }) => key::new(&ctx, &name),
+        Command::Key(KeyCommand::Default { name }) => key::set_default(&ctx, &name),
+        Command::Lock => node::lock(&ctx),
         Command::NetworkKey(NetworkKeyCommand::New { file }) => network_key::new(&file),
         Command::Add(args) => add::run(&ctx, *args),
         Command::List(args) => list::list(&ctx, args),

@@ -19,12 +19,21 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(super::network_key::read(path)?),
         None => None,
     };
-    if !ctx.key_path().exists() {
-        // First run on this machine: make the archive and the author key, as `init` does.
-        super::init::run(ctx)?;
-        outln!()?;
+    if control::query_status(ctx.home()).is_ok() {
+        anyhow::bail!("a node is already running on {}", ctx.home().display());
     }
-    ctx.store()?;
+    // The passphrase is asked once, here; the node then holds the key while it runs.
+    let secrets = if ctx.key_path().exists() {
+        ctx.secrets()?
+    } else {
+        // First run on this machine: make the archive and the author key, as `init` does.
+        let secrets = super::init::create(ctx)?;
+        outln!()?;
+        secrets
+    };
+    // Opened (and, for an archive from an older version, encrypted in place) before
+    // the network starts.
+    ctx.open_store(&secrets.archive_key, Some(&secrets.author))?;
     let filter = match args.verbose {
         0 => "info,libp2p_mdns=warn,libp2p_gossipsub=warn",
         1 => "debug,libp2p=info",
@@ -39,7 +48,8 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         // Colour codes only for a person watching; a log file or pipe gets plain text.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let mut config = NodeConfig::new(ctx.home().to_owned());
+    let mut config = NodeConfig::new(ctx.home().to_owned(), secrets.archive_key.clone());
+    drop(secrets);
     config.listen = parse_addrs(&args.listen)?;
     config.peers = parse_addrs(&args.peer)?;
     config.mdns = !args.no_mdns;
@@ -115,6 +125,13 @@ pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             outln!("    {}", safe(&addr.to_string()))?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn lock(ctx: &Context) -> anyhow::Result<ExitCode> {
+    control::lock(ctx.home())?;
+    outln!("The node forgot the archive key and stopped. Nothing in the archive can be read")?;
+    outln!("on this device until the passphrase is typed again.")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -134,13 +134,36 @@ fn verify_record(ctx: &Context, id: &str) -> anyhow::Result<(Value, bool)> {
     let mut valid = true;
     let mut attachments = Vec::new();
     for a in &body.attachments {
-        let Some(path) = store.blob_path(&a.blake3) else {
+        let reader = match store.read_blob(&a.blake3) {
+            Ok(reader) => reader,
+            Err(qoima_store::StoreError::Tampered(reason)) => {
+                valid = false;
+                attachments.push(json!({
+                    "blake3": a.blake3, "file_name": a.file_name,
+                    "status": format!("TAMPERED: {reason}"),
+                }));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(reader) = reader else {
             attachments.push(
                 json!({ "blake3": a.blake3, "file_name": a.file_name, "status": "not held here" }),
             );
             continue;
         };
-        let (blake3, sha256, size) = hash_file(&path)?;
+        let (blake3, sha256, size) = match hash_reader(reader) {
+            Ok(hashes) => hashes,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                valid = false;
+                attachments.push(json!({
+                    "blake3": a.blake3, "file_name": a.file_name,
+                    "status": format!("TAMPERED: {e}"),
+                }));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let ok = blake3 == *a.blake3.as_bytes() && sha256 == a.sha256.0 && size == a.size;
         valid &= ok;
         attachments.push(json!({
@@ -160,8 +183,7 @@ fn verify_record(ctx: &Context, id: &str) -> anyhow::Result<(Value, bool)> {
     Ok((report, valid))
 }
 
-fn hash_file(path: &Path) -> anyhow::Result<([u8; 32], [u8; 32], u64)> {
-    let mut file = fs::File::open(path)?;
+fn hash_reader(mut file: impl Read) -> std::io::Result<([u8; 32], [u8; 32], u64)> {
     let mut blake = blake3::Hasher::new();
     let mut sha = sha2::Sha256::new();
     let mut buf = vec![0u8; 1024 * 1024];

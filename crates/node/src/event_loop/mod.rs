@@ -49,7 +49,7 @@ impl Node {
     /// Opens the archive in `config.home`, starts listening and spawns the event loop.
     /// Returns once the listeners are up.
     pub async fn start(config: NodeConfig) -> Result<Node, String> {
-        let store = Store::open(&config.home).map_err(|e| e.to_string())?;
+        let store = Store::open(&config.home, &config.archive_key).map_err(|e| e.to_string())?;
         let index = ArchiveIndex::from_entries(store.index_entries().map_err(|e| e.to_string())?);
         let last_rowid = store.last_rowid().map_err(|e| e.to_string())?;
         let known = store.known_peers().map_err(|e| e.to_string())?;
@@ -57,7 +57,7 @@ impl Node {
         let keypair = if config.ephemeral_identity {
             identity::ephemeral()
         } else {
-            identity::load_or_create(&config.home)?
+            identity::load_or_create(&store)?
         };
         let peer_id = keypair.public().to_peer_id();
         let control_listener = if config.control_socket {
@@ -116,7 +116,12 @@ impl Node {
         let (requests, requests_rx) = mpsc::channel(16);
         let control_server = control_listener.map(|listener| {
             (
-                tokio::spawn(control::serve(listener, requests.clone())),
+                tokio::spawn(control::serve(
+                    listener,
+                    requests.clone(),
+                    config.archive_key.clone(),
+                    control::owner_of(&config.home),
+                )),
                 control::socket_path(&config.home),
             )
         });
@@ -185,13 +190,15 @@ impl Node {
         let _ = (&mut self.task).await;
     }
 
-    /// Runs until SIGINT or SIGTERM, then stops cleanly.
-    pub async fn run_until_signal(self) -> std::io::Result<()> {
+    /// Runs until SIGINT or SIGTERM (or `qoima lock`), then stops cleanly.
+    pub async fn run_until_signal(mut self) -> std::io::Result<()> {
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
+            // Locked over the control socket: the loop has already stopped.
+            _ = &mut self.task => return Ok(()),
         }
         info!("stopping");
         self.shutdown().await;
@@ -308,7 +315,13 @@ impl EventLoop {
                 biased;
                 _ = &mut shutdown => break,
                 Some(message) = internal.recv() => self.on_internal(message),
-                Some(request) = requests.recv() => self.on_request(request),
+                Some(request) = requests.recv() => {
+                    if let ControlRequest::Lock = request {
+                        info!("locked: forgetting the archive key and stopping");
+                        break;
+                    }
+                    self.on_request(request);
+                }
                 _ = poll.tick() => self.poll_store(),
                 _ = sync.tick() => self.sync_with_everyone(),
                 _ = redial.tick() => {
@@ -549,6 +562,7 @@ impl EventLoop {
 
     fn on_request(&mut self, request: ControlRequest) {
         match request {
+            ControlRequest::Lock => {}
             ControlRequest::Dial(addr) => {
                 self.book.keep_dialing(addr.clone(), peer_of(&addr));
                 let _ = self.swarm.dial(addr);

@@ -50,7 +50,7 @@ impl TestNode {
 }
 
 pub fn config(home: &Path, peers: Vec<Multiaddr>) -> NodeConfig {
-    let mut config = NodeConfig::new(home.to_owned());
+    let mut config = NodeConfig::new(home.to_owned(), test_key());
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     config.peers = peers;
     config.mdns = false; // libp2p mDNS ignores loopback; these tests dial explicitly
@@ -93,7 +93,7 @@ pub async fn tcp_addr(node: &Node) -> Multiaddr {
 /// Writes `count` new records by the author with `seed` into the archive at `home`, as
 /// `qoima add` would from another process (a separate connection to the same archive).
 pub fn add_records(home: &Path, seed: u8, count: usize) -> Vec<RecordId> {
-    let mut store = Store::open(home).unwrap();
+    let mut store = Store::open(home, &test_key()).unwrap();
     let author = fixtures::author(seed);
     let head = store.head_of(&author.public()).unwrap();
     let (mut seq, mut prev) = match head {
@@ -118,7 +118,7 @@ pub fn add_records(home: &Path, seed: u8, count: usize) -> Vec<RecordId> {
 }
 
 pub fn ids(home: &Path) -> BTreeSet<RecordId> {
-    let store = Store::open(home).unwrap();
+    let store = Store::open(home, &test_key()).unwrap();
     store
         .list(&ListQuery {
             limit: 1_000_000,
@@ -155,4 +155,9 @@ pub async fn with_timeout<T>(what: &str, future: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(120), future)
         .await
         .unwrap_or_else(|_| panic!("{what} took over 120 s"))
+}
+
+/// The archive key of the stores here.
+pub fn test_key() -> qoima_store::ArchiveKey {
+    qoima_store::ArchiveKey::from_bytes([42; 32])
 }
