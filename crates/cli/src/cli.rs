@@ -57,6 +57,15 @@ pub enum Command {
     /// Your author keys (personas): show, list, make a new one, choose the default.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Destroy this archive for good, in under a second whatever its size: the key that
+    /// encrypts it is destroyed first (after that nothing in it can be read, even with the
+    /// passphrase), then its files are removed. A running node is stopped first. Asks for
+    /// confirmation unless --yes. Cannot reach copies made elsewhere (bundles, backups).
+    Wipe {
+        /// Do not ask for confirmation (for scripts).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Make the running node forget the archive key and stop. Until the passphrase is
     /// typed again, nothing in the archive can be read on this device.
     Lock,

@@ -50,7 +50,9 @@ pub enum KeyFileError {
     #[error("a key already exists at {0}; refusing to overwrite it")]
     AlreadyExists(String),
     /// No key here yet.
-    #[error("no key at {0}; run `qoima init` first")]
+    #[error(
+        "there is no archive in {0} (none was made there, or it was wiped); `qoima init` makes one"
+    )]
     Missing(String),
     /// The passphrase does not open the file (or the file was altered).
     #[error("wrong passphrase (or the key file was altered)")]

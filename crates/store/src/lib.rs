@@ -41,6 +41,7 @@ mod network;
 mod personas;
 mod query;
 mod schema;
+pub mod wipe;
 
 pub use archive::{Source, Store};
 pub use at_rest::keys::ArchiveKey;

@@ -10,6 +10,7 @@ mod network_key;
 mod node;
 mod show;
 mod verify;
+mod wipe;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key(KeyCommand::New { name }) => key::new(&ctx, &name),
         Command::Key(KeyCommand::Default { name }) => key::set_default(&ctx, &name),
         Command::Lock => node::lock(&ctx),
+        Command::Wipe { yes } => wipe::run(&ctx, yes),
         Command::NetworkKey(NetworkKeyCommand::New { file }) => network_key::new(&file),
         Command::Add(args) => add::run(&ctx, *args),
         Command::List(args) => list::list(&ctx, args),
