@@ -7,9 +7,10 @@
 //! so readers that expect an EXIF or XMP item find one, with nothing in it.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use crate::exif;
-use crate::isobmff::{BoxRef, Edits, children, find};
+use crate::isobmff::{BoxRef, Edits, Media, children, find};
 use crate::read::{Reader, to_usize};
 use crate::removed::{Report, printable};
 use crate::{Fail, Removed};
@@ -21,6 +22,9 @@ const EMPTY_EXIF: &[u8] = b"\0\0\0\0MM\0*\0\0\0\x08\0\0\0\0\0\0";
 /// An XMP packet with no properties; the rest of the item is padded with spaces,
 /// which XML allows after the root element.
 const EMPTY_XMP: &[u8] = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"/>";
+
+/// Where an item's bytes lie: absolute ranges of the file, in the item's order.
+type Extents = Vec<Range<usize>>;
 
 /// A metadata item to overwrite.
 #[derive(Debug)]
@@ -36,6 +40,7 @@ enum Kind {
 pub(crate) fn strip_items(
     data: &[u8],
     meta: &BoxRef,
+    media: &Media,
     edits: &mut Edits,
     report: &mut Report,
 ) -> Result<(), Fail> {
@@ -52,10 +57,15 @@ pub(crate) fn strip_items(
         return Err(Fail::Damaged("metadata items without locations".into()));
     };
     let idat = find(&boxes, b"idat").map(|idat| idat.body..idat.end);
-    for (id, extents) in locations(data, &iloc, &items, idat)? {
+    for (id, extents, in_idat) in locations(data, &iloc, &items, idat)? {
         let Some(kind) = items.get(&id) else {
             continue;
         };
+        // Item data in the file proper has to be media data, not the boxes that
+        // describe the file; `locations` already kept `idat` items inside `idat`.
+        if !in_idat && !extents.iter().all(|e| media.holds(e)) {
+            return Err(Fail::Unsupported("a metadata item outside the media data"));
+        }
         let total = extents
             .iter()
             .try_fold(0usize, |sum, e| sum.checked_add(e.len()));
@@ -164,13 +174,13 @@ fn item_kinds(data: &[u8], iinf: &BoxRef) -> Result<BTreeMap<u32, Kind>, Fail> {
     Ok(items)
 }
 
-/// The byte ranges of the `wanted` items, from `iloc`.
+/// The byte ranges of the `wanted` items, from `iloc`, and whether they are in `idat`.
 fn locations(
     data: &[u8],
     iloc: &BoxRef,
     wanted: &BTreeMap<u32, Kind>,
-    idat: Option<std::ops::Range<usize>>,
-) -> Result<Vec<(u32, Vec<std::ops::Range<usize>>)>, Fail> {
+    idat: Option<Range<usize>>,
+) -> Result<Vec<(u32, Extents, bool)>, Fail> {
     let what = "the item locations";
     let mut reader = Reader::new(iloc.contents(data));
     let version = reader.u8(what)?;
@@ -257,7 +267,7 @@ fn locations(
             }
             ranges.push(start..end);
         }
-        found.push((id, ranges));
+        found.push((id, ranges, method == 1));
     }
     Ok(found)
 }

@@ -107,6 +107,22 @@ pub(crate) fn find(boxes: &[BoxRef], kind: &[u8; 4]) -> Option<BoxRef> {
     boxes.iter().find(|b| &b.kind == kind).copied()
 }
 
+/// The contents of the file's `mdat` boxes, where samples and item data belong.
+///
+/// An offset that points elsewhere, into the boxes that describe the file, is never
+/// followed: overwriting there would wreck the file instead of cleaning it.
+#[derive(Debug)]
+pub(crate) struct Media(Vec<Range<usize>>);
+
+impl Media {
+    /// Whether `range` lies inside one `mdat` box.
+    pub(crate) fn holds(&self, range: &Range<usize>) -> bool {
+        self.0
+            .iter()
+            .any(|mdat| mdat.start <= range.start && range.end <= mdat.end)
+    }
+}
+
 /// Changes to make to a copy of the file, all within its bounds.
 #[derive(Debug, Default)]
 pub(crate) struct Edits {
@@ -157,15 +173,21 @@ impl Edits {
 pub(crate) fn strip(data: &[u8]) -> Result<Cleaned, Fail> {
     let top = top_level(data)?;
     let fragmented = find(&top, b"moof").is_some();
+    let media = Media(
+        top.iter()
+            .filter(|b| &b.kind == b"mdat")
+            .map(|b| b.body..b.end)
+            .collect(),
+    );
     let mut edits = Edits::default();
     let mut report = Report::default();
     for b in &top {
         match &b.kind {
-            b"moov" => movie(data, b, fragmented, &mut edits, &mut report)?,
+            b"moov" => movie(data, b, fragmented, &media, &mut edits, &mut report)?,
             // A HEIF file's top-level `meta` is the picture itself; only its metadata
             // items go. Any other top-level `meta` is descriptive and goes whole.
             b"meta" if handler(data, b)? == Some(*b"pict") => {
-                heif::strip_items(data, b, &mut edits, &mut report)?;
+                heif::strip_items(data, b, &media, &mut edits, &mut report)?;
             }
             b"meta" | b"udta" => metadata_box(data, b, &mut edits, &mut report),
             b"uuid" => uuid_box(data, b, &mut edits, &mut report),
@@ -180,13 +202,14 @@ fn movie(
     data: &[u8],
     moov: &BoxRef,
     fragmented: bool,
+    media: &Media,
     edits: &mut Edits,
     report: &mut Report,
 ) -> Result<(), Fail> {
     for b in &children(data, moov.body..moov.end)? {
         match &b.kind {
             b"mvhd" => timestamps(data, b, edits, report)?,
-            b"trak" => track(data, b, fragmented, edits, report)?,
+            b"trak" => track(data, b, fragmented, media, edits, report)?,
             b"udta" | b"meta" => metadata_box(data, b, edits, report),
             b"uuid" => uuid_box(data, b, edits, report),
             // A compressed movie header hides its boxes behind zlib.
@@ -203,6 +226,7 @@ fn track(
     data: &[u8],
     trak: &BoxRef,
     fragmented: bool,
+    media: &Media,
     edits: &mut Edits,
     report: &mut Report,
 ) -> Result<(), Fail> {
@@ -222,7 +246,7 @@ fn track(
         }
         let stbl = sample_table(data, &mdia)?;
         let kind = match &stbl {
-            Some(stbl) => samples::zero(data, stbl, edits)?,
+            Some(stbl) => samples::zero(data, stbl, media, edits)?,
             None => None,
         };
         let kind = kind.or(handler).unwrap_or(*b"meta");

@@ -7,12 +7,17 @@
 //! lengths, which are bounded by the file's.
 
 use crate::Fail;
-use crate::isobmff::{BoxRef, Edits, children, find};
+use crate::isobmff::{BoxRef, Edits, Media, children, find};
 use crate::read::{Reader, to_usize};
 
 /// Zeroes every sample of the track whose `stbl` this is, and returns the type of its
 /// first sample entry (`gpmd`, `camm`, `mebx`…) when there is one.
-pub(crate) fn zero(data: &[u8], stbl: &BoxRef, edits: &mut Edits) -> Result<Option<[u8; 4]>, Fail> {
+pub(crate) fn zero(
+    data: &[u8],
+    stbl: &BoxRef,
+    media: &Media,
+    edits: &mut Edits,
+) -> Result<Option<[u8; 4]>, Fail> {
     let boxes = children(data, stbl.body..stbl.end)?;
     let kind = find(&boxes, b"stsd")
         .map(|stsd| sample_entry(data, &stsd))
@@ -75,8 +80,10 @@ pub(crate) fn zero(data: &[u8], stbl: &BoxRef, edits: &mut Edits) -> Result<Opti
         let len = sizes.total(sample, count)?;
         let end = start
             .checked_add(len)
-            .filter(|&end| end <= data.len())
             .ok_or_else(|| damaged("a metadata sample lies past the end of the file"))?;
+        if !media.holds(&(start..end)) {
+            return Err(damaged("metadata samples outside the media data"));
+        }
         edits.zero(start..end);
         sample += count;
     }
