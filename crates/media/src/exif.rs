@@ -51,7 +51,9 @@ pub(crate) fn inspect(tiff: &[u8]) -> Found {
 }
 
 /// The smallest valid TIFF block holding only `orientation`: big-endian, one IFD with
-/// one entry.
+/// one entry. EXIF calls a few more IFD0 tags required (resolution, YCbCr
+/// positioning); viewers read the orientation without them, and a validator's warning
+/// about their absence is the price of keeping nothing else.
 pub(crate) fn orientation_only(orientation: u16) -> Vec<u8> {
     let mut tiff = Vec::with_capacity(26);
     tiff.extend_from_slice(b"MM\0*");

@@ -191,6 +191,7 @@ pub(crate) fn strip(data: &[u8]) -> Result<Cleaned, Fail> {
             }
             b"meta" | b"udta" => metadata_box(data, b, &mut edits, &mut report),
             b"uuid" => uuid_box(data, b, &mut edits, &mut report),
+            b"free" | b"skip" => free_space(data, b, &mut edits, &mut report),
             _ => {}
         }
     }
@@ -212,6 +213,7 @@ fn movie(
             b"trak" => track(data, b, fragmented, media, edits, report)?,
             b"udta" | b"meta" => metadata_box(data, b, edits, report),
             b"uuid" => uuid_box(data, b, edits, report),
+            b"free" | b"skip" => free_space(data, b, edits, report),
             // A compressed movie header hides its boxes behind zlib.
             b"cmov" => return Err(Fail::Unsupported("the movie header is compressed")),
             _ => {}
@@ -261,6 +263,7 @@ fn track(
             b"tkhd" => timestamps(data, b, edits, report)?,
             b"udta" | b"meta" => metadata_box(data, b, edits, report),
             b"uuid" => uuid_box(data, b, edits, report),
+            b"free" | b"skip" => free_space(data, b, edits, report),
             _ => {}
         }
     }
@@ -284,6 +287,17 @@ fn metadata_box(data: &[u8], b: &BoxRef, edits: &mut Edits, report: &mut Report)
     report.add(Removed::MovieMetadata {
         gps: has_position(b.contents(data)),
     });
+}
+
+/// Free space: players skip it, but an editor that shrank the metadata may have left
+/// the old bytes behind in it, so whatever it holds is zeroed.
+fn free_space(data: &[u8], b: &BoxRef, edits: &mut Edits, report: &mut Report) {
+    if b.contents(data).iter().any(|&byte| byte != 0) {
+        edits.zero(b.body..b.end);
+        report.add(Removed::Other {
+            what: "leftover bytes in free space".into(),
+        });
+    }
 }
 
 /// A vendor's `uuid` box: XMP, or data this crate cannot read, so it goes whole.

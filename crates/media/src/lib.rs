@@ -23,10 +23,12 @@
 //! | JPEG | segments rebuilt without APP1 Exif and XMP (also extended XMP), APP13 Photoshop/IPTC, APP2 FlashPix and MPF, COM, the JFIF thumbnail and every other APPn; data after the end-of-image marker (extra MPF images, appended videos) dropped. The ICC profile (APP2), JFIF (APP0) and Adobe (APP14) segments stay: decoders need them to show the right colours. |
 //! | PNG | chunks rebuilt without eXIf, tEXt, zTXt, iTXt (where XMP lives), tIME and every other ancillary chunk not needed to render; data after IEND dropped. Critical chunks and the colour, transparency, density and animation chunks stay; CRCs are checked on the way in. |
 //! | HEIF, HEIC, AVIF | in place, same length: the bytes of the `Exif` and `mime` (XMP) items located through `iinf`/`iloc` are overwritten with an empty but valid placeholder. |
-//! | MP4, MOV, 3GP, M4A | in place, same length: `udta`, `meta` and `uuid` boxes of the movie and its tracks become `free` boxes with zeroed content, timed metadata tracks (GoPro GPMF, Google CAMM, Apple `mebx`: GPS tracks) become `free` and their samples are zeroed, and the creation and modification times in `mvhd`, `tkhd` and `mdhd` are zeroed. |
+//! | MP4, MOV, 3GP, M4A | in place, same length: `udta`, `meta` and `uuid` boxes of the movie and its tracks become `free` boxes with zeroed content, timed metadata tracks (GoPro GPMF, Google CAMM, Apple `mebx`: GPS tracks) become `free` and their samples are zeroed, the creation and modification times in `mvhd`, `tkhd` and `mdhd` are zeroed, and so is whatever an editor left in `free` and `skip` boxes. |
 //!
 //! The ISO-BMFF formats are cleaned in place so that no offset in the file has to be
-//! rewritten: a chunk offset table that is not touched cannot be broken.
+//! rewritten: a chunk offset table that is not touched cannot be broken. Samples and
+//! items are only overwritten inside `mdat` (HEIF items also in `idat`); a location
+//! pointing anywhere else is refused rather than followed.
 //!
 //! # Orientation
 //!
@@ -41,7 +43,8 @@
 //!
 //! The pixels and samples themselves: faces, street signs, a voice. ICC profiles stay,
 //! as they describe a colour space, not a device. Subtitle and chapter tracks of videos
-//! are content and stay. Fragmented MP4 files with a timed metadata track are
+//! are content and stay (some drones write their position into a subtitle track).
+//! Bytes inside `mdat` that no track or item refers to are not looked at. Fragmented MP4 files with a timed metadata track are
 //! [`Outcome::Unsupported`], as their samples cannot be found without following every
 //! fragment.
 //!

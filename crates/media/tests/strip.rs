@@ -194,6 +194,9 @@ fn mp4_is_cleaned_in_place() {
     assert_eq!(
         cleaned.removed,
         [
+            Removed::Other {
+                what: "leftover bytes in free space".into()
+            },
             Removed::Timestamps,
             Removed::MovieMetadata { gps: true },
             Removed::MetadataTrack {

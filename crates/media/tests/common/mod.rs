@@ -233,7 +233,7 @@ pub const GPMF: [&[u8]; 2] = [b"QOIMA-SECRET-GPMF-1", b"QOIMA-SECRET-GPMF-22"];
 
 /// A small MP4 shaped like a phone's or an action camera's: a video track whose one
 /// sample is [`MEDIA`], a GoPro-style GPS track, movie metadata with a position, an
-/// Apple-style `meta` and recording times.
+/// Apple-style `meta`, recording times, and old metadata left in free space.
 pub fn mp4() -> Vec<u8> {
     let ftyp = bx(b"ftyp", b"isom\0\0\x02\0isomiso2mp41");
     let moov = |mdat_body: u32| {
@@ -328,9 +328,11 @@ pub fn mp4() -> Vec<u8> {
         );
         bx(b"moov", &[mvhd, video, gps, udta, meta].concat())
     };
-    let mdat_body = u32::try_from(ftyp.len() + moov(0).len() + 8).unwrap();
+    // Free space where an editor left old metadata behind.
+    let free = bx(b"free", b"QOIMA-SECRET-LEFTOVER");
+    let mdat_body = u32::try_from(ftyp.len() + free.len() + moov(0).len() + 8).unwrap();
     let mdat = bx(b"mdat", &[MEDIA, GPMF[0], GPMF[1]].concat());
-    [ftyp, moov(mdat_body), mdat].concat()
+    [ftyp, free, moov(mdat_body), mdat].concat()
 }
 
 /// The coded picture of the test HEIF, which must survive untouched.
