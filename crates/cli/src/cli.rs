@@ -213,10 +213,16 @@ pub struct AddArgs {
     /// A tag (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
-    /// Attach a file: photo, video, audio, document (repeatable). Its bytes are stored
-    /// unmodified and referenced by their BLAKE3 and SHA-256 hashes.
+    /// Attach a file: photo, video, audio, document (repeatable). Photos and videos lose
+    /// their location, device and time metadata (EXIF, XMP, IPTC, MP4 metadata) and the
+    /// file name is not recorded, before anything is hashed or stored; your file itself
+    /// is never changed. Formats that cannot be cleaned are named in a warning.
     #[arg(long = "attach", value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// Keep attachments exactly as they are, metadata and file name included. Only for
+    /// files whose metadata can betray nobody (or where it is itself the evidence).
+    #[arg(long)]
+    pub keep_metadata: bool,
     /// Testimony: a pseudonymous reference to the witness (never a real name).
     #[arg(long, value_name = "REF")]
     pub witness: Option<String>,
@@ -354,7 +360,12 @@ pub struct ExportArgs {
     /// Sign the bundle with your author key (asks for the passphrase), to vouch that you
     /// made it. Everyone who receives the file then sees, and keeps, your key as its
     /// maker. Without this flag the bundle is signed by a one-time key that is then
-    /// forgotten: the file does not name its courier, and no passphrase is needed.
+    /// forgotten: the file does not name its courier.
     #[arg(long)]
     pub sign_as_me: bool,
+    /// Also write the records you made whose consent does not allow sharing (`add`
+    /// without `--consent share`); they are otherwise left out, as they are never
+    /// offered to peers.
+    #[arg(long)]
+    pub include_unshared: bool,
 }

@@ -56,8 +56,15 @@ fn new_home() -> (tempfile::TempDir, PathBuf) {
     (dir, home)
 }
 
+/// `qoima add ARGS`, with consent to share unless ARGS say otherwise, so that the
+/// record travels (records without it are held back; see `held_back_records_…`).
 fn add(home: &Path, args: &[&str]) -> String {
-    let id = expect(home, &[&["add"], args].concat(), 0)
+    let consent: &[&str] = if args.contains(&"--consent") || args.contains(&"--from") {
+        &[]
+    } else {
+        &["--consent", "share"]
+    };
+    let id = expect(home, &[&["add"], args, consent].concat(), 0)
         .trim()
         .to_owned();
     assert_eq!(id.len(), 64, "add prints the new record's id: {id:?}");
@@ -130,6 +137,8 @@ fn add_list_show_and_filters() {
             "W-17",
             "--relation",
             "eyewitness",
+            // Not a real JPEG: it cannot be cleaned, so it is kept as it is, on request.
+            "--keep-metadata",
             "--consent",
             "share",
             "--attach",
@@ -753,4 +762,160 @@ fn non_ascii_fraction_of_a_second_is_a_usage_error_not_a_panic() {
     }
     let listed = json(&expect(&home, &["list", "--json"], 0));
     assert_eq!(listed.as_array().unwrap().len(), 0, "nothing was stored");
+}
+
+/// A PNG whose text chunk carries `marker` (as a camera app or editor writes one).
+fn png_with_text(marker: &str) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        let body = [&kind[..], data].concat();
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+        out
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    // 1×1, 8-bit greyscale.
+    png.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
+    png.extend(chunk(b"tEXt", format!("Comment\0{marker}").as_bytes()));
+    // zlib of the one scanline [filter 0, pixel 0].
+    png.extend(chunk(
+        b"IDAT",
+        &[
+            0x78, 0x01, 0x01, 0x02, 0x00, 0xfd, 0xff, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01,
+        ],
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+#[test]
+fn attached_photos_lose_their_metadata_and_name_unless_kept() {
+    let (dir, home) = new_home();
+    let marker = "GPS 43.2383N 76.9453E Canon-Serial-QX81";
+    let photo = dir.path().join("IMG_20220105_143012.png");
+    let original = png_with_text(marker);
+    std::fs::write(&photo, &original).unwrap();
+
+    let run = qoima(
+        &home,
+        &[
+            "add",
+            "evidence",
+            "--title",
+            "p",
+            "--consent",
+            "share",
+            "--attach",
+            photo.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("removed text"),
+        "the notice says what went: {}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(&photo).unwrap(),
+        original,
+        "the user's file is untouched"
+    );
+    let id = run.stdout.trim().to_owned();
+    let shown = json(&expect(&home, &["show", &id, "--json"], 0));
+    let attachment = &shown["record"]["attachments"][0];
+    assert_eq!(attachment["file_name"], "attachment-1.png", "{shown}");
+    assert!(attachment["size"].as_u64().unwrap() < original.len() as u64);
+
+    let kept = qoima(
+        &home,
+        &[
+            "add",
+            "evidence",
+            "--title",
+            "k",
+            "--consent",
+            "share",
+            "--keep-metadata",
+            "--attach",
+            photo.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+
+    let bundle = dir.path().join("out.qb");
+    expect(
+        &home,
+        &["export", bundle.to_str().unwrap(), "--with-attachments"],
+        0,
+    );
+    let bytes = std::fs::read(&bundle).unwrap();
+    let count = bytes
+        .windows(marker.len())
+        .filter(|w| *w == marker.as_bytes())
+        .count();
+    assert_eq!(
+        count, 1,
+        "only the copy attached with --keep-metadata carries the marker"
+    );
+    assert!(
+        bytes.windows(12).any(|w| w == b"IMG_20220105"),
+        "--keep-metadata keeps the name"
+    );
+}
+
+#[test]
+fn held_back_records_without_consent_are_not_exported_unless_asked() {
+    let (dir, home) = new_home();
+    let private = qoima(&home, &["add", "testimony", "--title", "Held back here"]);
+    assert_eq!(private.code, 0, "{}", private.stderr);
+    assert!(
+        private.stderr.contains("never offered to peers"),
+        "{}",
+        private.stderr
+    );
+    let shared = add(&home, &["testimony", "--title", "Shared"]);
+    let private = private.stdout.trim().to_owned();
+
+    let plain = dir.path().join("plain.qb");
+    expect(&home, &["export", plain.to_str().unwrap()], 0);
+    let listed = json(&expect(
+        &home,
+        &["verify", plain.to_str().unwrap(), "--json"],
+        0,
+    ));
+    let ids: Vec<&str> = listed["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [shared.as_str()]);
+
+    let all = dir.path().join("all.qb");
+    expect(
+        &home,
+        &["export", all.to_str().unwrap(), "--include-unshared"],
+        0,
+    );
+    let listed = json(&expect(
+        &home,
+        &["verify", all.to_str().unwrap(), "--json"],
+        0,
+    ));
+    assert_eq!(listed["records"].as_array().unwrap().len(), 2);
+    assert!(listed.to_string().contains(&private));
 }

@@ -131,15 +131,30 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
         })
     });
 
+    // Without consent to share, a record stays here: written first, it has had every
+    // chance to travel by the time the shared one below has reached B.
+    let held = qoima(&a, &["add", "testimony", "--title", "Not to be shared"]);
+    assert!(held.status.success());
+    let held = String::from_utf8(held.stdout).unwrap().trim().to_owned();
+
     // Written beside the running node, by another process.
     let added = qoima(
         &a,
-        &["add", "testimony", "--title", "Written while the node runs"],
+        &[
+            "add",
+            "testimony",
+            "--title",
+            "Written while the node runs",
+            "--consent",
+            "share",
+        ],
     );
     let id = String::from_utf8(added.stdout).unwrap().trim().to_owned();
     eventually("the record to reach B", Duration::from_secs(20), || {
         ids(&b).contains(&id)
     });
+    assert!(ids(&a).contains(&held));
+    assert!(!ids(&b).contains(&held), "a record without consent to share travelled");
 
     let peers = json(&b, &["peers", "--json"]);
     let peer = peers
@@ -172,7 +187,17 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
     assert_eq!(qoima(&a, &["status"]).status.code(), Some(3));
 
     // Records written while A is down reach it when it comes back (B redials it).
-    let later = qoima(&b, &["add", "incident", "--title", "While A was down"]);
+    let later = qoima(
+        &b,
+        &[
+            "add",
+            "incident",
+            "--title",
+            "While A was down",
+            "--consent",
+            "share",
+        ],
+    );
     let later = String::from_utf8(later.stdout).unwrap().trim().to_owned();
     let _node_a = start_node(&a, a_port, &[]);
     eventually(
@@ -180,7 +205,8 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
         Duration::from_secs(30),
         || ids(&a).contains(&later),
     );
-    assert_eq!(ids(&a), ids(&b));
+    let shared_by_a: Vec<String> = ids(&a).into_iter().filter(|id| *id != held).collect();
+    assert_eq!(shared_by_a, ids(&b), "everything but the held-back record is on both");
 
     // stderr is a file here, not a terminal: the logs must be plain text.
     for home in [&a, &b] {

@@ -91,10 +91,12 @@ impl Store {
         &self.home
     }
 
-    /// Stores a record made on this node. Returns whether it was new.
+    /// Stores a record made on this node, to be offered to peers whatever its consent
+    /// flags (for tools, tests and benchmarks that decided that already; records written
+    /// for a person go through [`Store::append_local`]). Returns whether it was new.
     pub fn insert_local(&mut self, record: &VerifiedRecord) -> Result<bool, StoreError> {
         let tx = self.db.transaction()?;
-        let new = insert_record(&tx, record, &Source::Local, &[], now_ms())?;
+        let new = insert_record(&tx, record, &Source::Local, &[], now_ms(), false)?;
         tx.commit()?;
         Ok(new)
     }
@@ -106,7 +108,12 @@ impl Store {
     /// never make two records with the same sequence number or predecessor.
     ///
     /// The record must be by `author` and follow the head; otherwise nothing is stored
-    /// and [`StoreError::Invalid`] is returned. `make` runs while other writers wait: it
+    /// and [`StoreError::Invalid`] is returned.
+    ///
+    /// The consent rule: a record whose consent does not allow sharing with documenting
+    /// organisations is **held back**: stored and searchable here, never offered to peers
+    /// (not in reconciliation, not gossiped, not served) and left out of exports unless
+    /// asked for. It travels only when its author decides, e.g. sealed to a recipient. `make` runs while other writers wait: it
     /// should only sign, not prompt or copy files.
     pub fn append_local<E: From<StoreError>>(
         &mut self,
@@ -132,7 +139,8 @@ impl Store {
             ))
             .into());
         }
-        insert_record(&tx, &record, &Source::Local, &[], now_ms())?;
+        let hold_back = !body.consent.share_with_organisations;
+        insert_record(&tx, &record, &Source::Local, &[], now_ms(), hold_back)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(record)
     }
@@ -157,6 +165,24 @@ impl Store {
                         format!("{e} (did the file change while being read?)"),
                     ),
                 ),
+                ScratchError::Write(e) => e,
+            })?;
+        let blob = self.blobs.install(scratch)?;
+        self.db.execute(
+            "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
+            params![blob.blake3.as_bytes(), blob.size as i64, now_ms()],
+        )?;
+        Ok(blob)
+    }
+
+    /// Stores `bytes` (an attachment made here, e.g. a photo without its metadata) in
+    /// the blob store, computing both hashes.
+    pub fn add_blob_bytes(&mut self, bytes: &[u8]) -> Result<StoredBlob, StoreError> {
+        let scratch = self
+            .blobs
+            .hash_into_scratch(bytes, bytes.len() as u64)
+            .map_err(|e| match e {
+                ScratchError::Read(e) => StoreError::from(e),
                 ScratchError::Write(e) => e,
             })?;
         let blob = self.blobs.install(scratch)?;
@@ -249,6 +275,7 @@ pub(crate) fn insert_record(
     source: &Source,
     bundle: &[u8],
     now: i64,
+    hold_back: bool,
 ) -> Result<bool, StoreError> {
     let body = record.body();
     let mut insert = tx.prepare_cached(
@@ -272,6 +299,10 @@ pub(crate) fn insert_record(
             tx.prepare_cached("INSERT OR IGNORE INTO attachments (record, blob) VALUES (?1, ?2)")?;
         for attachment in &body.attachments {
             attach.execute(params![rowid, attachment.blake3.as_bytes()])?;
+        }
+        if hold_back {
+            tx.prepare_cached("INSERT INTO held_back (record) VALUES (?1)")?
+                .execute([rowid])?;
         }
         rowid
     } else {

@@ -25,6 +25,8 @@ pub struct ExportQuery {
     pub with_attachments: bool,
     /// The collection the bundle is for.
     pub collection: String,
+    /// Also write records held back because their consent does not allow sharing.
+    pub include_held_back: bool,
 }
 
 /// What an export wrote.
@@ -53,6 +55,9 @@ impl Store {
     ) -> Result<ExportReport, StoreError> {
         let tx = self.db.transaction()?; // a read snapshot; never committed
         let mut filter = String::from(" WHERE 1");
+        if !query.include_held_back {
+            filter.push_str(" AND rowid NOT IN (SELECT record FROM held_back)");
+        }
         let mut args: Vec<Value> = Vec::new();
         if let Some(kind) = query.kind {
             filter.push_str(" AND kind = ?");

@@ -440,7 +440,7 @@ fn write_all(
         match message {
             ToWriter::Records(records) => {
                 for record in &records {
-                    if insert_record(&tx, record, source, bundle, now)? {
+                    if insert_record(&tx, record, source, bundle, now, false)? {
                         written.records_new += 1;
                     } else {
                         written.records_present += 1;

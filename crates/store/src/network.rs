@@ -56,7 +56,10 @@ impl Store {
         // Served from the covering index `records_by_created`, never the table.
         let mut stmt = self
             .db
-            .prepare("SELECT created_ms, id FROM records INDEXED BY records_by_created")?;
+            .prepare(
+                "SELECT created_ms, id FROM records INDEXED BY records_by_created
+                 WHERE rowid NOT IN (SELECT record FROM held_back)",
+            )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -78,7 +81,8 @@ impl Store {
             .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
-    /// Records stored after `rowid`, oldest first, at most `limit`.
+    /// Records stored after `rowid`, oldest first, at most `limit`; held-back records
+    /// (written here without consent to share) are never among them.
     pub fn arrived_after(
         &self,
         rowid: i64,
@@ -87,7 +91,9 @@ impl Store {
         let mut stmt = self.db.prepare_cached(
             "SELECT r.rowid, r.created_ms, r.id,
                     EXISTS (SELECT 1 FROM provenance p WHERE p.record = r.rowid AND p.source != 'peer')
-             FROM records r WHERE r.rowid > ?1 ORDER BY r.rowid LIMIT ?2",
+             FROM records r WHERE r.rowid > ?1
+               AND r.rowid NOT IN (SELECT record FROM held_back)
+             ORDER BY r.rowid LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![rowid, limit as i64], |row| {
             Ok(ArrivedRecord {
@@ -116,7 +122,10 @@ impl Store {
     ) -> Result<Served, StoreError> {
         let mut stmt = self
             .db
-            .prepare_cached("SELECT bytes FROM records WHERE id = ?1")?;
+            .prepare_cached(
+                "SELECT bytes FROM records WHERE id = ?1
+                 AND rowid NOT IN (SELECT record FROM held_back)",
+            )?;
         let mut records: Vec<(RecordId, Vec<u8>)> = Vec::new();
         let mut corrupt = Vec::new();
         let mut total = 0usize;
@@ -223,6 +232,7 @@ impl Store {
                 params![id.as_bytes(), now, provenance],
             )?;
             // Children first: provenance and attachments reference the row.
+            tx.execute("DELETE FROM held_back WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM provenance WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM attachments WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM records_fts WHERE rowid = ?1", [rowid])?;

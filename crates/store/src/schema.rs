@@ -125,9 +125,15 @@ CREATE TABLE corrupt_records (
 CREATE INDEX peers_by_seen ON peers(last_seen_ms);
 ";
 
-/// Version 6: personas, several author keys in one archive (their seeds are secret:
-/// this table only ever exists inside the encrypted database).
+/// Version 6:
+/// * `personas`: several author keys in one archive (their seeds are secret: this table
+///   only ever exists inside the encrypted database).
+/// * `held_back`: records written here whose consent does not allow sharing; they are
+///   never offered to peers (see `Store::append_local`).
 const SCHEMA_V6: &str = "
+CREATE TABLE held_back (
+    record      INTEGER PRIMARY KEY REFERENCES records(rowid)
+);
 CREATE TABLE personas (
     name        TEXT PRIMARY KEY,
     public      BLOB NOT NULL UNIQUE,
@@ -227,6 +233,7 @@ mod tests {
                 "bans",
                 "corrupt_records",
                 "imports_by_bundle",
+                "held_back",
                 "peers_by_seen",
                 "personas"
             ]

@@ -14,7 +14,8 @@ use qoima_core::{
 use crate::cli::{AddArgs, AddKind, ConsentFlag, Incident, Relation};
 use crate::context::Context;
 use crate::exit::UsageError;
-use crate::output::outln;
+use crate::output::{errln, outln, safe};
+use qoima_media::{MediaError, Outcome};
 
 pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let draft = draft_from(&args)?;
@@ -23,8 +24,13 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let author = signer.public();
 
     let mut attachments = Vec::with_capacity(draft.attach.len());
-    for path in &draft.attach {
-        attachments.push(attach(&mut store, Path::new(path))?);
+    for (index, path) in draft.attach.iter().enumerate() {
+        attachments.push(attach(
+            &mut store,
+            Path::new(path),
+            index + 1,
+            args.keep_metadata,
+        )?);
     }
     // The head is read and the record stored under one write lock, so two `qoima add`
     // at once cannot both take the same place in the author's chain.
@@ -44,6 +50,16 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
         Ok(VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?)
     })?;
     outln!("{}", record.id())?;
+    // What happens next, on stderr so scripts still read the id alone from stdout.
+    if record.body().consent.share_with_organisations {
+        errln!(
+            "Stored and signed. Consent to share was given: it will be offered to your peers."
+        );
+    } else {
+        errln!(
+            "Stored and signed. It stays in this archive: without `--consent share` it is never offered to peers, nor exported unless you pass `export --include-unshared`."
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -165,25 +181,89 @@ fn parse_coords(text: &str) -> anyhow::Result<(Option<f64>, Option<f64>)> {
 }
 
 /// Copies the file into the blob store and describes it for the record.
-fn attach(store: &mut qoima_store::Store, path: &Path) -> anyhow::Result<Attachment> {
-    let blob = store
-        .add_blob_file(path)
-        .with_context(|| format!("attaching {}", path.display()))?;
+fn attach(
+    store: &mut qoima_store::Store,
+    path: &Path,
+    number: usize,
+    keep_metadata: bool,
+) -> anyhow::Result<Attachment> {
     let media_type = infer::get_from_path(path)
         .ok()
         .flatten()
         .map(|t| t.mime_type().to_owned())
         .unwrap_or_else(|| by_extension(path).to_owned());
+    let original_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let blob = if keep_metadata {
+        store.add_blob_file(path)
+    } else {
+        match cleaned(path)? {
+            Some(bytes) => store.add_blob_bytes(&bytes),
+            None => store.add_blob_file(path),
+        }
+    }
+    .with_context(|| format!("attaching {}", path.display()))?;
+    // A camera's file name carries the date and the device ("IMG_20220105_143012.jpg").
+    let file_name = if keep_metadata {
+        original_name
+    } else {
+        let extension = path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy().to_lowercase()))
+            .unwrap_or_default();
+        format!("attachment-{number}{extension}")
+    };
     Ok(Attachment {
         blake3: blob.blake3,
         sha256: blob.sha256,
         size: blob.size,
         media_type,
-        file_name: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file_name,
     })
+}
+
+/// The attachment at `path` without its metadata, if it had any; `None` to store the
+/// file as it is. Says on stderr what was removed, or why nothing could be.
+fn cleaned(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    let shown = safe(&path.display().to_string()).into_owned();
+    let size = fs::metadata(path)?.len();
+    if size > qoima_media::MAX_INPUT as u64 {
+        errln!(
+            "warning: {shown} is too large to be examined for location and device metadata; it is stored as it is."
+        );
+        return Ok(None);
+    }
+    let bytes = fs::read(path)?;
+    match qoima_media::strip(&bytes) {
+        Ok(Outcome::Stripped(stripped)) if stripped.removed.is_empty() => Ok(None),
+        Ok(Outcome::Stripped(stripped)) => {
+            let removed: Vec<String> = stripped.removed.iter().map(|r| r.to_string()).collect();
+            errln!(
+                "{shown}: removed {} before storing it (your file is unchanged; --keep-metadata keeps everything).",
+                removed.join(", ")
+            );
+            Ok(Some(stripped.bytes))
+        }
+        Ok(Outcome::Unsupported { format, reason }) => {
+            errln!(
+                "warning: {shown} is {format}, whose metadata qoima cannot remove ({reason}); it is stored as it is and may reveal where, when and with what it was made."
+            );
+            Ok(None)
+        }
+        Ok(Outcome::NotMedia) => Ok(None),
+        Err(e @ MediaError::Malformed { .. }) => Err(UsageError(format!(
+            "{shown}: {e}. Its metadata cannot be removed safely; attach it with --keep-metadata to store it as it is."
+        ))
+        .into()),
+        Err(MediaError::TooLarge { .. }) => {
+            errln!(
+                "warning: {shown} is too large to be examined for location and device metadata; it is stored as it is."
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// Media types for files whose content does not say (plain text and the like).

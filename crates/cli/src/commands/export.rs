@@ -21,6 +21,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
         since_ms: args.since.as_deref().map(parse_since).transpose()?,
         with_attachments: args.with_attachments,
         collection: args.collection,
+        include_held_back: args.include_unshared,
     };
     let mut store = ctx.store()?;
     let bundler = if args.sign_as_me {
