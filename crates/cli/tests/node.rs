@@ -154,7 +154,10 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
         ids(&b).contains(&id)
     });
     assert!(ids(&a).contains(&held));
-    assert!(!ids(&b).contains(&held), "a record without consent to share travelled");
+    assert!(
+        !ids(&b).contains(&held),
+        "a record without consent to share travelled"
+    );
 
     let peers = json(&b, &["peers", "--json"]);
     let peer = peers
@@ -206,7 +209,11 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
         || ids(&a).contains(&later),
     );
     let shared_by_a: Vec<String> = ids(&a).into_iter().filter(|id| *id != held).collect();
-    assert_eq!(shared_by_a, ids(&b), "everything but the held-back record is on both");
+    assert_eq!(
+        shared_by_a,
+        ids(&b),
+        "everything but the held-back record is on both"
+    );
 
     // stderr is a file here, not a terminal: the logs must be plain text.
     for home in [&a, &b] {

@@ -54,12 +54,10 @@ impl Store {
     /// Every record's `(claimed creation time, id)`, for the reconciliation index.
     pub fn index_entries(&self) -> Result<Vec<(i64, [u8; 32])>, StoreError> {
         // Served from the covering index `records_by_created`, never the table.
-        let mut stmt = self
-            .db
-            .prepare(
-                "SELECT created_ms, id FROM records INDEXED BY records_by_created
+        let mut stmt = self.db.prepare(
+            "SELECT created_ms, id FROM records INDEXED BY records_by_created
                  WHERE rowid NOT IN (SELECT record FROM held_back)",
-            )?;
+        )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -120,12 +118,10 @@ impl Store {
         collection: &str,
         bundler: &AuthorSecret,
     ) -> Result<Served, StoreError> {
-        let mut stmt = self
-            .db
-            .prepare_cached(
-                "SELECT bytes FROM records WHERE id = ?1
+        let mut stmt = self.db.prepare_cached(
+            "SELECT bytes FROM records WHERE id = ?1
                  AND rowid NOT IN (SELECT record FROM held_back)",
-            )?;
+        )?;
         let mut records: Vec<(RecordId, Vec<u8>)> = Vec::new();
         let mut corrupt = Vec::new();
         let mut total = 0usize;

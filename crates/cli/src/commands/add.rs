@@ -52,9 +52,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     outln!("{}", record.id())?;
     // What happens next, on stderr so scripts still read the id alone from stdout.
     if record.body().consent.share_with_organisations {
-        errln!(
-            "Stored and signed. Consent to share was given: it will be offered to your peers."
-        );
+        errln!("Stored and signed. Consent to share was given: it will be offered to your peers.");
     } else {
         errln!(
             "Stored and signed. It stays in this archive: without `--consent share` it is never offered to peers, nor exported unless you pass `export --include-unshared`."
