@@ -42,7 +42,7 @@ pub struct ChildArgs {
 
 /// Writes `bytes` pseudo-random bytes (splitmix64, not zeros, not compressible) to `path`
 /// and syncs it.
-fn random_file(path: &Path, bytes: u64) -> anyhow::Result<()> {
+pub(crate) fn random_file(path: &Path, bytes: u64) -> anyhow::Result<()> {
     let file = std::fs::File::create(path)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut chunk = vec![0u8; 1 << 20];

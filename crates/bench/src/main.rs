@@ -27,6 +27,8 @@
 //!   20 runs each, through the library and through `target/release/qoima`. Goal: each
 //!   under 100 ms.
 //!
+//! * `at-rest` compares import, search and attachments with and without encryption at
+//!   rest, as ratios in one run, and times `wipe` on a large archive (default 10 GiB).
 //! * `flood` times a full sync of N records to a node (in a child process) alone and
 //!   while another peer floods it with valid but useless gossip; prints the throughput
 //!   ratio (goal ≥ 0.8) and the victim's peak RSS (goal < 200 MB).
@@ -34,6 +36,7 @@
 //! Nothing is written outside a temporary directory, the `--dir` given, or (for `query`)
 //! `target/bench-data/`.
 
+mod at_rest;
 mod blob;
 mod corpus;
 mod flood;
@@ -70,6 +73,9 @@ enum Benchmark {
     Gossip(network::GossipArgs),
     /// Start-up time and memory of `qoima node` on a large archive.
     NodeStart(network::NodeStartArgs),
+    /// What encryption at rest costs (import, search, attachments) and how long a wipe
+    /// takes.
+    AtRest(at_rest::Args),
     /// Honest sync while one peer floods valid but useless gossip: throughput ratio and
     /// the victim's peak memory.
     Flood(flood::Args),
@@ -91,6 +97,7 @@ fn main() -> anyhow::Result<()> {
         Benchmark::SyncFull(args) => network::sync_full(args),
         Benchmark::Gossip(args) => network::gossip(args),
         Benchmark::NodeStart(args) => network::node_start(args),
+        Benchmark::AtRest(args) => at_rest::run(args),
         Benchmark::Flood(args) => flood::run(args),
         Benchmark::FloodVictim(args) => flood::victim(args),
     }
