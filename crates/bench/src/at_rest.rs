@@ -103,7 +103,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (Pair::default(), Pair::default(), Pair::default());
     for round in 0..args.rounds {
         for mode in [Mode::Plain, Mode::Encrypted] {
-            let tag = if mode == Mode::Plain { "plain" } else { "encrypted" };
+            let tag = if mode == Mode::Plain {
+                "plain"
+            } else {
+                "encrypted"
+            };
             let home = work.fresh(&format!("records-{tag}-{round}"))?;
             let mut store = open(&home, mode)?;
             let (report, t) = timed(|| {
@@ -139,7 +143,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     table.row(export.row("export it in a bundle", "≥ 0.8"));
     table.row(import_blob.row("import that bundle", "≥ 0.8"));
     table.print();
-    println!("ratio: throughput encrypted / throughput plain (median of {} rounds)", args.rounds);
+    println!(
+        "ratio: throughput encrypted / throughput plain (median of {} rounds)",
+        args.rounds
+    );
 
     if args.wipe_gib > 0 {
         wipe(&work, args.wipe_gib)?;

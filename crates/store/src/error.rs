@@ -59,11 +59,15 @@ impl StoreError {
 }
 
 impl From<rusqlite::Error> for StoreError {
-    /// A page that fails SQLCipher's authentication is tampering, not a database bug.
+    /// A page that fails SQLCipher's authentication is tampering (or damage), not a
+    /// database bug: SQLCipher reports it as "not a database" on the first page and as
+    /// "malformed" on the others, and an authenticated page is never malformed.
     fn from(error: rusqlite::Error) -> Self {
-        if crate::at_rest::database::is_not_a_database(&error) {
+        if crate::at_rest::database::is_not_a_database(&error)
+            || crate::at_rest::database::is_malformed(&error)
+        {
             StoreError::Tampered(format!(
-                "an encrypted page of the archive database fails authentication ({error})"
+                "a page of the archive database fails authentication: it was altered or damaged on disk ({error})"
             ))
         } else {
             StoreError::Db(error)

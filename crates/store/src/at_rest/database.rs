@@ -18,6 +18,7 @@ use crate::StoreError;
 
 /// Keys `conn` (just opened, nothing read yet) and checks the key opens the file.
 pub(crate) fn unlock(conn: &Connection, key: &ArchiveKey) -> Result<(), StoreError> {
+    quiet(conn)?;
     let literal = key.database_key_literal();
     // PRAGMA arguments cannot be bound as parameters; the literal is 64 hex digits.
     let statement = zeroize::Zeroizing::new(format!("PRAGMA key = \"{}\";", literal.as_str()));
@@ -48,6 +49,25 @@ pub(crate) fn is_not_a_database(error: &rusqlite::Error) -> bool {
         error,
         rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::NotADatabase
     )
+}
+
+/// SQLite's "database disk image is malformed".
+pub(crate) fn is_malformed(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::DatabaseCorrupt
+    )
+}
+
+/// SQLCipher writes its own diagnostics to stderr (a failed page check, for one); the
+/// store reports errors itself, in words a person can act on.
+pub(crate) fn quiet(conn: &Connection) -> Result<(), StoreError> {
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(()),
+            e => Err(e),
+        })?;
+    Ok(())
 }
 
 /// Whether the file at `path` is a plaintext SQLite database (an archive made before

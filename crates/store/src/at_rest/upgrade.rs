@@ -146,6 +146,7 @@ fn encrypt_database(home: &Path, key: &ArchiveKey) -> Result<(), StoreError> {
     }
     {
         let conn = Connection::open(&db)?;
+        database::quiet(&conn)?;
         // Folds the write-ahead log into the main file and removes it: a plaintext log
         // must not be left for the encrypted file to inherit.
         let mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
