@@ -232,8 +232,8 @@ mod tests {
             [
                 "bans",
                 "corrupt_records",
-                "imports_by_bundle",
                 "held_back",
+                "imports_by_bundle",
                 "peers_by_seen",
                 "personas"
             ]

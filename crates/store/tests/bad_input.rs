@@ -663,7 +663,7 @@ fn export_of_a_blob_altered_on_disk_fails_as_tampering_and_its_output_is_no_good
                 bytes[12] ^= 0x01;
                 std::fs::write(path, bytes).unwrap();
             },
-            "segment 0 fails authentication",
+            "header fails authentication",
         ),
     ];
     for (name, corrupt, reason) in corruptions {

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 const DATABASE_CONTEXT: &str = "qoima 2026-11-23 archive database key";
 const BLOB_NAME_CONTEXT: &str = "qoima 2026-11-23 attachment file names";
 const BLOB_FILE_CONTEXT: &str = "qoima 2026-11-23 attachment file key";
+const BLOB_SIZE_CONTEXT: &str = "qoima 2026-11-23 attachment file length key";
 const SEALED_FILE_CONTEXT: &str = "qoima 2026-11-23 sealed small files";
 
 /// The key that encrypts the archive at rest. Zeroed when dropped; never printed.
@@ -52,6 +53,14 @@ impl ArchiveKey {
         Zeroizing::new(blake3::derive_key(BLOB_FILE_CONTEXT, &material[..]))
     }
 
+    /// The key sealing one attachment file's length in its header, from its salt.
+    pub(crate) fn blob_size_key(&self, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+        let mut material = Zeroizing::new([0u8; 64]);
+        material[..32].copy_from_slice(&self.0[..]);
+        material[32..].copy_from_slice(salt);
+        Zeroizing::new(blake3::derive_key(BLOB_SIZE_CONTEXT, &material[..]))
+    }
+
     /// The key of small sealed files (the node's network key).
     pub(crate) fn sealed_file_key(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(blake3::derive_key(SEALED_FILE_CONTEXT, &self.0[..]))
@@ -76,6 +85,7 @@ mod tests {
             *key.blob_name_key(),
             *key.blob_file_key(&salt),
             *key.blob_file_key(&[2; 32]),
+            *key.blob_size_key(&salt),
             *key.sealed_file_key(),
         ];
         for (i, a) in keys.iter().enumerate() {

@@ -6,25 +6,35 @@
 //! is sealed with XChaCha20-Poly1305 in the STREAM construction (`aead-stream`, 32-bit
 //! big-endian counter and a last-segment flag in the nonce), which makes reordering,
 //! dropping, duplicating and truncating segments detectable. The header is the
-//! associated data of every segment, so its length field is only believed once a
-//! segment has been authenticated under it.
+//! associated data of every segment.
+//!
+//! The attachment's length is sealed in the header (not readable without the key) and
+//! the file is padded with random bytes to a Padmé length (Nikitin et al., "Reducing
+//! Metadata Leakage from Encrypted Files and Communication with PURBs", 2019): the size
+//! on disk leaks O(log log n) bits, at most 12 % more bytes, so a known video cannot be
+//! recognised by its exact length.
 //!
 //! ```text
 //! 0    8   magic "qoima-m\0"
 //! 8    2   version (u16 LE) = 1
 //! 10   2   reserved, zero
-//! 12   8   plaintext length (u64 LE)
-//! 20   32  salt: the file's key is derived from the archive key and this salt
-//! 52   19  nonce prefix (random)
-//! 71   1   reserved, zero
-//! 72   …   segments: min(16 KiB, rest) ciphertext bytes + 16-byte tag each;
-//!          at least one segment, even for an empty attachment
+//! 12   32  salt: the file's keys are derived from the archive key and this salt
+//! 44   19  nonce prefix (random)
+//! 63   1   reserved, zero
+//! 64   24  the plaintext length (u64 LE) sealed with XChaCha20-Poly1305 under the
+//!          file's length key (unique to the file, so the nonce is zero), bytes 0..64
+//!          as associated data: authenticated before it is believed
+//! 88   …   segments: min(16 KiB, rest) ciphertext bytes + 16-byte tag each; at least
+//!          one segment, even for an empty attachment; bytes 0..88 are the associated
+//!          data of each
+//! …    …   random padding up to the Padmé length of the whole file
 //! ```
 
 use std::io::{self, Read, Write};
 
 use aead_stream::{NewStream, StreamBE32, StreamPrimitive};
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 
 use super::keys::ArchiveKey;
 
@@ -32,7 +42,8 @@ use super::keys::ArchiveKey;
 pub const SEGMENT_LEN: usize = 16 * 1024;
 const TAG_LEN: usize = 16;
 /// Length of the header before the first segment.
-pub const HEADER_LEN: usize = 72;
+pub const HEADER_LEN: usize = 88;
+const SEALED_SIZE_AT: usize = 64;
 const MAGIC: &[u8; 8] = b"qoima-m\0";
 const VERSION: u16 = 1;
 
@@ -42,6 +53,9 @@ pub enum SegmentError {
     /// Not an encrypted attachment file of this version.
     #[error("not an encrypted attachment file, or its header is damaged")]
     NotOurs,
+    /// The header does not authenticate: altered, damaged, or from another archive.
+    #[error("attachment file header fails authentication: the file was altered or damaged")]
+    TamperedHeader,
     /// A segment or the header does not authenticate: the file was altered, truncated
     /// or damaged on disk.
     #[error("attachment file segment {0} fails authentication: the file was altered or damaged")]
@@ -66,30 +80,54 @@ struct Header {
 }
 
 impl Header {
-    fn new(size: u64) -> io::Result<Header> {
+    fn new(key: &ArchiveKey, size: u64) -> io::Result<Header> {
         let mut bytes = [0u8; HEADER_LEN];
         bytes[..8].copy_from_slice(MAGIC);
         bytes[8..10].copy_from_slice(&VERSION.to_le_bytes());
-        bytes[12..20].copy_from_slice(&size.to_le_bytes());
-        getrandom::fill(&mut bytes[20..71]).map_err(|e| io::Error::other(e.to_string()))?;
+        getrandom::fill(&mut bytes[12..63]).map_err(|e| io::Error::other(e.to_string()))?;
+        let salt: [u8; 32] = bytes[12..44].try_into().expect("32 bytes");
+        let sealed = size_cipher(key, &salt)
+            .encrypt(
+                &XNonce::default(),
+                Payload {
+                    msg: &size.to_le_bytes(),
+                    aad: &bytes[..SEALED_SIZE_AT],
+                },
+            )
+            .map_err(|_| io::Error::other("encryption failed"))?;
+        bytes[SEALED_SIZE_AT..].copy_from_slice(&sealed);
         Ok(Header { bytes, size })
     }
 
-    /// Parses a header read from disk. Its length is not yet authenticated.
-    fn parse(bytes: [u8; HEADER_LEN]) -> Result<Header, SegmentError> {
+    /// Parses and authenticates a header read from disk.
+    fn open(key: &ArchiveKey, bytes: [u8; HEADER_LEN]) -> Result<Header, SegmentError> {
         if &bytes[..8] != MAGIC
             || bytes[8..10] != VERSION.to_le_bytes()
             || bytes[10..12] != [0, 0]
-            || bytes[71] != 0
+            || bytes[63] != 0
         {
             return Err(SegmentError::NotOurs);
         }
-        let size = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let salt: [u8; 32] = bytes[12..44].try_into().expect("32 bytes");
+        let size = size_cipher(key, &salt)
+            .decrypt(
+                &XNonce::default(),
+                Payload {
+                    msg: &bytes[SEALED_SIZE_AT..],
+                    aad: &bytes[..SEALED_SIZE_AT],
+                },
+            )
+            .map_err(|_| SegmentError::TamperedHeader)?;
+        let size = u64::from_le_bytes(
+            size[..]
+                .try_into()
+                .map_err(|_| SegmentError::TamperedHeader)?,
+        );
         Ok(Header { bytes, size })
     }
 
     fn salt(&self) -> [u8; 32] {
-        self.bytes[20..52].try_into().expect("32 bytes")
+        self.bytes[12..44].try_into().expect("32 bytes")
     }
 
     fn segments(&self) -> u64 {
@@ -99,9 +137,25 @@ impl Header {
     fn stream(&self, key: &ArchiveKey) -> StreamBE32<XChaCha20Poly1305> {
         let file_key = key.blob_file_key(&self.salt());
         let aead = XChaCha20Poly1305::new(&(*file_key).into());
-        let prefix: [u8; 19] = self.bytes[52..71].try_into().expect("19 bytes");
+        let prefix: [u8; 19] = self.bytes[44..63].try_into().expect("19 bytes");
         StreamBE32::from_aead(aead, &prefix.into())
     }
+}
+
+fn size_cipher(key: &ArchiveKey, salt: &[u8; 32]) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(&(*key.blob_size_key(salt)).into())
+}
+
+/// The Padmé length for `len`: `len` rounded up so that only its top
+/// ⌊log₂ ⌊log₂ len⌋⌋ + 1 bits may be non-zero.
+pub fn padme(len: u64) -> u64 {
+    if len < 2 {
+        return len;
+    }
+    let exponent = u64::from(63 - len.leading_zeros());
+    let significant = u64::from(64 - exponent.leading_zeros());
+    let mask = (1u64 << (exponent - significant)) - 1;
+    (len + mask) & !mask
 }
 
 /// Number of segments holding `size` plaintext bytes (at least one).
@@ -109,9 +163,14 @@ pub fn segments_for(size: u64) -> u64 {
     size.div_ceil(SEGMENT_LEN as u64).max(1)
 }
 
-/// Length on disk of an encrypted file of `size` plaintext bytes.
+/// Length of the header and segments of `size` plaintext bytes, before padding.
 pub fn encrypted_len(size: u64) -> u64 {
     HEADER_LEN as u64 + size + segments_for(size) * TAG_LEN as u64
+}
+
+/// Length on disk of an encrypted file of `size` plaintext bytes, padding included.
+pub fn stored_len(size: u64) -> u64 {
+    padme(encrypted_len(size))
 }
 
 /// Writes an attachment of a length known in advance, encrypting as it goes.
@@ -133,7 +192,7 @@ impl<W: Write> SegmentWriter<W> {
                 "attachment too large to encrypt (over 64 TiB)",
             ));
         }
-        let header = Header::new(size)?;
+        let header = Header::new(key, size)?;
         out.write_all(&header.bytes)?;
         let stream = header.stream(key);
         Ok(SegmentWriter {
@@ -184,7 +243,22 @@ impl<W: Write> SegmentWriter<W> {
             ));
         }
         self.seal_buffer(true)?;
+        self.pad()?;
         Ok(self.out)
+    }
+
+    /// Random bytes up to the Padmé length: indistinguishable from ciphertext.
+    fn pad(&mut self) -> io::Result<()> {
+        let unpadded = encrypted_len(self.header.size);
+        let mut left = padme(unpadded) - unpadded;
+        let mut noise = vec![0u8; (left as usize).min(1 << 20)];
+        while left > 0 {
+            let n = (left as usize).min(noise.len());
+            getrandom::fill(&mut noise[..n]).map_err(|e| io::Error::other(e.to_string()))?;
+            self.out.write_all(&noise[..n])?;
+            left -= n as u64;
+        }
+        Ok(())
     }
 
     fn seal_buffer(&mut self, last: bool) -> io::Result<()> {
@@ -240,7 +314,7 @@ impl<F: ReadAt> SegmentReader<F> {
                 io::ErrorKind::UnexpectedEof => SegmentError::NotOurs,
                 _ => e.into(),
             })?;
-        let header = Header::parse(bytes)?;
+        let header = Header::open(key, bytes)?;
         if segments_for(header.size) > u64::from(u32::MAX) {
             return Err(SegmentError::NotOurs);
         }
@@ -344,7 +418,7 @@ mod tests {
             writer.write_plain(piece).unwrap();
         }
         let file = writer.finish().unwrap();
-        assert_eq!(file.len() as u64, encrypted_len(plain.len() as u64));
+        assert_eq!(file.len() as u64, stored_len(plain.len() as u64));
         file
     }
 
@@ -405,7 +479,7 @@ mod tests {
         let other = ArchiveKey::from_bytes([4; 32]);
         assert!(matches!(
             SegmentReader::open(file.clone(), &other),
-            Err(SegmentError::Tampered(0))
+            Err(SegmentError::TamperedHeader)
         ));
 
         // Cut at a segment boundary: the last segment left lacks the "last" flag.
@@ -413,23 +487,38 @@ mod tests {
         let error = decrypt(&key, cut).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::InvalidData);
 
-        // A header claiming fewer bytes: nothing authenticates under it.
-        let mut shorter = file.clone();
-        shorter[12..20].copy_from_slice(&(SEGMENT_LEN as u64).to_le_bytes());
-        assert!(matches!(
-            SegmentReader::open(shorter, &key),
-            Err(SegmentError::Tampered(0))
-        ));
-
-        // A header claiming 2^60 bytes is refused before any allocation.
-        let mut huge = file.clone();
-        huge[12..20].copy_from_slice(&(1u64 << 60).to_le_bytes());
-        assert!(SegmentReader::open(huge, &key).is_err());
+        // A changed sealed length, or salt: the header does not authenticate.
+        for at in [SEALED_SIZE_AT, 20] {
+            let mut altered = file.clone();
+            altered[at] ^= 1;
+            assert!(matches!(
+                SegmentReader::open(altered, &key),
+                Err(SegmentError::TamperedHeader)
+            ));
+        }
 
         assert!(matches!(
             SegmentReader::open(b"short".to_vec(), &key),
             Err(SegmentError::NotOurs)
         ));
+    }
+
+    #[test]
+    fn the_length_on_disk_is_padded_and_hides_the_exact_size() {
+        assert_eq!(padme(0), 0);
+        assert_eq!(padme(1000), 1024);
+        for len in [100_000u64, 7_340_119, 1_073_741_829] {
+            let padded = padme(len);
+            assert!(
+                padded >= len && padded - len <= len / 8,
+                "{len} -> {padded}"
+            );
+        }
+        // Two videos a few kilobytes apart end up the same size on disk.
+        assert_eq!(stored_len(50_000_000), stored_len(50_003_000));
+        let key = ArchiveKey::from_bytes([3; 32]);
+        let data = plain(70_000);
+        assert_eq!(decrypt(&key, encrypt(&key, &data, 777)).unwrap(), data);
     }
 
     #[test]
@@ -469,7 +558,9 @@ mod tests {
             let key = ArchiveKey::from_bytes([9; 32]);
             let data = plain(len);
             let mut file = encrypt(&key, &data, 5000);
-            let at = at.index(file.len());
+            // The padding after the last segment carries nothing: only the header and
+            // the segments are authenticated.
+            let at = at.index(encrypted_len(len as u64) as usize);
             file[at] ^= 1 << bit;
             prop_assert!(decrypt(&key, file).is_err());
         }
