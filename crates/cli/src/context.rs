@@ -64,6 +64,11 @@ impl Context {
         key: &ArchiveKey,
         author: Option<&AuthorSecret>,
     ) -> anyhow::Result<Store> {
+        if qoima_store::at_rest::needs_upgrade(&self.home)? {
+            crate::output::errln!(
+                "Encrypting this archive in place (once, after upgrading qoima). On a large archive this takes a few minutes; if interrupted, it resumes next time."
+            );
+        }
         let mut store = Store::open(&self.home, key)
             .with_context(|| format!("opening the archive in {}", self.home.display()))?;
         if let Some(author) = author {

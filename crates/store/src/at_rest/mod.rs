@@ -13,3 +13,5 @@ pub mod keys;
 pub mod sealed;
 pub mod segments;
 pub(crate) mod upgrade;
+
+pub use upgrade::needs_upgrade;

@@ -65,6 +65,12 @@ pub(crate) fn encrypt_legacy_parts(home: &Path, key: &ArchiveKey) -> Result<(), 
     Ok(())
 }
 
+/// Whether opening `home` will first encrypt an archive from before encryption at rest
+/// (which takes a while on a large one: callers say so).
+pub fn needs_upgrade(home: &Path) -> Result<bool, StoreError> {
+    legacy_parts_present(home)
+}
+
 fn legacy_parts_present(home: &Path) -> Result<bool, StoreError> {
     let db = home.join(DB_FILE);
     let node_key = home.join(NODE_KEY_FILE);
