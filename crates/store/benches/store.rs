@@ -117,7 +117,46 @@ fn query(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, import, query);
+/// Attachments at rest: encrypting and decrypting 16 MiB in 16 KiB segments.
+fn segments(c: &mut Criterion) {
+    use qoima_store::at_rest::segments::{SegmentReader, SegmentWriter};
+    use std::io::Read as _;
+    let plain: Vec<u8> = (0..16u32 << 20).map(|i| (i % 251) as u8).collect();
+    let key = test_key();
+    let mut group = c.benchmark_group("segments");
+    group.throughput(Throughput::Bytes(plain.len() as u64));
+    group.sample_size(10);
+    group.bench_function("encrypt 16 MiB", |b| {
+        b.iter(|| {
+            let mut writer =
+                SegmentWriter::new(Vec::with_capacity(18 << 20), &key, plain.len() as u64)
+                    .expect("writer");
+            writer.write_plain(&plain).expect("write");
+            writer.finish().expect("finish")
+        })
+    });
+    let mut writer = SegmentWriter::new(Vec::new(), &key, plain.len() as u64).expect("writer");
+    writer.write_plain(&plain).expect("write");
+    let file = writer.finish().expect("finish");
+    group.bench_function("decrypt 16 MiB", |b| {
+        b.iter_batched(
+            || file.clone(),
+            |file| {
+                let mut out = Vec::with_capacity(16 << 20);
+                SegmentReader::open(file, &key)
+                    .expect("open")
+                    .into_read()
+                    .read_to_end(&mut out)
+                    .expect("read");
+                out
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, import, query, segments);
 criterion_main!(benches);
 
 /// The archive key of the stores here.

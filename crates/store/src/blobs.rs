@@ -53,8 +53,9 @@ const COPY_BUFFER: usize = 1024 * 1024;
 
 /// An attachment opened for reading.
 pub enum BlobReader {
-    /// Decrypted segment by segment; an altered segment is an `InvalidData` error.
-    Encrypted(crate::at_rest::segments::PlainReader<std::fs::File>),
+    /// Decrypted a batch of segments ahead, on a thread of its own, while the caller
+    /// consumes the previous batch; an altered segment is an `InvalidData` error.
+    Encrypted(Prefetched),
     /// A plaintext file.
     Plain(fs::File),
 }
@@ -65,6 +66,85 @@ impl Read for BlobReader {
             BlobReader::Encrypted(reader) => reader.read(buf),
             BlobReader::Plain(file) => file.read(buf),
         }
+    }
+}
+
+/// Decrypted bytes, read ahead by a thread that owns the file: at most two batches
+/// wait; the thread ends at the end of the file, at an error, or when this is dropped.
+pub struct Prefetched {
+    batches: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+    finished: bool,
+}
+
+impl Prefetched {
+    fn spawn(mut reader: crate::at_rest::segments::PlainReader<std::fs::File>) -> Prefetched {
+        let (send, batches) = std::sync::mpsc::sync_channel(2);
+        std::thread::spawn(move || {
+            loop {
+                let mut batch = vec![0u8; COPY_BUFFER];
+                let mut filled = 0;
+                let outcome = loop {
+                    match reader.read(&mut batch[filled..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == batch.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                batch.truncate(filled);
+                let last = filled < COPY_BUFFER || outcome.is_err();
+                let sent = match outcome {
+                    Ok(()) if batch.is_empty() => true,
+                    Ok(()) => send.send(Ok(batch)).is_ok(),
+                    Err(e) => send.send(Err(e)).is_ok(),
+                };
+                if last || !sent {
+                    return;
+                }
+            }
+        });
+        Prefetched {
+            batches,
+            current: Vec::new(),
+            at: 0,
+            finished: false,
+        }
+    }
+}
+
+impl Read for Prefetched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.current.len() {
+            if self.finished {
+                return Ok(0);
+            }
+            match self.batches.recv() {
+                Ok(Ok(batch)) => {
+                    self.current = batch;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+                // The thread ended after the last batch.
+                Err(_) => {
+                    self.finished = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = (self.current.len() - self.at).min(buf.len());
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -117,11 +197,11 @@ impl BlobDir {
         };
         Ok(Some(match &self.protection {
             None => BlobReader::Plain(file),
-            Some(keys) => BlobReader::Encrypted(
+            Some(keys) => BlobReader::Encrypted(Prefetched::spawn(
                 SegmentReader::open(file.into_parts().0, &keys.archive)
                     .map_err(|e| StoreError::Tampered(format!("blob {}: {e}", hash.to_hex())))?
                     .into_read(),
-            ),
+            )),
         }))
     }
 
@@ -143,38 +223,62 @@ impl BlobDir {
             .tempfile_in(&self.tmp)
             .map_err(here)?;
         let out = io::BufWriter::with_capacity(COPY_BUFFER, file);
-        let mut out = match &self.protection {
+        let mut sink = match &self.protection {
             Some(keys) => {
                 Sink::Encrypted(SegmentWriter::new(out, &keys.archive, size).map_err(here)?)
             }
             None => Sink::Plain(out),
         };
-        let mut buf = vec![0u8; COPY_BUFFER];
-        let mut copied = 0u64;
-        loop {
-            let n = match source.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ScratchError::Read(e)),
-            };
-            copied += n as u64;
-            if copied > size {
-                return Err(ScratchError::Read(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("more than the {size} bytes expected"),
-                )));
-            }
-            observe(&buf[..n]);
-            out.write(&buf[..n]).map_err(here)?;
-        }
-        if copied < size {
-            return Err(ScratchError::Read(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("ended after {copied} of the {size} bytes expected"),
-            )));
-        }
-        let file = out.finish().map_err(here)?;
+        // Reading and hashing here, encrypting and writing on a second thread: the two
+        // halves overlap. Two chunks in flight at most; a full channel holds the reader.
+        let (read, written) = std::thread::scope(|scope| {
+            let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            let writer = scope.spawn(move || -> io::Result<tempfile::NamedTempFile> {
+                for chunk in received {
+                    sink.write(&chunk)?;
+                }
+                sink.finish()
+            });
+            let read = (|| -> Result<(), ScratchError> {
+                let mut copied = 0u64;
+                loop {
+                    let mut buf = vec![0u8; COPY_BUFFER];
+                    let n = match source.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(ScratchError::Read(e)),
+                    };
+                    copied += n as u64;
+                    if copied > size {
+                        return Err(ScratchError::Read(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("more than the {size} bytes expected"),
+                        )));
+                    }
+                    buf.truncate(n);
+                    observe(&buf);
+                    if chunks.send(buf).is_err() {
+                        // The writer stopped: its error is reported below.
+                        return Ok(());
+                    }
+                }
+                if copied < size {
+                    return Err(ScratchError::Read(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("ended after {copied} of the {size} bytes expected"),
+                    )));
+                }
+                Ok(())
+            })();
+            drop(chunks);
+            let written = writer
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the writing thread failed")));
+            (read, written)
+        });
+        read?;
+        let file = written.map_err(here)?;
         file.as_file().sync_all().map_err(here)?;
         Ok(file)
     }

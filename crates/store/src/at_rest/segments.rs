@@ -35,12 +35,16 @@ use std::io::{self, Read, Write};
 use aead_stream::{NewStream, StreamBE32, StreamPrimitive};
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
+use rayon::prelude::*;
 
 use super::keys::ArchiveKey;
 
 /// Plaintext bytes per segment: the 16 KiB chunk group of verified transfer.
 pub const SEGMENT_LEN: usize = 16 * 1024;
 const TAG_LEN: usize = 16;
+/// Segments sealed or opened together, in parallel: 1 MiB of plaintext.
+const BATCH_SEGMENTS: usize = 64;
+const BATCH_LEN: usize = BATCH_SEGMENTS * SEGMENT_LEN;
 /// Length of the header before the first segment.
 pub const HEADER_LEN: usize = 88;
 const SEALED_SIZE_AT: usize = 64;
@@ -199,7 +203,7 @@ impl<W: Write> SegmentWriter<W> {
             out,
             header,
             stream,
-            buffer: Vec::with_capacity(SEGMENT_LEN + TAG_LEN),
+            buffer: Vec::with_capacity(BATCH_LEN),
             next_segment: 0,
             received: 0,
         })
@@ -218,13 +222,11 @@ impl<W: Write> SegmentWriter<W> {
         }
         self.received += data.len() as u64;
         while !data.is_empty() {
-            let take = (SEGMENT_LEN - self.buffer.len()).min(data.len());
+            let take = (BATCH_LEN - self.buffer.len()).min(data.len());
             self.buffer.extend_from_slice(&data[..take]);
             data = &data[take..];
-            // A full segment is sealed at once unless it may be the last: the last one
-            // is sealed by `finish`, with the flag that marks the end.
-            if self.buffer.len() == SEGMENT_LEN && self.next_segment + 1 < self.header.segments() {
-                self.seal_buffer(false)?;
+            if self.buffer.len() == BATCH_LEN {
+                self.seal_buffer()?;
             }
         }
         Ok(())
@@ -242,7 +244,9 @@ impl<W: Write> SegmentWriter<W> {
                 ),
             ));
         }
-        self.seal_buffer(true)?;
+        if self.next_segment < self.header.segments() {
+            self.seal_buffer()?;
+        }
         self.pad()?;
         Ok(self.out)
     }
@@ -261,14 +265,37 @@ impl<W: Write> SegmentWriter<W> {
         Ok(())
     }
 
-    fn seal_buffer(&mut self, last: bool) -> io::Result<()> {
-        let position = u32::try_from(self.next_segment).expect("checked in new");
-        self.stream
-            .encrypt_in_place(position, last, &self.header.bytes, &mut self.buffer)
-            .map_err(|_| io::Error::other("encryption failed"))?;
-        self.out.write_all(&self.buffer)?;
+    /// Seals the buffered segments, in parallel (they are independent), and writes
+    /// them in order. Whether a segment is the last follows from its index and the
+    /// announced size.
+    fn seal_buffer(&mut self) -> io::Result<()> {
+        let first = self.next_segment;
+        let last_index = self.header.segments() - 1;
+        let (stream, header) = (&self.stream, &self.header.bytes);
+        let chunks: Vec<&[u8]> = if self.buffer.is_empty() {
+            vec![&[]]
+        } else {
+            self.buffer.chunks(SEGMENT_LEN).collect()
+        };
+        let sealed: Vec<io::Result<Vec<u8>>> = chunks
+            .par_iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let index = first + i as u64;
+                let mut segment = Vec::with_capacity(chunk.len() + TAG_LEN);
+                segment.extend_from_slice(chunk);
+                let position = u32::try_from(index).expect("checked in new");
+                stream
+                    .encrypt_in_place(position, index == last_index, header, &mut segment)
+                    .map_err(|_| io::Error::other("encryption failed"))?;
+                Ok(segment)
+            })
+            .collect();
+        self.next_segment += chunks.len() as u64;
+        for segment in sealed {
+            self.out.write_all(&segment?)?;
+        }
         self.buffer.clear();
-        self.next_segment += 1;
         Ok(())
     }
 }
@@ -361,6 +388,55 @@ impl<F: ReadAt> SegmentReader<F> {
             .map_err(|_| SegmentError::Tampered(index))
     }
 
+    /// Decrypts `count` segments from `first` with one read and in parallel, returning
+    /// their plaintext in order.
+    fn read_segments(&self, first: u64, count: u64) -> Result<Vec<u8>, SegmentError> {
+        let segments = self.header.segments();
+        let end = first + count;
+        let cipher_len = |index: u64| -> usize {
+            if index + 1 == segments {
+                (self.header.size - index * SEGMENT_LEN as u64) as usize + TAG_LEN
+            } else {
+                SEGMENT_LEN + TAG_LEN
+            }
+        };
+        let total: usize = (first..end).map(cipher_len).sum();
+        let mut raw = vec![0u8; total];
+        let offset = HEADER_LEN as u64 + first * (SEGMENT_LEN + TAG_LEN) as u64;
+        match self.file.read_exact_at(&mut raw, offset) {
+            Ok(()) => {}
+            // The file is cut short somewhere in this batch: name the first segment
+            // missing, one at a time (only on this error path).
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                let mut one = Vec::new();
+                for index in first..end {
+                    self.read_segment(index, &mut one)?;
+                }
+                return Err(SegmentError::Tampered(first));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let (stream, header) = (&self.stream, &self.header.bytes);
+        let opened: Vec<Result<Vec<u8>, SegmentError>> = raw
+            .par_chunks(SEGMENT_LEN + TAG_LEN)
+            .enumerate()
+            .map(|(i, sealed)| {
+                let index = first + i as u64;
+                let mut segment = sealed.to_vec();
+                let position = u32::try_from(index).expect("checked in open");
+                stream
+                    .decrypt_in_place(position, index + 1 == segments, header, &mut segment)
+                    .map_err(|_| SegmentError::Tampered(index))?;
+                Ok(segment)
+            })
+            .collect();
+        let mut plain = Vec::with_capacity(total);
+        for segment in opened {
+            plain.extend_from_slice(&segment?);
+        }
+        Ok(plain)
+    }
+
     /// Reads the whole attachment from the start, segment by segment.
     pub fn into_read(self) -> PlainReader<F> {
         PlainReader {
@@ -393,9 +469,10 @@ impl<F: ReadAt> Read for PlainReader<F> {
             if self.next_segment == self.reader.header.segments() {
                 return Ok(0);
             }
-            self.reader
-                .read_segment(self.next_segment, &mut self.buffer)?;
-            self.next_segment += 1;
+            let count =
+                (self.reader.header.segments() - self.next_segment).min(BATCH_SEGMENTS as u64);
+            self.buffer = self.reader.read_segments(self.next_segment, count)?;
+            self.next_segment += count;
             self.at = 0;
         }
         let n = (self.buffer.len() - self.at).min(buf.len());
