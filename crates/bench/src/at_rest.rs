@@ -77,10 +77,11 @@ impl Pair {
     }
 
     fn row(&self, name: &str, goal: &str) -> Vec<String> {
+        let show = |d: Duration| format!("{:.4}", d.as_secs_f64());
         vec![
             name.to_owned(),
-            secs(median(&self.plain)),
-            secs(median(&self.encrypted)),
+            show(median(&self.plain)),
+            show(median(&self.encrypted)),
             format!("{:.2}", self.ratio()),
             goal.to_owned(),
         ]
@@ -236,7 +237,7 @@ fn wipe(work: &WorkDir, gib: u64) -> anyhow::Result<()> {
     anyhow::ensure!(!home.exists(), "the wiped archive is still there");
     println!();
     println!(
-        "wipe of an encrypted archive of {:.1} GiB (filled in {}): unreadable after {} ms (goal < 1000 ms), every file removed after {} ms",
+        "wipe of an encrypted archive of {:.1} GiB (filled in {} s): unreadable after {:.1} ms (goal < 1000 ms), every file removed after {:.0} ms",
         size as f64 / f64::from(1u32 << 30),
         secs(filled),
         report.unreadable_after.as_secs_f64() * 1000.0,
