@@ -114,7 +114,7 @@ fn run_child(home: &Path, delay: Option<Duration>) -> bool {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             if line.is_ok_and(|l| l.contains(DONE)) {
