@@ -363,6 +363,12 @@ pub struct ExportArgs {
     /// forgotten: the file does not name its courier.
     #[arg(long)]
     pub sign_as_me: bool,
+    /// Seal the whole file (manifest included) under a passphrase of its own, asked twice
+    /// (or $QOIMA_BUNDLE_PASSPHRASE): a stick found at a checkpoint then reveals its size
+    /// and nothing else. Tell the recipient the passphrase in person or by another way
+    /// than the stick; `qoima import` asks for it.
+    #[arg(long)]
+    pub passphrase: bool,
     /// Also write the records you made whose consent does not allow sharing (`add`
     /// without `--consent share`); they are otherwise left out, as they are never
     /// offered to peers.

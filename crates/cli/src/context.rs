@@ -109,6 +109,35 @@ pub fn passphrase(prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<Strin
     Ok(first)
 }
 
+/// The passphrase of a sealed bundle: `QOIMA_BUNDLE_PASSPHRASE`, else a prompt that
+/// does not echo (twice when choosing one). Never the archive's passphrase: a bundle's
+/// travels to its recipient.
+pub fn bundle_passphrase(prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(value) = std::env::var("QOIMA_BUNDLE_PASSPHRASE") {
+        if value.is_empty() {
+            anyhow::bail!(crate::exit::UsageError(
+                "QOIMA_BUNDLE_PASSPHRASE is empty".into()
+            ));
+        }
+        return Ok(Zeroizing::new(value));
+    }
+    let first = Zeroizing::new(rpassword::prompt_password(prompt).context(
+        "reading the bundle's passphrase (set QOIMA_BUNDLE_PASSPHRASE when no terminal is available)",
+    )?);
+    if confirm {
+        let second = Zeroizing::new(rpassword::prompt_password("Repeat it: ")?);
+        if first != second {
+            anyhow::bail!(crate::exit::UsageError("the two passphrases differ".into()));
+        }
+    }
+    if first.is_empty() {
+        anyhow::bail!(crate::exit::UsageError(
+            "the passphrase must not be empty".into()
+        ));
+    }
+    Ok(first)
+}
+
 fn platform_data_dir() -> Option<PathBuf> {
     let env = |name: &str| {
         std::env::var_os(name)

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use qoima_store::StoreError;
 use qoima_store::keyfile::KeyFileError;
+use qoima_store::sealed_bundle::SealedBundleError;
 
 /// Everything checked out.
 pub const OK: u8 = 0;
@@ -25,6 +26,13 @@ pub fn code_for(error: &anyhow::Error) -> ExitCode {
                 StoreError::Corrupt(_) | StoreError::Tampered(_) => INVALID,
                 StoreError::Invalid(_) => 2,
                 _ => OTHER,
+            });
+        }
+        if let Some(e) = cause.downcast_ref::<SealedBundleError>() {
+            return ExitCode::from(match e {
+                SealedBundleError::WrongPassphrase => KEY,
+                SealedBundleError::Malformed => INVALID,
+                SealedBundleError::Io(_) => OTHER,
             });
         }
         if let Some(e) = cause.downcast_ref::<KeyFileError>() {

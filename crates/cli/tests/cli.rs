@@ -919,3 +919,78 @@ fn held_back_records_without_consent_are_not_exported_unless_asked() {
     assert_eq!(listed["records"].as_array().unwrap().len(), 2);
     assert!(listed.to_string().contains(&private));
 }
+
+/// `qoima ARGS` with a sealed bundle's passphrase in the environment.
+fn qoima_sealed(home: &Path, args: &[&str], bundle_passphrase: &str) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .env("QOIMA_HOME", home)
+        .env("QOIMA_PASSPHRASE", "test passphrase")
+        .env("QOIMA_BUNDLE_PASSPHRASE", bundle_passphrase)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("qoima runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_sealed_bundle_reveals_nothing_and_opens_only_with_its_passphrase() {
+    let (dir, home) = new_home();
+    let marker = "ПечатьМаркер SealedMarker";
+    let id = add(&home, &["testimony", "--title", marker, "--witness", "W-9"]);
+    let sealed = dir.path().join("stick.qb");
+    let run = qoima_sealed(
+        &home,
+        &["export", sealed.to_str().unwrap(), "--passphrase"],
+        "river stone",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = std::fs::read(&sealed).unwrap();
+    for needle in [
+        marker.as_bytes(),
+        marker.to_lowercase().as_bytes(),
+        b"W-9",
+        b"qoima-b",
+    ] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the sealed file shows {:?}",
+            String::from_utf8_lossy(needle)
+        );
+    }
+
+    let (_other_dir, other) = new_home();
+    let wrong = qoima_sealed(&other, &["import", sealed.to_str().unwrap()], "not it");
+    assert_eq!(wrong.code, 4, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("wrong passphrase"),
+        "{}",
+        wrong.stderr
+    );
+    assert_eq!(expect(&other, &["list", "--json"], 0).trim(), "[]");
+
+    let mut tampered = bytes.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    let bad = dir.path().join("tampered.qb");
+    std::fs::write(&bad, &tampered).unwrap();
+    let refused = qoima_sealed(&other, &["import", bad.to_str().unwrap()], "river stone");
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    assert_eq!(expect(&other, &["list", "--json"], 0).trim(), "[]");
+
+    let verified = qoima_sealed(
+        &other,
+        &["verify", sealed.to_str().unwrap(), "--json"],
+        "river stone",
+    );
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+    let imported = qoima_sealed(&other, &["import", sealed.to_str().unwrap()], "river stone");
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert!(imported.stdout.contains("1 new"), "{}", imported.stdout);
+    let shown = json(&expect(&other, &["show", &id, "--json"], 0));
+    assert_eq!(shown["record"]["title"], marker);
+}

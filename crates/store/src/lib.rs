@@ -41,6 +41,7 @@ mod network;
 mod personas;
 mod query;
 mod schema;
+pub mod sealed_bundle;
 pub mod wipe;
 
 pub use archive::{Source, Store};

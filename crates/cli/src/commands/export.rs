@@ -12,8 +12,9 @@ use qoima_store::fsutil::AtomicFile;
 
 use super::{parse_kind, parse_since};
 use crate::cli::ExportArgs;
-use crate::context::Context;
+use crate::context::{Context, bundle_passphrase};
 use crate::output::{outln, safe};
+use qoima_store::sealed_bundle::SealWriter;
 
 pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let query = ExportQuery {
@@ -29,6 +30,14 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         throwaway_bundler()?
     };
+    let seal_passphrase = if args.passphrase {
+        Some(bundle_passphrase(
+            "Choose a passphrase for this bundle: ",
+            true,
+        )?)
+    } else {
+        None
+    };
     // Written under a temporary name and renamed when complete: a bundle file that
     // exists is a whole bundle, even if the USB stick is pulled out mid-write.
     let file = AtomicFile::create(&args.file)
@@ -37,15 +46,25 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{spinner} writing {bytes} ({bytes_per_sec})")
             .expect("valid template"),
     );
-    let mut output = std::io::BufWriter::with_capacity(
-        1024 * 1024,
-        Counted {
-            inner: file,
-            progress: progress.clone(),
-        },
-    );
-    let report = store.export(&mut output, &query, &bundler)?;
-    let file = output.into_inner().map_err(|e| e.into_error())?.inner;
+    let counted = Counted {
+        inner: file,
+        progress: progress.clone(),
+    };
+    let (report, counted) = match &seal_passphrase {
+        None => {
+            let mut output = std::io::BufWriter::with_capacity(1024 * 1024, counted);
+            let report = store.export(&mut output, &query, &bundler)?;
+            (report, output.into_inner().map_err(|e| e.into_error())?)
+        }
+        Some(passphrase) => {
+            let sealed = SealWriter::new(counted, passphrase.as_bytes())?;
+            let mut output = std::io::BufWriter::with_capacity(1024 * 1024, sealed);
+            let report = store.export(&mut output, &query, &bundler)?;
+            let sealed = output.into_inner().map_err(|e| e.into_error())?;
+            (report, sealed.finish()?)
+        }
+    };
+    let file = counted.inner;
     file.commit()
         .with_context(|| format!("writing {}", args.file.display()))?;
     progress.finish_and_clear();

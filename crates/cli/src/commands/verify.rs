@@ -42,6 +42,7 @@ fn verify_bundle(path: &Path) -> anyhow::Result<(Value, bool)> {
     let file = fs::File::open(path)?;
     let progress = ProgressBar::new(file.metadata()?.len());
     let input = std::io::BufReader::with_capacity(1024 * 1024, progress.wrap_read(file));
+    let input = crate::sealed::bundle_input(input, path)?;
     let mut reader = match BundleReader::open(input) {
         Ok(reader) => reader,
         Err(e) => {
