@@ -66,7 +66,8 @@ impl Context {
     ) -> anyhow::Result<Store> {
         if qoima_store::at_rest::needs_upgrade(&self.home)? {
             crate::output::errln!(
-                "Encrypting this archive in place (once, after upgrading qoima). On a large archive this takes a few minutes; if interrupted, it resumes next time."
+                "Encrypting this archive in place (once, after upgrading qoima from a version without encryption at rest). On a large archive this takes a few minutes; if interrupted, it resumes next time. If you did not upgrade from such a version, someone may have replaced files in {}: stop (Ctrl-C) and check.",
+                crate::output::safe(&self.home.display().to_string())
             );
         }
         let mut store = Store::open(&self.home, key)

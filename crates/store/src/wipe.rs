@@ -51,19 +51,63 @@ pub struct WipeReport {
 }
 
 /// Destroys the archive in `home`: the key material first, then every file. Refuses if
-/// there is no key file there (nothing to wipe, or not a data directory).
+/// there is no qoima key file there (nothing to wipe, or not a data directory).
 pub fn wipe(home: &Path) -> Result<WipeReport, StoreError> {
     let started = Instant::now();
+    destroy_key(home)?;
+    let unreadable_after = started.elapsed();
+    remove_archive(home)?;
+    Ok(WipeReport {
+        unreadable_after,
+        removed_after: started.elapsed(),
+    })
+}
+
+/// The first half of a wipe: the key file overwritten, synced and removed (and any
+/// partial copy of it a crash left). From then on nothing in the archive can be
+/// decrypted, even with the passphrase.
+pub fn destroy_key(home: &Path) -> Result<(), StoreError> {
     let key = home.join(KEY_FILE);
-    if !key.is_file() {
+    let is_ours = fs::File::open(&key).ok().is_some_and(|mut file| {
+        let mut magic = [0u8; 8];
+        std::io::Read::read_exact(&mut file, &mut magic).is_ok() && &magic == b"qoima-k\0"
+    });
+    if !is_ours {
         return Err(StoreError::NotFound(format!(
             "archive in {} (nothing to wipe)",
             home.display()
         )));
     }
     overwrite_and_remove(&key)?;
-    crate::fsutil::sync_dir(home).map_err(|e| StoreError::io(home, e))?;
-    let unreadable_after = started.elapsed();
+    for partial in partial_files(home)? {
+        overwrite_and_remove(&partial)?;
+    }
+    crate::fsutil::sync_dir(home).map_err(|e| StoreError::io(home, e))
+}
+
+/// Files being written atomically when a crash came (`.qoima-partial-…`): one may be a
+/// whole copy of the key file.
+fn partial_files(home: &Path) -> Result<Vec<std::path::PathBuf>, StoreError> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(home)? {
+        let entry = entry?;
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".qoima-partial-")
+            && entry.file_type()?.is_file()
+        {
+            found.push(entry.path());
+        }
+    }
+    Ok(found)
+}
+
+/// The second half of a wipe, after [`destroy_key`]: every file of the archive removed.
+pub fn remove_archive(home: &Path) -> Result<(), StoreError> {
+    for partial in partial_files(home)? {
+        fs::remove_file(&partial)?;
+    }
 
     // The node key and the database's first page (its salt) go next: small, and they
     // are what would tie this device to a peer id or let an archive be recognised.
@@ -88,10 +132,7 @@ pub fn wipe(home: &Path) -> Result<WipeReport, StoreError> {
     }
     // Empty now unless it holds files that are not the archive's.
     let _ = std::fs::remove_dir(home);
-    Ok(WipeReport {
-        unreadable_after,
-        removed_after: started.elapsed(),
-    })
+    Ok(())
 }
 
 fn overwrite_and_remove(path: &Path) -> Result<(), StoreError> {
@@ -147,5 +188,23 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(left, ["notes.txt"]);
+    }
+
+    #[test]
+    fn a_partial_copy_of_the_key_goes_too_and_a_foreign_key_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let secrets = keyfile::create(&home.join(KEY_FILE), b"pw").unwrap();
+        drop(Store::open(&home, &secrets.archive_key).unwrap());
+        let key_bytes = fs::read(home.join(KEY_FILE)).unwrap();
+        fs::write(home.join(".qoima-partial-x1"), &key_bytes).unwrap();
+        wipe(&home).unwrap();
+        assert!(!home.exists());
+
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(elsewhere.join("media")).unwrap();
+        fs::write(elsewhere.join(KEY_FILE), b"someone's own file called key").unwrap();
+        assert!(matches!(wipe(&elsewhere), Err(StoreError::NotFound(_))));
+        assert!(elsewhere.join("media").exists() && elsewhere.join(KEY_FILE).exists());
     }
 }

@@ -265,3 +265,23 @@ fn leftovers_of_an_interrupted_upgrade_are_cleaned_up() {
     copy_dir(&plain_blobs, &home.join("blobs"));
     check_new_archive(&home, &legacy);
 }
+
+#[test]
+fn a_planted_plaintext_database_of_a_later_schema_is_tampering_not_an_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    drop(Store::open(&home, &key()).unwrap());
+    std::fs::remove_file(home.join("archive.db")).unwrap();
+    let planted = rusqlite::Connection::open(home.join("archive.db")).unwrap();
+    planted
+        .execute_batch("CREATE TABLE personas (name TEXT); PRAGMA user_version = 6;")
+        .unwrap();
+    drop(planted);
+    match Store::open(&home, &key()) {
+        Err(qoima_store::StoreError::Tampered(message)) => {
+            assert!(message.contains("never wrote"), "{message}");
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a planted database was adopted"),
+    }
+}

@@ -130,8 +130,9 @@ pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
 
 pub fn lock(ctx: &Context) -> anyhow::Result<ExitCode> {
     control::lock(ctx.home())?;
-    outln!("The node forgot the archive key and stopped. Nothing in the archive can be read")?;
-    outln!("on this device until the passphrase is typed again.")?;
+    outln!("The node forgot the archive key and stopped. Once other qoima commands still")?;
+    outln!("running have ended, nothing in the archive can be read on this device until the")?;
+    outln!("passphrase is typed again.")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -36,6 +36,8 @@ use crate::fsutil::{private_file, sync_dir, touch_private};
 use crate::{DB_FILE, NODE_KEY_FILE, StoreError};
 
 const ENCRYPTING_SUFFIX: &str = ".encrypting";
+/// The last schema version written without encryption.
+const LAST_PLAINTEXT_SCHEMA: i64 = 5;
 const LOCK_FILE: &str = "upgrade.lock";
 
 /// Encrypts whatever in `home` is still from before encryption at rest. Does nothing
@@ -62,6 +64,8 @@ pub(crate) fn encrypt_legacy_parts(home: &Path, key: &ArchiveKey) -> Result<(), 
     seal_node_key(home, key)?;
     move_plain_blobs(home, &blobs)?;
     private_tree(home)?;
+    // Left behind, it would tell whoever holds the disk that plaintext once lay here.
+    let _ = fs::remove_file(&lock_path);
     Ok(())
 }
 
@@ -162,6 +166,14 @@ fn encrypt_database(home: &Path, key: &ArchiveKey) -> Result<(), StoreError> {
             )));
         }
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        // Archives from before encryption at rest stopped at schema version 5; a
+        // plaintext database claiming a later one was put here by someone else.
+        if version > LAST_PLAINTEXT_SCHEMA {
+            return Err(StoreError::Tampered(format!(
+                "{} is an unencrypted database of schema version {version}, which qoima never wrote: someone replaced the archive's database",
+                db.display()
+            )));
+        }
         touch_private(&target)?;
         let literal = key.database_key_literal();
         let path_text = target
