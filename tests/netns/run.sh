@@ -204,7 +204,9 @@ else: print(d["peer_id"])' "$1"
 # $WORK/added.hHOST; LAST_ID is that id.
 write() {
   local h=$1 title=$2 id
-  id=$(q "$h" add testimony --title "$title" --text "written on host $h during the netns test") ||
+  # With consent to share: a record without it stays on the host that wrote it.
+  id=$(q "$h" add testimony --title "$title" --text "written on host $h during the netns test" \
+    --consent share) ||
     fail "qoima add on host $h failed"
   [[ $id =~ ^[0-9a-f]{64}$ ]] || fail "qoima add on host $h printed '$id', not a record id"
   echo "$id" >>"$WORK/added.h$h"
@@ -512,7 +514,7 @@ for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
   ! grep -q '/quic' <(q "$h" status --json) || fail "host $h listens on QUIC in a closed group"
   for i in 1 2; do
     id=$(q "$h" add testimony --title "group $(group_of "$h"), host $h, record $i" \
-      --text "written in a closed group") || fail "qoima add on host $h failed"
+      --text "written in a closed group" --consent share) || fail "qoima add on host $h failed"
     echo "$id" >>"$WORK/added.g$h"
   done
 done
