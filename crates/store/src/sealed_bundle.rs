@@ -9,7 +9,7 @@
 //! is the associated data of every segment. No padding is added: the length shows.
 //!
 //! ```text
-//! 0   8   magic "qoima-x\0"
+//! 0   8   magic "qoima-p\0"
 //! 8   2   version (u16 LE) = 1
 //! 10  4   Argon2id memory in KiB (u32 LE)
 //! 14  4   Argon2id iterations (u32 LE)
@@ -27,7 +27,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use zeroize::Zeroizing;
 
-const MAGIC: &[u8; 8] = b"qoima-x\0";
+const MAGIC: &[u8; 8] = b"qoima-p\0";
 const VERSION: u16 = 1;
 const HEADER_LEN: usize = 57;
 const SEGMENT_LEN: usize = 64 * 1024;
