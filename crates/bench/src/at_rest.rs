@@ -12,13 +12,12 @@
 //!
 //! Plain and encrypted runs alternate, `--rounds` times each, and medians are compared.
 
-use std::io::{BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use qoima_core::{Attachment, Details, RecordKind, VerifiedRecord, fixtures};
-use qoima_store::fsutil::AtomicFile;
-use qoima_store::{ExportQuery, Source, Store};
+use qoima_store::{Source, Store};
 
 use crate::corpus::{Corpus, Flavour, mix, write_bundle};
 use crate::util::{Table, WorkDir, median, remove_dir, secs, timed};
@@ -179,19 +178,7 @@ fn attachment_round(
     }];
     store.insert_local(&VerifiedRecord::sign(&body, &author)?)?;
     let bundle = work.path().join(format!("blob-{tag}.qoima"));
-    let (report, export) = timed(|| {
-        let file = AtomicFile::create(&bundle)?;
-        let mut output = BufWriter::with_capacity(1 << 20, file);
-        let query = ExportQuery {
-            with_attachments: true,
-            collection: "default".into(),
-            ..ExportQuery::default()
-        };
-        let report = store.export(&mut output, &query, &fixtures::author(2))?;
-        output.flush()?;
-        output.into_inner().map_err(|e| e.into_error())?.commit()?;
-        anyhow::Ok(report)
-    });
+    let (report, export) = timed(|| crate::blob::export_with_attachments(&mut store, &bundle));
     anyhow::ensure!(report?.blobs == 1, "export without its attachment");
     drop(store);
     remove_dir(&home)?;

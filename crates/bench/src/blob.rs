@@ -66,6 +66,21 @@ pub(crate) fn random_file(path: &Path, bytes: u64) -> anyhow::Result<()> {
 /// atomic file, committed (synced and renamed) at the end.
 fn export(home: &Path, bundle: &Path) -> anyhow::Result<u64> {
     let mut store = Store::open(home, &crate::util::bench_key())?;
+    let report = export_with_attachments(&mut store, bundle)?;
+    anyhow::ensure!(
+        report.blobs == 1,
+        "export wrote {} blobs, not 1",
+        report.blobs
+    );
+    Ok(report.payload_bytes)
+}
+
+/// Everything in `store`, attachments included, to a bundle file at `bundle`, as
+/// `qoima export --with-attachments` writes it.
+pub(crate) fn export_with_attachments(
+    store: &mut Store,
+    bundle: &Path,
+) -> anyhow::Result<qoima_store::ExportReport> {
     let query = ExportQuery {
         with_attachments: true,
         collection: "default".into(),
@@ -75,12 +90,7 @@ fn export(home: &Path, bundle: &Path) -> anyhow::Result<u64> {
     let mut output = BufWriter::with_capacity(1 << 20, file);
     let report = store.export(&mut output, &query, &fixtures::author(1))?;
     output.into_inner().map_err(|e| e.into_error())?.commit()?;
-    anyhow::ensure!(
-        report.blobs == 1,
-        "export wrote {} blobs, not 1",
-        report.blobs
-    );
-    Ok(report.payload_bytes)
+    Ok(report)
 }
 
 /// The import as `qoima import` does it: a 1 MiB buffered reader over the file.

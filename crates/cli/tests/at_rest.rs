@@ -7,9 +7,12 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -46,56 +49,6 @@ fn ok(out: Output, what: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-struct NodeProcess(Child);
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_node(home: &Path, port: u16, peers: &[String]) -> NodeProcess {
-    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
-    let mut args = vec![
-        "node",
-        "--no-mdns",
-        "--sync-every",
-        "2",
-        "--listen",
-        &listen,
-    ];
-    for peer in peers {
-        args.extend(["--peer", peer]);
-    }
-    let log = std::fs::File::create(home.with_extension("log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
-        .args(&args)
-        .env("QOIMA_HOME", home)
-        .env("QOIMA_PASSPHRASE", PASSPHRASE)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    NodeProcess(child)
-}
-
-fn eventually(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Ids listed by `home`, asking without a passphrase: only a running node can answer.
@@ -200,7 +153,7 @@ fn a_data_directory_reveals_no_marker_after_add_sync_import_search_and_stop() {
     let photo = dir.path().join("photo.bin");
     std::fs::write(&photo, ATTACHMENT.repeat(5000)).unwrap();
     let a_port = free_port();
-    let _node_a = start_node(&a, a_port, &[]);
+    let _node_a = start_node(&a, a_port, &[], PASSPHRASE);
     let mut a_id = String::new();
     eventually("node A to answer", Duration::from_secs(30), || {
         let out = qoima(&a, &["status", "--json"]);
@@ -210,7 +163,7 @@ fn a_data_directory_reveals_no_marker_after_add_sync_import_search_and_stop() {
         !a_id.is_empty()
     });
     let a_addr = format!("/ip4/127.0.0.1/tcp/{a_port}/p2p/{a_id}");
-    let mut node_b = start_node(&b, free_port(), &[a_addr]);
+    let mut node_b = start_node(&b, free_port(), &[a_addr], PASSPHRASE);
 
     // Written beside the running node, without a passphrase: the node lends its key.
     let added = qoima_env(

@@ -20,10 +20,15 @@ fn qoima(home: &Path, args: &[&str]) -> Run {
 }
 
 fn qoima_with(home: &Path, args: &[&str], passphrase: &str) -> Run {
+    qoima_env(home, args, &[("QOIMA_PASSPHRASE", passphrase)])
+}
+
+/// `qoima ARGS` on `home` with these environment variables.
+fn qoima_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_qoima"))
         .args(args)
         .env("QOIMA_HOME", home)
-        .env("QOIMA_PASSPHRASE", passphrase)
+        .envs(env.iter().copied())
         .output()
         .expect("qoima runs");
     Run {
@@ -922,19 +927,14 @@ fn held_back_records_without_consent_are_not_exported_unless_asked() {
 
 /// `qoima ARGS` with a sealed bundle's passphrase in the environment.
 fn qoima_sealed(home: &Path, args: &[&str], bundle_passphrase: &str) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_qoima"))
-        .args(args)
-        .env("QOIMA_HOME", home)
-        .env("QOIMA_PASSPHRASE", "test passphrase")
-        .env("QOIMA_BUNDLE_PASSPHRASE", bundle_passphrase)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("qoima runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    qoima_env(
+        home,
+        args,
+        &[
+            ("QOIMA_PASSPHRASE", "test passphrase"),
+            ("QOIMA_BUNDLE_PASSPHRASE", bundle_passphrase),
+        ],
+    )
 }
 
 #[test]

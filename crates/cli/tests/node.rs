@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -29,50 +32,6 @@ fn json(home: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// A `qoima node` process, killed if the test fails.
-struct NodeProcess(Child);
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_node(home: &Path, port: u16, peers: &[String]) -> NodeProcess {
-    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
-    let mut args = vec![
-        "node",
-        "--no-mdns",
-        "--sync-every",
-        "2",
-        "--listen",
-        &listen,
-    ];
-    for peer in peers {
-        args.extend(["--peer", peer]);
-    }
-    let log = std::fs::File::create(home.with_extension("log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
-        .args(&args)
-        .env("QOIMA_HOME", home)
-        .env("QOIMA_PASSPHRASE", "pw")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    NodeProcess(child)
-}
-
-/// Waits until `condition` holds, checking every 100 ms.
-fn eventually(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn status(home: &Path) -> Option<Value> {
     let out = qoima(home, &["status", "--json"]);
     out.status
@@ -91,14 +50,6 @@ fn ids(home: &Path) -> Vec<String> {
     ids
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn home(dir: &Path, name: &str) -> PathBuf {
     let home = dir.join(name);
     assert!(qoima(&home, &["init"]).status.success());
@@ -114,13 +65,13 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
     assert!(String::from_utf8_lossy(&no_node.stderr).contains("no node is running"));
 
     let a_port = free_port();
-    let mut node_a = start_node(&a, a_port, &[]);
+    let mut node_a = start_node(&a, a_port, &[], "pw");
     eventually("node A to answer", Duration::from_secs(30), || {
         status(&a).is_some()
     });
     let a_id = status(&a).unwrap()["peer_id"].as_str().unwrap().to_owned();
     let a_addr = format!("/ip4/127.0.0.1/tcp/{a_port}/p2p/{a_id}");
-    let _node_b = start_node(&b, free_port(), &[a_addr]);
+    let _node_b = start_node(&b, free_port(), &[a_addr], "pw");
     eventually("the nodes to connect", Duration::from_secs(30), || {
         status(&b).is_some_and(|s| {
             s["peers"]
@@ -202,7 +153,7 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
         ],
     );
     let later = String::from_utf8(later.stdout).unwrap().trim().to_owned();
-    let _node_a = start_node(&a, a_port, &[]);
+    let _node_a = start_node(&a, a_port, &[], "pw");
     eventually(
         "A to catch up after restart",
         Duration::from_secs(30),

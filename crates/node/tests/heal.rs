@@ -55,12 +55,3 @@ async fn a_rotted_record_is_not_served_and_heals_from_a_peer() {
         assert_eq!(seen.strikes, 0, "{seen:?}");
     }
 }
-
-/// The archive database opened directly, with its key.
-fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let key = test_key().database_key_literal();
-    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
-        .unwrap();
-    db
-}

@@ -167,12 +167,7 @@ impl Store {
                 ),
                 ScratchError::Write(e) => e,
             })?;
-        let blob = self.blobs.install(scratch)?;
-        self.db.execute(
-            "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
-            params![blob.blake3.as_bytes(), blob.size as i64, now_ms()],
-        )?;
-        Ok(blob)
+        self.install_blob(scratch)
     }
 
     /// Stores `bytes` (an attachment made here, e.g. a photo without its metadata) in
@@ -185,6 +180,14 @@ impl Store {
                 ScratchError::Read(e) => StoreError::from(e),
                 ScratchError::Write(e) => e,
             })?;
+        self.install_blob(scratch)
+    }
+
+    /// Moves a hashed scratch file to its blob name, then indexes it.
+    fn install_blob(
+        &mut self,
+        scratch: crate::blobs::ScratchBlob,
+    ) -> Result<StoredBlob, StoreError> {
         let blob = self.blobs.install(scratch)?;
         self.db.execute(
             "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",

@@ -147,7 +147,7 @@ pub fn open(path: &Path, passphrase: &[u8]) -> Result<Secrets, KeyFileError> {
     let (memory, iterations, lanes) = (u32_at(10), u32_at(14), u32_at(18));
     // Refuse costs an altered header could use to exhaust memory or time before the
     // tag check can catch the alteration.
-    if memory > 4 * 1024 * 1024 || iterations > 64 || lanes > 16 {
+    if !cost_is_sane(memory, iterations, lanes) {
         return Err(malformed());
     }
     let salt = &file[22..38];
@@ -183,14 +183,35 @@ fn cipher_for(
     iterations: u32,
     lanes: u32,
 ) -> Result<XChaCha20Poly1305, KeyFileError> {
-    let params = Params::new(memory, iterations, lanes, Some(32))
-        .map_err(|e| KeyFileError::Malformed(format!("key derivation parameters: {e}")))?;
-    let mut key = Zeroizing::new([0u8; 32]);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(passphrase, salt, &mut key[..])
+    let key = stretch(passphrase, salt, memory, iterations, lanes)
         .map_err(|e| KeyFileError::Malformed(format!("key derivation: {e}")))?;
     XChaCha20Poly1305::new_from_slice(&key[..])
         .map_err(|_| KeyFileError::Malformed("key length".into()))
+}
+
+/// Whether Argon2id costs read from a file are ones this program would write: an altered
+/// header must not be able to exhaust memory or time before a tag can catch the
+/// alteration.
+pub(crate) fn cost_is_sane(memory_kib: u32, iterations: u32, lanes: u32) -> bool {
+    memory_kib <= 4 * 1024 * 1024 && iterations <= 64 && lanes <= 16
+}
+
+/// A 32-byte key from a passphrase with Argon2id (also for sealed bundles).
+pub(crate) fn stretch(
+    passphrase: &[u8],
+    salt: &[u8],
+    memory_kib: u32,
+    iterations: u32,
+    lanes: u32,
+) -> Result<Zeroizing<[u8; 32]>, argon2::Error> {
+    let params = Params::new(memory_kib, iterations, lanes, Some(32))?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(
+        passphrase,
+        salt,
+        &mut key[..],
+    )?;
+    Ok(key)
 }
 
 #[cfg(unix)]

@@ -130,20 +130,15 @@ impl Store {
 
     /// The signing key of the persona `name`, or of the default persona.
     pub fn persona_secret(&self, name: Option<&str>) -> Result<AuthorSecret, StoreError> {
-        let seed: Option<Zeroizing<Vec<u8>>> = match name {
-            Some(name) => self
-                .db
-                .query_row("SELECT seed FROM personas WHERE name = ?1", [name], |r| {
-                    r.get(0).map(Zeroizing::new)
-                })
-                .optional()?,
-            None => self
-                .db
-                .query_row("SELECT seed FROM personas WHERE is_default = 1", [], |r| {
-                    r.get(0).map(Zeroizing::new)
-                })
-                .optional()?,
-        };
+        // No name: the default persona.
+        let seed: Option<Zeroizing<Vec<u8>>> = self
+            .db
+            .query_row(
+                "SELECT seed FROM personas WHERE name = ?1 OR (?1 IS NULL AND is_default = 1)",
+                [name],
+                |r| r.get(0).map(Zeroizing::new),
+            )
+            .optional()?;
         let seed = seed.ok_or_else(|| match name {
             Some(name) => StoreError::NotFound(format!("persona {name:?} (see `qoima key list`)")),
             None => StoreError::NotFound("default persona (make one with `qoima key new`)".into()),

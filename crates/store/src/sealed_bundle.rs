@@ -23,9 +23,9 @@
 use std::io::{self, Read, Write};
 
 use aead_stream::{NewStream, StreamBE32, StreamPrimitive};
-use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
-use zeroize::Zeroizing;
+
+use crate::keyfile::{cost_is_sane, stretch};
 
 const MAGIC: &[u8; 8] = b"qoima-p\0";
 const VERSION: u16 = 1;
@@ -88,17 +88,17 @@ fn stream(
     header: &[u8; HEADER_LEN],
     params: SealParams,
 ) -> Result<StreamBE32<XChaCha20Poly1305>, SealedBundleError> {
-    // Refuse costs an altered header could use to exhaust memory or time before any
-    // tag can catch the alteration.
-    if params.memory_kib > 4 * 1024 * 1024 || params.iterations > 64 || params.lanes > 16 {
+    if !cost_is_sane(params.memory_kib, params.iterations, params.lanes) {
         return Err(SealedBundleError::Malformed);
     }
-    let argon = Params::new(params.memory_kib, params.iterations, params.lanes, Some(32))
-        .map_err(|_| SealedBundleError::Malformed)?;
-    let mut key = Zeroizing::new([0u8; 32]);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, argon)
-        .hash_password_into(passphrase, &header[22..38], &mut key[..])
-        .map_err(|_| SealedBundleError::Malformed)?;
+    let key = stretch(
+        passphrase,
+        &header[22..38],
+        params.memory_kib,
+        params.iterations,
+        params.lanes,
+    )
+    .map_err(|_| SealedBundleError::Malformed)?;
     let aead = XChaCha20Poly1305::new(&(*key).into());
     let prefix: [u8; 19] = header[38..57].try_into().expect("19 bytes");
     Ok(StreamBE32::from_aead(aead, &prefix.into()))

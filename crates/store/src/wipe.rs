@@ -136,8 +136,7 @@ pub fn remove_archive(home: &Path) -> Result<(), StoreError> {
 }
 
 fn overwrite_and_remove(path: &Path) -> Result<(), StoreError> {
-    let len = fs::metadata(path)?.len().min(1024 * 1024);
-    overwrite_start(path, len)?;
+    overwrite_start(path, 1024 * 1024)?;
     fs::remove_file(path)?;
     Ok(())
 }

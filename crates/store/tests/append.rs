@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use std::collections::BTreeMap;
 use std::sync::Barrier;
 
@@ -107,9 +110,4 @@ fn a_record_that_does_not_follow_the_head_is_refused_and_nothing_is_stored() {
     );
     assert!(matches!(result, Err(StoreError::Invalid(m)) if m == "no title"));
     assert_eq!(store.record_count().unwrap(), 1);
-}
-
-/// The archive key of the stores here.
-fn test_key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

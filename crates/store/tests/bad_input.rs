@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::path::Path;
@@ -781,18 +784,4 @@ fn get_and_export_of_a_record_altered_in_the_database_report_corruption() {
             other => panic!("{name}: export gave {other:?}"),
         }
     }
-}
-
-/// The archive key of the stores here.
-fn test_key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
-}
-
-/// The archive database opened directly, with its key.
-fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let key = test_key().database_key_literal();
-    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
-        .unwrap();
-    db
 }

@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -453,18 +456,4 @@ fn blob_file_orphaned_by_a_crash_gets_its_row_on_reimport() {
         (exported.records, exported.blobs, exported.blobs_missing),
         (1, 1, 0)
     );
-}
-
-/// The archive key of the stores here.
-fn test_key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
-}
-
-/// The archive database opened directly, with its key.
-fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let key = test_key().database_key_literal();
-    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
-        .unwrap();
-    db
 }

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::path::Path;
@@ -634,9 +637,4 @@ fn hand_written_sequence_covers_every_kind_of_step() {
         ),
     ];
     run(&ops);
-}
-
-/// The archive key of the stores here.
-fn test_key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use qoima_core::{RecordId, VerifiedRecord, fixtures};
 use qoima_store::{ListQuery, Source, Store, StoreError};
 
@@ -144,18 +147,4 @@ fn quarantine_removes_only_rotted_records_and_a_good_copy_heals_the_archive() {
         .bundle_of(&ids(&records), 1 << 20, "default", &fixtures::author(52))
         .unwrap();
     assert_eq!((served.records, served.corrupt.len()), (5, 0));
-}
-
-/// The archive key of the stores here.
-fn test_key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
-}
-
-/// The archive database opened directly, with its key.
-fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let key = test_key().database_key_literal();
-    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
-        .unwrap();
-    db
 }

@@ -1,6 +1,9 @@
 //! The store's main paths end to end on a temporary directory: import, list, search,
 //! show, export and import again elsewhere.
 
+mod common;
+
+use common::*;
 use qoima_core::fixtures;
 use qoima_store::{ExportQuery, ListQuery, Source, Store};
 
@@ -93,9 +96,4 @@ fn import_list_search_export_round_trip() {
         .unwrap();
     assert_eq!(report.records_new, 6);
     assert_eq!(other.head_of(&author.public()).unwrap().unwrap(), (6, id));
-}
-
-/// The archive key of the stores here.
-fn test_key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use std::io::Read as _;
 use std::path::Path;
 
@@ -12,13 +15,9 @@ use qoima_store::{ListQuery, Source, Store, StoreError};
 
 const PAGE: usize = 4096;
 
-fn key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
-}
-
 /// Reads everything the archive holds; `Ok` only if every read succeeded.
 fn read_everything(home: &Path, ids: &[qoima_core::RecordId]) -> Result<usize, StoreError> {
-    let store = Store::open(home, &key())?;
+    let store = Store::open(home, &test_key())?;
     let listed = store.list(&ListQuery {
         limit: 100_000,
         ..ListQuery::default()
@@ -38,7 +37,7 @@ fn any_altered_database_page_is_tampering_or_unused() {
     let records = fixtures::chain(&author, 300, 40);
     let ids: Vec<_> = records.iter().map(VerifiedRecord::id).collect();
     {
-        let mut store = Store::open(&pristine, &key()).unwrap();
+        let mut store = Store::open(&pristine, &test_key()).unwrap();
         let bundle = fixtures::bundle(&author, &records, &[]);
         let report = store
             .import_bundle(&bundle[..], Source::File("b.qb".into()))
@@ -85,7 +84,7 @@ fn any_altered_database_page_is_tampering_or_unused() {
 fn an_altered_attachment_is_tampering_and_its_bytes_are_never_returned() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let mut store = Store::open(&home, &key()).unwrap();
+    let mut store = Store::open(&home, &test_key()).unwrap();
     let file = dir.path().join("clip.bin");
     let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&file, &bytes).unwrap();
@@ -105,17 +104,4 @@ fn an_altered_attachment_is_tampering_and_its_bytes_are_never_returned() {
     );
     // What was returned before the altered segment is the true prefix, nothing else.
     assert!(out.len() < 50_000 && bytes.starts_with(&out));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }

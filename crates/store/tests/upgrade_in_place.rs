@@ -10,6 +10,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -26,17 +29,13 @@ const RECORDS: usize = 3000;
 const BLOB_BYTES: usize = 4 * 1024 * 1024;
 const NODE_KEY: &[u8] = b"\x08\x01\x12\x40 a plaintext node key of a previous version";
 
-fn key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
-}
-
 /// The child: opens (and so upgrades) the archive, says so, waits to be killed.
 #[test]
 fn upgrade_child() {
     let Some(home) = std::env::var_os(CHILD_ENV) else {
         return;
     };
-    Store::open(Path::new(&home), &key()).unwrap();
+    Store::open(Path::new(&home), &test_key()).unwrap();
     println!("{DONE}");
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
@@ -86,19 +85,6 @@ fn legacy_archive(home: &Path) -> Legacy {
     Legacy {
         ids: records.iter().map(VerifiedRecord::id).collect(),
         blobs,
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 
@@ -162,7 +148,7 @@ fn check_old_archive_whole(home: &Path, legacy: &Legacy) {
 
 /// After the upgrade has been finished: everything there, nothing readable, owner-only.
 fn check_new_archive(home: &Path, legacy: &Legacy) {
-    let store = Store::open(home, &key()).unwrap();
+    let store = Store::open(home, &test_key()).unwrap();
     assert_eq!(store.record_count().unwrap(), legacy.ids.len() as u64);
     for id in [
         legacy.ids[0],
@@ -267,7 +253,7 @@ fn leftovers_of_an_interrupted_upgrade_are_cleaned_up() {
     let legacy = legacy_archive(&home);
     let plain_blobs = dir.path().join("plain-blobs");
     copy_dir(&home.join("blobs"), &plain_blobs);
-    drop(Store::open(&home, &key()).unwrap());
+    drop(Store::open(&home, &test_key()).unwrap());
     copy_dir(&plain_blobs, &home.join("blobs"));
     check_new_archive(&home, &legacy);
 }
@@ -276,14 +262,14 @@ fn leftovers_of_an_interrupted_upgrade_are_cleaned_up() {
 fn a_planted_plaintext_database_of_a_later_schema_is_tampering_not_an_upgrade() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    drop(Store::open(&home, &key()).unwrap());
+    drop(Store::open(&home, &test_key()).unwrap());
     std::fs::remove_file(home.join("archive.db")).unwrap();
     let planted = rusqlite::Connection::open(home.join("archive.db")).unwrap();
     planted
         .execute_batch("CREATE TABLE personas (name TEXT); PRAGMA user_version = 6;")
         .unwrap();
     drop(planted);
-    match Store::open(&home, &key()) {
+    match Store::open(&home, &test_key()) {
         Err(qoima_store::StoreError::Tampered(message)) => {
             assert!(message.contains("never wrote"), "{message}");
         }

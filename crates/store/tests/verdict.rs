@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
+mod common;
+
+use common::*;
 use qoima_core::{BlobHash, VerifiedRecord, fixtures};
 use qoima_store::{ImportReport, Rejection, SenderFault, Source, Store, StoreError};
 use std::io::Read as _;
@@ -238,9 +241,4 @@ fn a_failure_of_this_node_is_an_error_and_stores_nothing() {
         .import_bundle(&bundle(false)[..], file("good.qb"))
         .unwrap();
     assert_eq!(outcome(&report), (None, 3, 0, 1, 0, 0), "{report:?}");
-}
-
-/// The archive key of the stores here.
-fn test_key() -> qoima_store::ArchiveKey {
-    qoima_store::ArchiveKey::from_bytes([42; 32])
 }

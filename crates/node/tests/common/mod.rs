@@ -161,3 +161,12 @@ pub async fn with_timeout<T>(what: &str, future: impl Future<Output = T>) -> T {
 pub fn test_key() -> qoima_store::ArchiveKey {
     qoima_store::ArchiveKey::from_bytes([42; 32])
 }
+
+/// The archive database opened directly, with its key.
+pub fn keyed_db(path: &std::path::Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let key = test_key().database_key_literal();
+    db.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
+        .unwrap();
+    db
+}

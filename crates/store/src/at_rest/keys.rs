@@ -47,18 +47,20 @@ impl ArchiveKey {
 
     /// The key of one attachment file, from the random salt in its header.
     pub(crate) fn blob_file_key(&self, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
-        let mut material = Zeroizing::new([0u8; 64]);
-        material[..32].copy_from_slice(&self.0[..]);
-        material[32..].copy_from_slice(salt);
-        Zeroizing::new(blake3::derive_key(BLOB_FILE_CONTEXT, &material[..]))
+        self.derive_salted(BLOB_FILE_CONTEXT, salt)
     }
 
     /// The key sealing one attachment file's length in its header, from its salt.
     pub(crate) fn blob_size_key(&self, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+        self.derive_salted(BLOB_SIZE_CONTEXT, salt)
+    }
+
+    /// A key for `context` from the archive key and a per-file salt.
+    fn derive_salted(&self, context: &str, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
         let mut material = Zeroizing::new([0u8; 64]);
         material[..32].copy_from_slice(&self.0[..]);
         material[32..].copy_from_slice(salt);
-        Zeroizing::new(blake3::derive_key(BLOB_SIZE_CONTEXT, &material[..]))
+        Zeroizing::new(blake3::derive_key(context, &material[..]))
     }
 
     /// The key of small sealed files (the node's network key).

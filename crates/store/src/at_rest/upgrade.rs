@@ -43,7 +43,7 @@ const LOCK_FILE: &str = "upgrade.lock";
 /// Encrypts whatever in `home` is still from before encryption at rest. Does nothing
 /// (and takes no lock) on an archive that is already encrypted or new.
 pub(crate) fn encrypt_legacy_parts(home: &Path, key: &ArchiveKey) -> Result<(), StoreError> {
-    if !legacy_parts_present(home)? {
+    if !needs_upgrade(home)? {
         return Ok(());
     }
     let lock_path = home.join(LOCK_FILE);
@@ -72,10 +72,6 @@ pub(crate) fn encrypt_legacy_parts(home: &Path, key: &ArchiveKey) -> Result<(), 
 /// Whether opening `home` will first encrypt an archive from before encryption at rest
 /// (which takes a while on a large one: callers say so).
 pub fn needs_upgrade(home: &Path) -> Result<bool, StoreError> {
-    legacy_parts_present(home)
-}
-
-fn legacy_parts_present(home: &Path) -> Result<bool, StoreError> {
     let db = home.join(DB_FILE);
     let node_key = home.join(NODE_KEY_FILE);
     let plain_node_key = match fs::read(&node_key) {

@@ -1,0 +1,62 @@
+//! `qoima node` processes for the command-line tests that need running nodes.
+
+#![allow(dead_code, clippy::unwrap_used)] // each test file uses part of this
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `qoima node` process, killed if the test fails.
+pub struct NodeProcess(pub Child);
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `qoima node` on `home`, listening on loopback `port`, dialing `peers`,
+/// unlocked with `passphrase`; its log goes to `home` with the extension `log`.
+pub fn start_node(home: &Path, port: u16, peers: &[String], passphrase: &str) -> NodeProcess {
+    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let mut args = vec![
+        "node",
+        "--no-mdns",
+        "--sync-every",
+        "2",
+        "--listen",
+        &listen,
+    ];
+    for peer in peers {
+        args.extend(["--peer", peer]);
+    }
+    let log = std::fs::File::create(home.with_extension("log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(&args)
+        .env("QOIMA_HOME", home)
+        .env("QOIMA_PASSPHRASE", passphrase)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    NodeProcess(child)
+}
+
+/// Waits until `condition` holds, checking every 100 ms.
+pub fn eventually(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A TCP port free on loopback right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
