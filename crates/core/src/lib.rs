@@ -20,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+pub mod blob_tree;
 pub mod bundle;
 pub mod draft;
 pub mod encoding;

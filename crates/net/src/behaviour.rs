@@ -12,7 +12,7 @@ use libp2p::{
     identity, mdns, noise, ping, request_response, tcp, yamux,
 };
 
-use crate::{gossip, protocol, stem};
+use crate::{blobs, gossip, protocol, stem};
 
 /// Yamux streams one connection may have open at once. The protocols need far fewer
 /// (sync streams, stem streams, identify, ping, gossipsub); the library's default, 512,
@@ -23,6 +23,9 @@ pub const YAMUX_STREAMS_MAX: usize = 64;
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a stem request may take.
 pub const STEM_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long a range of an attachment may take: 4 MiB at 64 KiB/s, a thin link.
+pub const BLOB_RANGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often mDNS asks the local network who is there.
 pub const MDNS_QUERY_INTERVAL: Duration = Duration::from_secs(20);
@@ -47,6 +50,8 @@ pub struct Behaviour {
     pub sync: request_response::Behaviour<protocol::Codec>,
     /// The stem hop: new local records handed to one peer to publish.
     pub stem: request_response::Behaviour<stem::Codec>,
+    /// Verified ranges of attachments.
+    pub blobs: request_response::Behaviour<blobs::Codec>,
 }
 
 /// Network settings.
@@ -207,6 +212,13 @@ fn make_behaviour(
             .with_request_timeout(STEM_TIMEOUT)
             .with_max_concurrent_streams(stem::MAX_CONCURRENT_STREAMS),
     );
+    let blobs = request_response::Behaviour::with_codec(
+        blobs::Codec,
+        [(blobs::PROTOCOL, request_response::ProtocolSupport::Full)],
+        request_response::Config::default()
+            .with_request_timeout(BLOB_RANGE_TIMEOUT)
+            .with_max_concurrent_streams(blobs::MAX_CONCURRENT_STREAMS),
+    );
     let limits = connection_limits::ConnectionLimits::default()
         .with_max_established_per_peer(Some(config.max_established_per_peer))
         .with_max_established_incoming(Some(config.max_established_incoming))
@@ -225,5 +237,6 @@ fn make_behaviour(
         gossipsub,
         sync,
         stem,
+        blobs,
     })
 }

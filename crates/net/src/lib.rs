@@ -10,6 +10,7 @@
 //!   (libp2p `pnet`) only.
 //! * [`protocol`] is the sync wire protocol: [`SyncRequest`], [`SyncResponse`], their
 //!   size limits and the codec.
+//! * [`blobs`] is the attachment protocol: verified ranges of blobs.
 //! * [`stem`] is the stem hop: a new record handed to one peer that publishes it.
 //! * [`network_key`] reads and writes a closed group's key file.
 //! * [`gossip`] is the gossip wire format ([`GossipMessage`]), topic names, message ids
@@ -24,15 +25,17 @@
 // The derived `BehaviourEvent` enum has undocumented variants (one per field).
 #[allow(missing_docs)]
 mod behaviour;
+pub mod blobs;
 pub mod gossip;
 pub mod network_key;
 pub mod protocol;
 pub mod stem;
 
 pub use behaviour::{
-    Behaviour, BehaviourEvent, HANDSHAKE_TIMEOUT, NetConfig, STEM_TIMEOUT, YAMUX_STREAMS_MAX,
-    build_swarm,
+    BLOB_RANGE_TIMEOUT, Behaviour, BehaviourEvent, HANDSHAKE_TIMEOUT, NetConfig, STEM_TIMEOUT,
+    YAMUX_STREAMS_MAX, build_swarm,
 };
+pub use blobs::{BlobRequest, BlobResponse};
 pub use gossip::GossipMessage;
 pub use network_key::NetworkKeyError;
 pub use protocol::{

@@ -188,11 +188,9 @@ impl Store {
         &mut self,
         scratch: crate::blobs::ScratchBlob,
     ) -> Result<StoredBlob, StoreError> {
+        let outboard = scratch.outboard.pairs().to_vec();
         let blob = self.blobs.install(scratch)?;
-        self.db.execute(
-            "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
-            params![blob.blake3.as_bytes(), blob.size as i64, now_ms()],
-        )?;
+        crate::transfer::index_blob(&self.db, &blob.blake3, blob.size, &outboard, now_ms())?;
         Ok(blob)
     }
 
@@ -298,10 +296,15 @@ pub(crate) fn insert_record(
     let rowid: i64 = if changed == 1 {
         let rowid = tx.last_insert_rowid();
         index_text(tx, rowid, record)?;
-        let mut attach =
-            tx.prepare_cached("INSERT OR IGNORE INTO attachments (record, blob) VALUES (?1, ?2)")?;
+        let mut attach = tx.prepare_cached(
+            "INSERT OR IGNORE INTO attachments (record, blob, size) VALUES (?1, ?2, ?3)",
+        )?;
         for attachment in &body.attachments {
-            attach.execute(params![rowid, attachment.blake3.as_bytes()])?;
+            attach.execute(params![
+                rowid,
+                attachment.blake3.as_bytes(),
+                attachment.size as i64
+            ])?;
         }
         if hold_back {
             tx.prepare_cached("INSERT INTO held_back (record) VALUES (?1)")?

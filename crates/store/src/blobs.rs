@@ -11,6 +11,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use fs_err as fs;
+use qoima_core::blob_tree::{GroupHasher, Outboard};
 use qoima_core::{BlobHash, Sha256Digest};
 use sha2::Digest;
 use zeroize::Zeroizing;
@@ -25,6 +26,8 @@ pub(crate) const MEDIA_DIR: &str = "media";
 /// Directory of plaintext attachment files (unprotected stores, and archives from
 /// before encryption at rest, until upgraded).
 pub(crate) const PLAIN_BLOBS_DIR: &str = "blobs";
+/// Directory of attachments being fetched from peers.
+pub(crate) const PARTIAL_DIR: &str = "partial";
 
 /// A blob file written into the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,12 +41,16 @@ pub struct StoredBlob {
 }
 
 /// The blob directory and its scratch space.
+#[derive(Clone)]
 pub(crate) struct BlobDir {
     root: PathBuf,
     tmp: PathBuf,
+    /// Attachments being fetched from peers (`transfer.rs`).
+    partial: PathBuf,
     protection: Option<BlobKeys>,
 }
 
+#[derive(Clone)]
 struct BlobKeys {
     archive: ArchiveKey,
     names: Zeroizing<[u8; 32]>,
@@ -158,12 +165,15 @@ impl BlobDir {
             PLAIN_BLOBS_DIR
         });
         let tmp = home.join("tmp");
+        let partial = home.join(PARTIAL_DIR);
         private_dir(&root).map_err(|e| StoreError::io(&root, e))?;
+        private_dir(&partial).map_err(|e| StoreError::io(&partial, e))?;
         private_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
         remove_abandoned_scratch(&tmp)?;
         Ok(BlobDir {
             root,
             tmp,
+            partial,
             protection: key.map(|key| BlobKeys {
                 archive: key.clone(),
                 names: key.blob_name_key(),
@@ -173,13 +183,27 @@ impl BlobDir {
 
     /// The file of the blob with this hash (whether or not it exists).
     pub(crate) fn path(&self, hash: &BlobHash) -> PathBuf {
-        let name = match &self.protection {
+        let name = self.file_name(hash);
+        self.root.join(&name[..2]).join(name)
+    }
+
+    /// The partial file of the blob with this hash, while it is being fetched.
+    pub(crate) fn partial_path(&self, hash: &BlobHash) -> PathBuf {
+        self.partial.join(self.file_name(hash))
+    }
+
+    fn file_name(&self, hash: &BlobHash) -> String {
+        match &self.protection {
             Some(keys) => blake3::keyed_hash(&keys.names, hash.as_bytes())
                 .to_hex()
                 .to_string(),
             None => hash.to_hex(),
-        };
-        self.root.join(&name[..2]).join(name)
+        }
+    }
+
+    /// The key attachment files are encrypted under (`None`: an unprotected store).
+    pub(crate) fn archive_key(&self) -> Option<&ArchiveKey> {
+        self.protection.as_ref().map(|keys| &keys.archive)
     }
 
     pub(crate) fn exists(&self, hash: &BlobHash) -> bool {
@@ -290,22 +314,28 @@ impl BlobDir {
         source: impl Read,
         size: u64,
     ) -> Result<ScratchBlob, ScratchError> {
-        let mut blake = blake3::Hasher::new();
+        let mut tree = GroupHasher::new(size);
         let mut sha = sha2::Sha256::new();
         let file = self.write_scratch(source, size, |chunk| {
-            if chunk.len() >= 128 * 1024 {
-                blake.update_rayon(chunk);
-            } else {
-                blake.update(chunk);
-            }
+            tree.update(chunk);
             sha.update(chunk);
         })?;
+        let outboard = tree.finish().ok_or_else(|| {
+            ScratchError::Read(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the attachment changed length while being read",
+            ))
+        })?;
         let blob = StoredBlob {
-            blake3: BlobHash(*blake.finalize().as_bytes()),
+            blake3: outboard.root(),
             sha256: Sha256Digest(sha.finalize().into()),
             size,
         };
-        Ok(ScratchBlob { file, blob })
+        Ok(ScratchBlob {
+            file,
+            blob,
+            outboard,
+        })
     }
 
     /// Moves a verified scratch file to its hash's name. If the blob is already there
@@ -403,4 +433,6 @@ pub(crate) enum ScratchError {
 pub(crate) struct ScratchBlob {
     pub(crate) file: tempfile::NamedTempFile,
     pub(crate) blob: StoredBlob,
+    /// The inner hashes of the blob's tree, to serve verified ranges of it.
+    pub(crate) outboard: Outboard,
 }

@@ -10,6 +10,7 @@
 use std::io::Read;
 use std::sync::mpsc::{Receiver, sync_channel};
 
+use qoima_core::blob_tree::GroupHasher;
 use qoima_core::bundle::{BundleError, BundleReader, Item, ItemKind, blob_read_error};
 use qoima_core::{AuthorKey, BlobHash, BundleId, KeyCache, RecordId, VerifiedRecord};
 use rayon::prelude::*;
@@ -111,7 +112,7 @@ pub struct Rejection {
 enum ToWriter {
     Records(Vec<VerifiedRecord>),
     /// A blob file installed by this import.
-    Blob(StoredBlob),
+    Blob(StoredBlob, Vec<u8>),
     /// A blob whose file was already in place and whose bytes in the bundle matched its
     /// hash: its row is added if missing (a crash after the file was renamed into place,
     /// before the import's commit, leaves none).
@@ -265,10 +266,11 @@ impl Store {
                         // A blob already held is still read to its end and hashed: its
                         // bytes decide the verdict, not what this node happens to hold.
                         let held = blobs.exists(&hash);
+                        let mut tree = GroupHasher::new(size);
                         let scratch = if held {
                             None
                         } else {
-                            match blobs.write_scratch(&mut blob, size, |_| {}) {
+                            match blobs.write_scratch(&mut blob, size, |chunk| tree.update(chunk)) {
                                 Ok(file) => Some(file),
                                 Err(ScratchError::Read(e)) => {
                                     break Some(Stop::Bundle(blob_read_error(e, index)));
@@ -300,9 +302,21 @@ impl Store {
                                     sha256: qoima_core::Sha256Digest([0; 32]),
                                     size,
                                 };
-                                let scratch = crate::blobs::ScratchBlob { file, blob: stored };
+                                // The bundle reader checked the bytes against `hash`; the
+                                // tree hashed along the way agrees (same bytes).
+                                let Some(outboard) = tree.finish() else {
+                                    break Some(Stop::Store(StoreError::Corrupt(
+                                        "an attachment changed length while being stored".into(),
+                                    )));
+                                };
+                                let pairs = outboard.pairs().to_vec();
+                                let scratch = crate::blobs::ScratchBlob {
+                                    file,
+                                    blob: stored,
+                                    outboard,
+                                };
                                 match blobs.install(scratch) {
-                                    Ok(_) => ToWriter::Blob(stored),
+                                    Ok(_) => ToWriter::Blob(stored, pairs),
                                     Err(e) => break Some(Stop::Store(e)),
                                 }
                             }
@@ -447,11 +461,9 @@ fn write_all(
                     }
                 }
             }
-            ToWriter::Blob(blob) => {
-                written.blobs_new += tx.execute(
-                    "INSERT OR IGNORE INTO blobs (hash, size, stored_ms) VALUES (?1, ?2, ?3)",
-                    params![blob.blake3.as_bytes(), blob.size as i64, now],
-                )? as u64;
+            ToWriter::Blob(blob, outboard) => {
+                written.blobs_new +=
+                    crate::transfer::index_blob(&tx, &blob.blake3, blob.size, &outboard, now)?;
             }
             ToWriter::BlobOnDisk(hash, size) => {
                 tx.execute(

@@ -42,6 +42,7 @@ mod personas;
 mod query;
 mod schema;
 pub mod sealed_bundle;
+mod transfer;
 pub mod wipe;
 
 pub use archive::{Source, Store};
@@ -60,3 +61,4 @@ pub use import::{ImportReport, Rejection, SenderFault};
 pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Served};
 pub use personas::{MAIN_PERSONA, PERSONAS_MAX, Persona};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};
+pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};

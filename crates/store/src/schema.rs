@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -143,6 +143,26 @@ CREATE TABLE personas (
 );
 ";
 
+/// Version 7, attachments over the network:
+/// * `attachments.size`: the size the record states for each attachment (what a node
+///   asks peers for, and the most a peer may send); filled from the records' bytes for
+///   archives written before.
+/// * `blobs.outboard`: the inner hashes of each attachment's BLAKE3 tree in 16 KiB
+///   groups (`qoima_core::blob_tree`), what serving a verified range needs; inside the
+///   encrypted database, so its length does not tell a blob's size. NULL for blobs
+///   stored before: computed the first time they are served.
+/// * `partial_blobs`: attachments being fetched, with how much has arrived.
+const SCHEMA_V7: &str = "
+ALTER TABLE attachments ADD COLUMN size INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE blobs ADD COLUMN outboard BLOB;
+CREATE TABLE partial_blobs (
+    hash        BLOB PRIMARY KEY,
+    size        INTEGER NOT NULL,
+    have        INTEGER NOT NULL DEFAULT 0,
+    started_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -172,13 +192,45 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (4, SCHEMA_V4),
             (5, SCHEMA_V5),
             (6, SCHEMA_V6),
+            (7, SCHEMA_V7),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;
             }
         }
+        if version < 7 {
+            fill_attachment_sizes(&tx)?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Reads the size each record states for its attachments from the records' bytes
+/// (their signatures were checked when they were stored).
+fn fill_attachment_sizes(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let mut records = tx.prepare(
+        "SELECT rowid, bytes FROM records
+         WHERE rowid IN (SELECT record FROM attachments WHERE size < 0)",
+    )?;
+    let mut update =
+        tx.prepare("UPDATE attachments SET size = ?1 WHERE record = ?2 AND blob = ?3")?;
+    let mut rows = records.query([])?;
+    while let Some(row) = rows.next()? {
+        let rowid: i64 = row.get(0)?;
+        let bytes: Vec<u8> = row.get(1)?;
+        // A record that no longer decodes keeps -1: its attachments are never fetched.
+        let Ok(record) = qoima_core::VerifiedRecord::from_bytes(bytes) else {
+            continue;
+        };
+        for attachment in &record.body().attachments {
+            update.execute(rusqlite::params![
+                attachment.size as i64,
+                rowid,
+                attachment.blake3.as_bytes()
+            ])?;
+        }
     }
     Ok(())
 }
@@ -234,6 +286,7 @@ mod tests {
                 "corrupt_records",
                 "held_back",
                 "imports_by_bundle",
+                "partial_blobs",
                 "peers_by_seen",
                 "personas"
             ]

@@ -25,7 +25,7 @@ use crate::{DB_FILE, NODE_KEY_FILE, StoreError};
 pub const KEY_FILE: &str = "key";
 
 /// Everything qoima keeps in a data directory.
-const ARCHIVE_ENTRIES: [&str; 13] = [
+const ARCHIVE_ENTRIES: [&str; 14] = [
     KEY_FILE,
     NODE_KEY_FILE,
     DB_FILE,
@@ -38,6 +38,7 @@ const ARCHIVE_ENTRIES: [&str; 13] = [
     "node.sock",
     crate::blobs::MEDIA_DIR,
     crate::blobs::PLAIN_BLOBS_DIR,
+    crate::blobs::PARTIAL_DIR,
     "tmp",
 ];
 

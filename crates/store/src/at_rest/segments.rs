@@ -335,6 +335,15 @@ impl<F: ReadAt> SegmentReader<F> {
     /// Opens `file`, authenticating its header with its first segment before its
     /// length is believed.
     pub fn open(file: F, key: &ArchiveKey) -> Result<SegmentReader<F>, SegmentError> {
+        let reader = Self::open_header(file, key)?;
+        let mut first = Vec::new();
+        reader.read_segment(0, &mut first)?;
+        Ok(reader)
+    }
+
+    /// Opens `file` authenticating its header only: for a file being filled in any
+    /// order, whose segments may not all be there yet.
+    fn open_header(file: F, key: &ArchiveKey) -> Result<SegmentReader<F>, SegmentError> {
         let mut bytes = [0u8; HEADER_LEN];
         file.read_exact_at(&mut bytes, 0)
             .map_err(|e| match e.kind() {
@@ -346,14 +355,11 @@ impl<F: ReadAt> SegmentReader<F> {
             return Err(SegmentError::NotOurs);
         }
         let stream = header.stream(key);
-        let reader = SegmentReader {
+        Ok(SegmentReader {
             file,
             header,
             stream,
-        };
-        let mut first = Vec::new();
-        reader.read_segment(0, &mut first)?;
-        Ok(reader)
+        })
     }
 
     /// The attachment's length, authenticated.
@@ -390,7 +396,7 @@ impl<F: ReadAt> SegmentReader<F> {
 
     /// Decrypts `count` segments from `first` with one read and in parallel, returning
     /// their plaintext in order.
-    fn read_segments(&self, first: u64, count: u64) -> Result<Vec<u8>, SegmentError> {
+    pub fn read_segments(&self, first: u64, count: u64) -> Result<Vec<u8>, SegmentError> {
         let segments = self.header.segments();
         let end = first + count;
         let cipher_len = |index: u64| -> usize {
@@ -445,6 +451,113 @@ impl<F: ReadAt> SegmentReader<F> {
             buffer: Vec::with_capacity(SEGMENT_LEN + TAG_LEN),
             at: 0,
         }
+    }
+}
+
+/// An encrypted attachment file filled segment by segment, in any order, as verified
+/// groups arrive from peers. A segment is only ever written with the verified bytes of
+/// its group, so writing one again (after a restart) seals the same plaintext under the
+/// same nonce: the same ciphertext, nothing learned. A segment that was never written,
+/// or was torn by a crash, fails authentication and counts as missing.
+pub struct PartialFile {
+    reader: SegmentReader<std::fs::File>,
+}
+
+impl PartialFile {
+    /// Starts a file of `size` plaintext bytes, writing its header.
+    pub fn create(file: std::fs::File, key: &ArchiveKey, size: u64) -> io::Result<PartialFile> {
+        use std::os::unix::fs::FileExt;
+        if segments_for(size) > u64::from(u32::MAX) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "attachment too large to encrypt (over 64 TiB)",
+            ));
+        }
+        let header = Header::new(key, size)?;
+        file.write_all_at(&header.bytes, 0)?;
+        let stream = header.stream(key);
+        Ok(PartialFile {
+            reader: SegmentReader {
+                file,
+                header,
+                stream,
+            },
+        })
+    }
+
+    /// Opens a file started earlier (its header authenticated).
+    pub fn open(file: std::fs::File, key: &ArchiveKey) -> Result<PartialFile, SegmentError> {
+        Ok(PartialFile {
+            reader: SegmentReader::open_header(file, key)?,
+        })
+    }
+
+    /// The attachment's length.
+    pub fn size(&self) -> u64 {
+        self.reader.size()
+    }
+
+    /// Decrypts segment `index` if it is there and intact.
+    pub fn read_segment(&self, index: u64, out: &mut Vec<u8>) -> Result<(), SegmentError> {
+        self.reader.read_segment(index, out)
+    }
+
+    /// Seals the segments from `first` holding `plain` (whole segments, the last one
+    /// short only at the end of the attachment) in parallel and writes them in place.
+    pub fn write_segments(&self, first: u64, plain: &[u8]) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let segments = self.reader.header.segments();
+        let count = plain.len().div_ceil(SEGMENT_LEN).max(1) as u64;
+        if first + count > segments {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no such segment",
+            ));
+        }
+        let (stream, header) = (&self.reader.stream, &self.reader.header.bytes);
+        let chunks: Vec<&[u8]> = if plain.is_empty() {
+            vec![&[]]
+        } else {
+            plain.chunks(SEGMENT_LEN).collect()
+        };
+        let sealed: Vec<io::Result<Vec<u8>>> = chunks
+            .par_iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let index = first + i as u64;
+                let mut segment = Vec::with_capacity(chunk.len() + TAG_LEN);
+                segment.extend_from_slice(chunk);
+                let position = u32::try_from(index).expect("checked in create");
+                stream
+                    .encrypt_in_place(position, index + 1 == segments, header, &mut segment)
+                    .map_err(|_| io::Error::other("encryption failed"))?;
+                Ok(segment)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(plain.len() + chunks.len() * TAG_LEN);
+        for segment in sealed {
+            out.extend_from_slice(&segment?);
+        }
+        let offset = HEADER_LEN as u64 + first * (SEGMENT_LEN + TAG_LEN) as u64;
+        self.reader.file.write_all_at(&out, offset)
+    }
+
+    /// Pads the complete file to its Padmé length with random bytes and syncs it.
+    pub fn finish(&self) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let file = &self.reader.file;
+        let unpadded = encrypted_len(self.reader.header.size);
+        let mut at = unpadded;
+        let end = padme(unpadded);
+        let mut noise = vec![0u8; ((end - at) as usize).min(1 << 20)];
+        while at < end {
+            let n = ((end - at) as usize).min(noise.len());
+            getrandom::fill(&mut noise[..n]).map_err(|e| io::Error::other(e.to_string()))?;
+            file.write_all_at(&noise[..n], at)?;
+            at += n as u64;
+        }
+        file.set_len(end)?;
+        file.sync_all()
     }
 }
 
