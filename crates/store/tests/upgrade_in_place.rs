@@ -73,10 +73,15 @@ fn legacy_archive(home: &Path) -> Legacy {
         .unwrap();
     assert!(report.is_clean(), "{report:?}");
     drop(store);
-    // The previous version's schema (5): what version 6 added was never unencrypted.
+    // The previous version's schema (5): what versions 6 and 7 added was never
+    // unencrypted.
     let db = rusqlite::Connection::open(home.join("archive.db")).unwrap();
-    db.execute_batch("DROP TABLE personas; DROP TABLE held_back; PRAGMA user_version = 5;")
-        .unwrap();
+    db.execute_batch(
+        "DROP TABLE personas; DROP TABLE held_back; DROP TABLE partial_blobs;
+         ALTER TABLE attachments DROP COLUMN size; ALTER TABLE blobs DROP COLUMN outboard;
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
     drop(db);
     std::fs::write(home.join(NODE_KEY_FILE), NODE_KEY).unwrap();
     // As the previous version left them: readable by others.
@@ -167,7 +172,16 @@ fn check_new_archive(home: &Path, legacy: &Legacy) {
             .read_to_end(&mut bytes)
             .unwrap();
         assert!(bytes == *blob, "an attachment changed in the upgrade");
+        // The sizes records state were read from their bytes, and an outboard is made
+        // for attachments stored before there were any: they can be served.
+        assert!(
+            store
+                .serving_outboard(&BlobHash::of(blob), blob.len() as u64)
+                .unwrap()
+                .is_some()
+        );
     }
+    assert!(store.wanted_blobs(10).unwrap().is_empty());
     assert_eq!(
         &store.read_sealed_file(NODE_KEY_FILE).unwrap().unwrap()[..],
         NODE_KEY
