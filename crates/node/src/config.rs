@@ -42,6 +42,9 @@ pub struct NodeConfig {
     /// Use a fresh network identity for this run instead of `node.key`, so peers cannot
     /// recognise this device from one run to the next.
     pub ephemeral_identity: bool,
+    /// Which attachments are fetched without asking, the storage quota and this run's
+    /// byte budget.
+    pub blob_policy: crate::BlobPolicy,
 }
 
 impl NodeConfig {
@@ -60,6 +63,7 @@ impl NodeConfig {
             control_socket: true,
             network_key: None,
             ephemeral_identity: false,
+            blob_policy: crate::BlobPolicy::default(),
         }
     }
 }

@@ -32,6 +32,8 @@ pub(crate) enum ControlRequest {
     Dial(qoima_net::libp2p::Multiaddr),
     /// Forget the archive key and stop.
     Lock,
+    /// Fetch these attachments first, whatever their size (`qoima fetch`).
+    Fetch(Vec<qoima_core::BlobHash>),
 }
 
 /// Why a running node could not be asked.
@@ -79,6 +81,33 @@ pub fn query_archive_key(home: &Path) -> Result<ArchiveKey, ControlError> {
     Ok(ArchiveKey::from_bytes(key))
 }
 
+/// Asks the node running on `home` to fetch these attachments first, whatever their
+/// size (blocking; for the CLI). Returns once the node has taken the request.
+pub fn fetch(home: &Path, blobs: &[qoima_core::BlobHash]) -> Result<(), ControlError> {
+    let hashes: Vec<String> = blobs.iter().map(|b| b.to_hex()).collect();
+    let request = serde_json::json!({ "request": "fetch", "blobs": hashes }).to_string();
+    let line = ask_line(home, &request)?;
+    if line.contains("\"fetching\"") {
+        Ok(())
+    } else {
+        Err(ControlError::Protocol(line.trim().to_owned()))
+    }
+}
+
+/// The attachments of a `fetch` request line, if it is one.
+fn parse_fetch(line: &str) -> Option<Vec<qoima_core::BlobHash>> {
+    #[derive(Deserialize)]
+    struct Fetch {
+        request: String,
+        blobs: Vec<String>,
+    }
+    let fetch: Fetch = serde_json::from_str(line).ok()?;
+    if fetch.request != "fetch" || fetch.blobs.len() > FETCH_BLOBS_MAX {
+        return None;
+    }
+    fetch.blobs.iter().map(|h| h.parse().ok()).collect()
+}
+
 /// Makes the node running on `home` forget the archive key and stop; returns once it
 /// has stopped (its socket is gone), or after 30 seconds.
 pub fn lock(home: &Path) -> Result<(), ControlError> {
@@ -97,6 +126,11 @@ pub fn lock(home: &Path) -> Result<(), ControlError> {
 
 /// Sends one request line and reads the answer line.
 fn ask(home: &Path, request: &str) -> Result<String, ControlError> {
+    ask_line(home, &format!("{{\"request\":\"{request}\"}}"))
+}
+
+/// Sends `line` (a JSON object) and reads the answer line.
+fn ask_line(home: &Path, line: &str) -> Result<String, ControlError> {
     let path = socket_path(home);
     let not_running = || ControlError::NotRunning(home.display().to_string());
     let mut stream = std::os::unix::net::UnixStream::connect(&path).map_err(|_| not_running())?;
@@ -104,7 +138,7 @@ fn ask(home: &Path, request: &str) -> Result<String, ControlError> {
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .map_err(|e| ControlError::Protocol(e.to_string()))?;
     stream
-        .write_all(format!("{{\"request\":\"{request}\"}}\n").as_bytes())
+        .write_all(format!("{line}\n").as_bytes())
         .map_err(|_| not_running())?;
     let mut line = String::new();
     BufReader::new(std::io::Read::take(stream, 64 * 1024 * 1024))
@@ -129,6 +163,11 @@ pub(crate) fn bind(home: &Path) -> Result<tokio::net::UnixListener, String> {
     let _ = std::fs::remove_file(&path);
     tokio::net::UnixListener::bind(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// Longest request line: a fetch of [`FETCH_BLOBS_MAX`] attachments.
+const REQUEST_BYTES_MAX: u64 = 32 * 1024;
+/// Most attachments in one fetch request (a record has at most 256).
+const FETCH_BLOBS_MAX: usize = 256;
 
 /// Control connections served at once; more wait in the socket's backlog.
 const CONNECTIONS_MAX: usize = 8;
@@ -184,7 +223,7 @@ async fn answer(
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     // A request is one short line; anything longer is not ours.
-    let mut reader = tokio::io::BufReader::new(read).take(4096);
+    let mut reader = tokio::io::BufReader::new(read).take(REQUEST_BYTES_MAX);
     match tokio::time::timeout(READ_TIMEOUT, reader.read_line(&mut line)).await {
         Ok(Ok(_)) => {}
         Ok(Err(_)) | Err(_) => return,
@@ -214,7 +253,16 @@ async fn answer(
             }
             "{\"locked\":true}".to_owned()
         }
-        _ => "{\"error\":\"unknown request\"}".to_owned(),
+        other => match parse_fetch(other) {
+            Some(hashes) => {
+                let count = hashes.len();
+                if requests.send(ControlRequest::Fetch(hashes)).await.is_err() {
+                    return;
+                }
+                format!("{{\"fetching\":{count}}}")
+            }
+            None => "{\"error\":\"unknown request\"}".to_owned(),
+        },
     };
     let answer = zeroize::Zeroizing::new(answer);
     let _ = write.write_all(answer.as_bytes()).await;

@@ -27,10 +27,12 @@ mod peers;
 mod session;
 mod status;
 mod store_worker;
+pub mod transfers;
 mod work;
 
 pub use config::NodeConfig;
 pub use event_loop::Node;
 /// Network addresses, as the command line parses them.
 pub use qoima_net::libp2p::Multiaddr;
-pub use status::{PeerStatus, Status};
+pub use status::{PeerStatus, Status, TransferStatus};
+pub use transfers::BlobPolicy;

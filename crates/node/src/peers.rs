@@ -47,6 +47,9 @@ pub struct PeerInfo {
     budget_at: Instant,
     /// Messages from it ignored because its budget was spent.
     pub throttled: u64,
+    /// Attachment bytes received from it (encoded ranges) and sent to it.
+    pub blob_bytes_received: u64,
+    pub blob_bytes_sent: u64,
 }
 
 impl PeerInfo {
@@ -64,6 +67,8 @@ impl PeerInfo {
             useless_budget: USELESS_BURST,
             budget_at: now,
             throttled: 0,
+            blob_bytes_received: 0,
+            blob_bytes_sent: 0,
         }
     }
 

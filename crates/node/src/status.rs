@@ -17,6 +17,24 @@ pub struct Status {
     pub gossip_peers: usize,
     /// Peers currently connected, then peers met before.
     pub peers: Vec<PeerStatus>,
+    /// Attachments being fetched.
+    #[serde(default)]
+    pub transfers: Vec<TransferStatus>,
+}
+
+/// An attachment being fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferStatus {
+    /// Its BLAKE3 hash, hex.
+    pub blob: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Bytes verified and stored so far.
+    pub have: u64,
+    /// Bytes per second over the last few seconds.
+    pub bytes_per_second: u64,
+    /// Peers it is being fetched from now.
+    pub peers: usize,
 }
 
 /// One peer, as this node knows it.
@@ -43,4 +61,10 @@ pub struct PeerStatus {
     /// When its ban ends, ms since the epoch (0 = not banned).
     #[serde(default)]
     pub banned_until_ms: i64,
+    /// Attachment bytes received from it since this node started.
+    #[serde(default)]
+    pub blob_bytes_received: u64,
+    /// Attachment bytes sent to it since this node started.
+    #[serde(default)]
+    pub blob_bytes_sent: u64,
 }

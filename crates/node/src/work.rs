@@ -19,16 +19,19 @@ pub enum Work {
     Serve,
     /// Answering a reconciliation message (a pass over the index).
     Reconcile,
+    /// Reading, encrypting-off and encoding a range of an attachment (up to 4 MiB).
+    ServeBlob,
 }
 
 impl Work {
-    const ALL: usize = 3;
+    const ALL: usize = 4;
 
     fn slot(self) -> usize {
         match self {
             Work::Gossip => 0,
             Work::Serve => 1,
             Work::Reconcile => 2,
+            Work::ServeBlob => 3,
         }
     }
 
@@ -40,6 +43,8 @@ impl Work {
             // As many as a peer may have in flight (`session::FETCHES_IN_FLIGHT`).
             Work::Serve => 3,
             Work::Reconcile => 1,
+            // As many ranges as a peer is asked for at once (`transfers::PER_PEER_IN_FLIGHT`).
+            Work::ServeBlob => 4,
         }
     }
 
@@ -51,6 +56,9 @@ impl Work {
             // Each holds a bundle of up to `SERVE_BYTES_TARGET` (twice, while encoding).
             Work::Serve => 6,
             Work::Reconcile => 2,
+            // Each holds a range of up to 4 MiB, about three times while it is read,
+            // encoded and sent: under 100 MB in all.
+            Work::ServeBlob => 8,
         }
     }
 }

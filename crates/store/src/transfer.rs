@@ -76,6 +76,8 @@ pub struct WantedBlob {
     pub created_ms: i64,
     /// The author of that record (for fairness between authors).
     pub author: [u8; 32],
+    /// Bytes of it already here (a partial file), as last noted.
+    pub have: u64,
 }
 
 impl Store {
@@ -111,7 +113,8 @@ impl Store {
     /// at most `limit`, newest records first.
     pub fn wanted_blobs(&self, limit: usize) -> Result<Vec<WantedBlob>, StoreError> {
         let mut stmt = self.db.prepare_cached(
-            "SELECT a.blob, a.size, max(r.created_ms), r.author
+            "SELECT a.blob, a.size, max(r.created_ms), r.author,
+                    (SELECT have FROM partial_blobs p WHERE p.hash = a.blob AND p.size = a.size)
              FROM attachments a JOIN records r ON r.rowid = a.record
              WHERE a.size >= 0
                AND a.blob NOT IN (SELECT hash FROM blobs)
@@ -126,6 +129,7 @@ impl Store {
                 size: r.get::<_, i64>(1)? as u64,
                 created_ms: r.get(2)?,
                 author: r.get(3)?,
+                have: r.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as u64,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -199,6 +203,17 @@ impl Store {
                 "blob {hash} does not match its hash"
             ))),
         }
+    }
+
+    /// Bytes of attachments held, complete or partial: what a quota counts.
+    pub fn blob_bytes_held(&self) -> Result<u64, StoreError> {
+        let bytes: i64 = self.db.query_row(
+            "SELECT (SELECT coalesce(sum(size), 0) FROM blobs)
+                  + (SELECT coalesce(sum(size), 0) FROM partial_blobs)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(bytes.max(0) as u64)
     }
 
     /// Records how much of a partial attachment has arrived (for `show` and `status`

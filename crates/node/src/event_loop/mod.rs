@@ -1,12 +1,12 @@
 //! The event loop: owns the swarm and the reconciliation index, and reacts to the
 //! network, the archive and the control socket.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use qoima_core::{AuthorSecret, RecordId};
+use qoima_core::{AuthorSecret, BlobHash, RecordId};
 use qoima_net::gossip::{self, GossipMessage};
 use qoima_net::libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
 use qoima_net::libp2p::multiaddr::Protocol;
@@ -27,9 +27,11 @@ use crate::control::{self, ControlRequest};
 use crate::peers::{ADDRS_PER_PEER_MAX, PeerBook};
 use crate::session::{Batch, PeerSync};
 use crate::store_worker::StoreHandle;
+use crate::transfers::BlobPolicy;
 use crate::work::{Work, WorkLimits};
 use crate::{PeerStatus, Status, identity};
 
+mod fetching;
 mod gossiping;
 mod stemming;
 mod syncing;
@@ -113,6 +115,8 @@ impl Node {
         }
         info!(%peer_id, records = index.len(), "node started");
 
+        let blob_files = store.blob_files();
+        let blob_policy = config.blob_policy;
         let (requests, requests_rx) = mpsc::channel(16);
         let control_server = control_listener.map(|listener| {
             (
@@ -144,6 +148,16 @@ impl Node {
             internal_tx,
             polling: false,
             poll_again: false,
+            blob_files,
+            blob_policy,
+            transfers: HashMap::new(),
+            opening: HashMap::new(),
+            asked: HashSet::new(),
+            blob_requests: HashMap::new(),
+            outboards: Default::default(),
+            looking_for_blobs: false,
+            budget_used: 0,
+            budget_reported: false,
         };
         let task = tokio::spawn(async move {
             event_loop.run(internal_rx, requests_rx, shutdown_rx).await;
@@ -175,6 +189,11 @@ impl Node {
             .await
             .ok()?;
         status.await.ok()
+    }
+
+    /// Fetches these attachments first, whatever their size.
+    pub async fn fetch(&self, blobs: Vec<BlobHash>) {
+        let _ = self.requests.send(ControlRequest::Fetch(blobs)).await;
     }
 
     /// Dials `addr` now and keeps redialing it.
@@ -241,6 +260,22 @@ enum Internal {
         batch: Batch,
         result: Result<(ImportReport, Vec<[u8; 32]>), StoreError>,
     },
+    /// Attachments records here refer to and this node lacks, and the bytes it holds.
+    WantedBlobs(Result<(Vec<qoima_store::WantedBlob>, u64), StoreError>),
+    PartialOpened {
+        hash: BlobHash,
+        result: Result<Arc<qoima_store::PartialBlob>, StoreError>,
+    },
+    RangeChecked(fetching::CheckedRange),
+    BlobInstalled {
+        hash: BlobHash,
+        result: Result<(), StoreError>,
+    },
+    BlobServed {
+        peer: PeerId,
+        channel: ResponseChannel<qoima_net::BlobResponse>,
+        response: qoima_net::BlobResponse,
+    },
 }
 
 /// Who is waiting for the verdict on a message: gossipsub (to forward it or not), or a
@@ -294,6 +329,21 @@ struct EventLoop {
     internal_tx: mpsc::Sender<Internal>,
     polling: bool,
     poll_again: bool,
+    /// Attachment files, read and filled off the loop.
+    blob_files: qoima_store::BlobFiles,
+    blob_policy: BlobPolicy,
+    /// Attachments being fetched.
+    transfers: HashMap<BlobHash, fetching::Transfer>,
+    /// Attachments whose partial file is being opened, with their author.
+    opening: HashMap<BlobHash, [u8; 32]>,
+    /// Attachments asked for with `qoima fetch`.
+    asked: HashSet<BlobHash>,
+    blob_requests: HashMap<OutboundRequestId, (PeerId, BlobHash, crate::transfers::Range)>,
+    outboards: fetching::OutboardCache,
+    looking_for_blobs: bool,
+    /// Attachment bytes received this run, against `blob_policy.budget`.
+    budget_used: u64,
+    budget_reported: bool,
 }
 
 impl EventLoop {
@@ -328,6 +378,7 @@ impl EventLoop {
                     self.redial();
                     // Fetches a busy peer refused are asked again from here.
                     self.pump_fetches();
+                    self.pump_blobs();
                 }
                 _ = housekeeping.tick() => self.lift_expired_bans(),
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -394,6 +445,15 @@ impl EventLoop {
                 }
             }
             Internal::Quarantined(Err(e)) => warn!("removing corrupt records failed: {e}"),
+            Internal::WantedBlobs(found) => self.on_wanted_blobs(found),
+            Internal::PartialOpened { hash, result } => self.on_partial_opened(hash, result),
+            Internal::RangeChecked(checked) => self.on_range_checked(checked),
+            Internal::BlobInstalled { hash, result } => self.on_blob_installed(hash, result),
+            Internal::BlobServed {
+                peer,
+                channel,
+                response,
+            } => self.on_blob_served(peer, channel, response),
         }
     }
 
@@ -423,6 +483,7 @@ impl EventLoop {
                         });
                     }
                     self.start_session(peer_id);
+                    self.pump_blobs();
                 }
             }
             SwarmEvent::ConnectionClosed {
@@ -435,6 +496,7 @@ impl EventLoop {
                 // map must not outlive them); a reconnection starts a fresh pass.
                 self.sync.remove(&peer_id);
                 self.book.disconnected(peer_id);
+                self.forget_blob_peer(&peer_id);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 debug!(?peer_id, "dial failed: {error}");
@@ -472,6 +534,7 @@ impl EventLoop {
             }
             BehaviourEvent::Sync(event) => self.on_sync_event(event),
             BehaviourEvent::Stem(event) => self.on_stem_event(event),
+            BehaviourEvent::Blobs(event) => self.on_blobs_event(event),
             _ => {}
         }
     }
@@ -563,6 +626,7 @@ impl EventLoop {
     fn on_request(&mut self, request: ControlRequest) {
         match request {
             ControlRequest::Lock => {}
+            ControlRequest::Fetch(hashes) => self.ask_for_blobs(hashes),
             ControlRequest::Dial(addr) => {
                 self.book.keep_dialing(addr.clone(), peer_of(&addr));
                 let _ = self.swarm.dial(addr);
@@ -584,6 +648,8 @@ impl EventLoop {
                             strikes: strikes.get(peer).copied().unwrap_or(0),
                             throttled: info.map_or(0, |i| i.throttled),
                             banned_until_ms: 0,
+                            blob_bytes_received: info.map_or(0, |i| i.blob_bytes_received),
+                            blob_bytes_sent: info.map_or(0, |i| i.blob_bytes_sent),
                         }
                     })
                     .collect();
@@ -612,6 +678,7 @@ impl EventLoop {
                         .filter(|(_, topics)| topics.contains(&&self.topic.hash()))
                         .count(),
                     peers: live,
+                    transfers: self.transfer_status(),
                 };
                 let store = self.store.clone();
                 tokio::spawn(async move {
@@ -649,6 +716,8 @@ fn merge_known(
                 last_sync_ms: peer.last_sync_ms,
                 last_sync_new: peer.last_sync_new as u64,
                 received_since_start: 0,
+                blob_bytes_received: 0,
+                blob_bytes_sent: 0,
             }),
         }
     }
@@ -666,6 +735,8 @@ fn merge_known(
                 strikes: strikes.get(peer).map_or(0, |s| s.0),
                 throttled: strikes.get(peer).map_or(0, |s| s.1),
                 banned_until_ms: *until,
+                blob_bytes_received: 0,
+                blob_bytes_sent: 0,
             });
         } else if let Some(p) = status.peers.iter_mut().find(|p| &p.peer_id == peer) {
             p.banned_until_ms = *until;

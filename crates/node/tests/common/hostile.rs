@@ -48,6 +48,10 @@ pub struct Hostile {
     /// Outcomes of requests that arrived while waiting for another.
     outcomes: std::collections::HashMap<OutboundRequestId, Result<SyncResponse, String>>,
     answered_first: bool,
+    /// An attachment whose ranges it serves with one byte flipped in each.
+    pub corrupt_blob: Option<Vec<u8>>,
+    /// Attachment range requests the honest node sent it.
+    pub blob_requests_received: usize,
 }
 
 impl Hostile {
@@ -84,6 +88,8 @@ impl Hostile {
             outcomes: Default::default(),
             stems_received: Vec::new(),
             answered_first: false,
+            corrupt_blob: None,
+            blob_requests_received: 0,
         };
         let (target, hash) = (hostile.target, hostile.topic.hash());
         hostile
@@ -273,6 +279,25 @@ impl Hostile {
                     .send_response(channel, qoima_net::StemResponse::Accepted);
                 return;
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Blobs(request_response::Event::Message {
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            })) => {
+                self.blob_requests_received += 1;
+                let response = match &self.corrupt_blob {
+                    Some(data) => corrupted_range(data, &request),
+                    None => qoima_net::BlobResponse::NotHeld,
+                };
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .blobs
+                    .send_response(channel, response);
+                return;
+            }
             _ => {}
         }
         if let SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
@@ -307,6 +332,29 @@ impl Hostile {
                 .send_response(channel, response);
         }
     }
+}
+
+/// The range `request` asks of `data`, correctly encoded but for one flipped byte of
+/// data in the middle.
+fn corrupted_range(data: &[u8], request: &qoima_net::BlobRequest) -> qoima_net::BlobResponse {
+    use qoima_core::blob_tree;
+    let mut tree = blob_tree::GroupHasher::new(data.len() as u64);
+    tree.update(data);
+    let outboard = tree.finish().unwrap();
+    let (first, count) = (request.first_group, u64::from(request.groups));
+    let Ok((start, len)) = blob_tree::range_bytes(data.len() as u64, first, count) else {
+        return qoima_net::BlobResponse::NotHeld;
+    };
+    let mut encoded = blob_tree::encode_range(
+        &outboard,
+        first,
+        count,
+        &data[start as usize..(start + len) as usize],
+    )
+    .unwrap();
+    let middle = encoded.len() / 2;
+    encoded[middle] ^= 0x01;
+    qoima_net::BlobResponse::Range(encoded)
 }
 
 /// How `node` sees `peer`, if at all.

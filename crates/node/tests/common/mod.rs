@@ -43,6 +43,20 @@ impl TestNode {
         self.node = Some(node);
     }
 
+    /// Starts it again listening where it listened before (`addr`, as dialed), so
+    /// peers that keep redialing it find it again.
+    pub async fn restart_on(&mut self, addr: Multiaddr) {
+        let listen: Multiaddr = addr
+            .iter()
+            .filter(|p| !matches!(p, qoima_net::libp2p::multiaddr::Protocol::P2p(_)))
+            .collect();
+        let mut config = config(&self.home(), vec![]);
+        config.listen = vec![listen];
+        let node = Node::start(config).await.unwrap();
+        self.addr = tcp_addr(&node).await;
+        self.node = Some(node);
+    }
+
     /// The ids in this node's archive.
     pub fn ids(&self) -> BTreeSet<RecordId> {
         ids(&self.home())

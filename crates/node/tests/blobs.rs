@@ -1,0 +1,212 @@
+//! Attachments across the network (`/qoima/blobs/1`): real nodes on loopback fetch the
+//! attachments of the records they sync, verified range by range, from every peer that
+//! has them, and resume after a restart.
+
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use common::hostile::*;
+use common::*;
+use qoima_core::{BlobHash, RecordId, VerifiedRecord, fixtures};
+use qoima_store::{AttachmentState, Source, Store};
+
+const MIB: usize = 1024 * 1024;
+
+fn video(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+        .collect()
+}
+
+/// Puts a record attaching `data`, and `data` itself, into the archive at `home`.
+fn hold(home: &Path, data: &[u8]) -> RecordId {
+    let author = fixtures::author(61);
+    let mut body = fixtures::body(&author, 1, None, "the square at night");
+    body.attachments = vec![fixtures::attachment(data, "video/mp4", "square.mp4")];
+    let record = VerifiedRecord::sign(&body, &author).unwrap();
+    let bundle = fixtures::bundle(&author, std::slice::from_ref(&record), &[data]);
+    let report = Store::open(home, &test_key())
+        .unwrap()
+        .import_bundle(&bundle[..], Source::File("square.qb".into()))
+        .unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    record.id()
+}
+
+fn state(home: &Path, hash: &BlobHash) -> AttachmentState {
+    Store::open(home, &test_key())
+        .unwrap()
+        .attachment_state(hash)
+        .unwrap()
+}
+
+fn read_back(home: &Path, hash: &BlobHash) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    Store::open(home, &test_key())
+        .unwrap()
+        .read_blob(hash)
+        .unwrap()
+        .expect("the attachment is here")
+        .read_to_end(&mut bytes)
+        .unwrap();
+    bytes
+}
+
+async fn wait_present(node: &TestNode, hash: &BlobHash, deadline: Duration) {
+    let home = node.home();
+    eventually("the attachment to arrive", deadline, || {
+        state(&home, hash) == AttachmentState::Present
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_follows_its_record_verified_and_is_served_onwards() {
+    let first = spawn(vec![]).await;
+    let data = video(3 * MIB + 12_345, 1);
+    let hash = BlobHash::of(&data);
+    let id = hold(&first.home(), &data);
+    let second = spawn(vec![first.addr.clone()]).await;
+    converge(
+        &[&first, &second],
+        &BTreeSet::from([id]),
+        Duration::from_secs(60),
+    )
+    .await;
+    wait_present(&second, &hash, Duration::from_secs(60)).await;
+    assert!(read_back(&second.home(), &hash) == data);
+
+    // The second node serves it to a third that only knows the second.
+    let third = spawn(vec![second.addr.clone()]).await;
+    wait_present(&third, &hash, Duration::from_secs(60)).await;
+    assert!(read_back(&third.home(), &hash) == data);
+    let sent = peer_status(second.node(), third.node().peer_id())
+        .await
+        .unwrap()
+        .blob_bytes_sent;
+    assert!(
+        sent >= data.len() as u64,
+        "the third node got it from the second ({sent})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_serving_a_corrupted_range_is_struck_once_and_the_attachment_completes_elsewhere() {
+    let honest = spawn(vec![]).await;
+    let data = video(8 * MIB, 2);
+    let hash = BlobHash::of(&data);
+    hold(&honest.home(), &data);
+    let receiver = spawn(vec![]).await;
+    // The liar connects first and claims to hold the attachment, with one byte flipped
+    // in every range it serves.
+    let mut liar = Hostile::connect(&receiver, &[], Answer::Busy).await;
+    liar.corrupt_blob = Some(data.clone());
+    receiver.node().dial(honest.addr.clone()).await;
+    let (node, liar_id, home) = (receiver.node(), liar.peer_id(), receiver.home());
+    liar.drive_while_waiting("the attachment to complete", async || {
+        state(&home, &hash) == AttachmentState::Present
+    })
+    .await;
+    assert!(liar.blob_requests_received > 0, "the liar was asked");
+    assert_eq!(
+        peer_status(node, liar_id).await.unwrap().strikes,
+        1,
+        "one strike for one attachment served wrong"
+    );
+    assert_eq!(
+        peer_status(node, honest.node().peer_id())
+            .await
+            .unwrap()
+            .strikes,
+        0
+    );
+    assert!(read_back(&home, &hash) == data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_peers_serve_one_attachment_in_parallel() {
+    let data = video(16 * MIB, 3);
+    let hash = BlobHash::of(&data);
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        let holder = spawn(vec![]).await;
+        hold(&holder.home(), &data);
+        holders.push(holder);
+    }
+    let addrs = holders.iter().map(|h| h.addr.clone()).collect();
+    let receiver = spawn(addrs).await;
+    wait_present(&receiver, &hash, Duration::from_secs(120)).await;
+    assert!(read_back(&receiver.home(), &hash) == data);
+    for holder in &holders {
+        let served = peer_status(holder.node(), receiver.node().peer_id())
+            .await
+            .unwrap()
+            .blob_bytes_sent;
+        assert!(served > 0, "every holder served part of it");
+    }
+}
+
+/// Bytes the holder has sent the receiver's current identity, and its earlier ones.
+async fn sent_by(holder: &TestNode) -> u64 {
+    holder
+        .node()
+        .status()
+        .await
+        .unwrap()
+        .peers
+        .iter()
+        .map(|p| p.blob_bytes_sent)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_cut_by_restarting_the_receiver_then_the_sender_resumes_where_it_stopped() {
+    let mut sender = spawn(vec![]).await;
+    let data = video(96 * MIB, 4);
+    let hash = BlobHash::of(&data);
+    let size = data.len() as u64;
+    hold(&sender.home(), &data);
+    let mut receiver = spawn(vec![sender.addr.clone()]).await;
+
+    // The receiver stops once part of it has arrived...
+    let at_least_a_part = |node: &TestNode| matches!(state(&node.home(), &hash), AttachmentState::Partial { have, .. } if have > 0);
+    eventually(
+        "part of the attachment to arrive",
+        Duration::from_secs(60),
+        || at_least_a_part(&receiver),
+    )
+    .await;
+    receiver.stop().await;
+    let AttachmentState::Partial {
+        have: first_have, ..
+    } = state(&receiver.home(), &hash)
+    else {
+        panic!("the attachment should be partial");
+    };
+    assert!(first_have < size);
+    receiver.restart(vec![sender.addr.clone()]).await;
+
+    // ... then the sender stops and comes back on its address.
+    let more = |node: &TestNode| matches!(state(&node.home(), &hash), AttachmentState::Partial { have, .. } if have > first_have);
+    eventually("more of it to arrive", Duration::from_secs(60), || {
+        more(&receiver) || state(&receiver.home(), &hash) == AttachmentState::Present
+    })
+    .await;
+    let sent_before_restart = sent_by(&sender).await;
+    let port = sender.addr.clone();
+    sender.stop().await;
+    sender.restart_on(port).await;
+    wait_present(&receiver, &hash, Duration::from_secs(120)).await;
+    assert!(read_back(&receiver.home(), &hash) == data);
+    let moved = sent_before_restart + sent_by(&sender).await;
+    assert!(
+        moved as f64 <= size as f64 * 1.10,
+        "{moved} bytes moved for an attachment of {size}"
+    );
+}
