@@ -76,6 +76,15 @@ pub enum Command {
     Add(Box<AddArgs>),
     /// List records, newest first.
     List(ListArgs),
+    /// Fetch a record's attachments from peers now, whatever their size (the running
+    /// node does it; --wait shows progress until they are here).
+    Fetch {
+        /// Record id (or a unique prefix of it).
+        id: String,
+        /// Wait, with a progress bar, until every attachment is here.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Show one record in full, with how it reached this archive.
     Show {
         /// Record id (or its first characters, at least 4).
@@ -335,6 +344,18 @@ pub struct NodeArgs {
     /// Seconds between reconciliations with each connected peer (also done on connect).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub sync_every: u64,
+    /// Fetch attachments up to this size from peers without being asked (photos,
+    /// short videos); larger ones wait for `qoima fetch ID`. Records always travel.
+    /// Sizes like 500KB, 20MB, 2GB (or KiB, MiB, GiB); 0: none.
+    #[arg(long, default_value = "256MB", value_name = "SIZE", value_parser = parse_size)]
+    pub fetch_up_to: u64,
+    /// Keep at most this many bytes of attachments: no new transfer starts past it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub blob_quota: Option<u64>,
+    /// Receive at most this many bytes of attachments in this run (for a paid hour of
+    /// mobile data); records still sync once it is spent.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub budget: Option<u64>,
     /// More log output (-v: debug, -vv: trace).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -374,4 +395,54 @@ pub struct ExportArgs {
     /// offered to peers.
     #[arg(long)]
     pub include_unshared: bool,
+}
+
+/// Parses a size such as `500MB`, `2GiB`, `700k` or `1048576`: decimal units (KB, MB,
+/// GB, TB) and binary ones (KiB, MiB, GiB, TiB), any case, optional space.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (try 500MB or 2GB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "t" | "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use KB, MB, GB or KiB, MiB, GiB)"
+            ));
+        }
+    };
+    let bytes = number * factor as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_people_write() {
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("2 GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5gb"), Ok(1_500_000_000));
+        assert_eq!(parse_size("700k"), Ok(700_000));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
 }

@@ -2,6 +2,7 @@
 
 mod add;
 mod export;
+mod fetch;
 mod import;
 mod init;
 mod key;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(args) => list::list(&ctx, args),
         Command::Search { text, limit, json } => list::search(&ctx, &text, limit, json),
         Command::Show { id, json } => show::run(&ctx, &id, json),
+        Command::Fetch { id, wait } => fetch::run(&ctx, &id, wait),
         Command::Export(args) => export::run(&ctx, args),
         Command::Import { files, json } => import::run(&ctx, &files, json),
         Command::Verify { target, json } => verify::run(&ctx, &target, json),

@@ -56,6 +56,11 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     config.ephemeral_identity = args.new_identity;
     config.collection = args.collection;
     config.sync_interval = Duration::from_secs(args.sync_every.max(1));
+    config.blob_policy = qoima_node::BlobPolicy {
+        fetch_up_to: args.fetch_up_to,
+        quota: args.blob_quota,
+        budget: args.budget,
+    };
     config.network_key = network_key;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
@@ -85,7 +90,47 @@ pub fn status(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         "peers:      {connected} connected, {} known",
         status.peers.len()
     )?;
+    if status.transfers.is_empty() {
+        outln!("fetching:   no attachments")?;
+    }
+    for t in &status.transfers {
+        outln!(
+            "fetching:   {} {} of {} ({}%) at {}/s from {} peer{}",
+            &t.blob[..12],
+            human_bytes(t.have),
+            human_bytes(t.size),
+            percent(t.have, t.size),
+            human_bytes(t.bytes_per_second),
+            t.peers,
+            if t.peers == 1 { "" } else { "s" }
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `1.4 GB`, `350 kB`: sizes as people read them.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Whole percent of `part` in `whole` (100 for an empty whole).
+pub fn percent(part: u64, whole: u64) -> u64 {
+    if whole == 0 {
+        100
+    } else {
+        (part.min(whole) as u128 * 100 / whole as u128) as u64
+    }
 }
 
 pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use qoima_core::{Details, RecordBody, format_ms};
-use qoima_store::StoredRecord;
+use qoima_store::{AttachmentState, StoredRecord};
 use serde_json::json;
 
 use crate::context::Context;
@@ -13,10 +13,19 @@ pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
     let id = store.resolve(id)?;
     let stored = store.get(&id)?;
+    let states = stored
+        .record
+        .body()
+        .attachments
+        .iter()
+        .map(|a| store.attachment_state(&a.blake3))
+        .collect::<Result<Vec<_>, _>>()?;
     if json {
-        print_json(&record_json(&stored))?;
+        let mut value = record_json(&stored);
+        value["attachments"] = states.iter().map(state_json).collect();
+        print_json(&value)?;
     } else {
-        print_record(&stored)?;
+        print_record(&stored, &states)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -45,7 +54,28 @@ fn record_json(stored: &StoredRecord) -> serde_json::Value {
     })
 }
 
-fn print_record(stored: &StoredRecord) -> anyhow::Result<()> {
+/// How an attachment's presence reads on screen.
+fn state_text(state: &AttachmentState) -> String {
+    match *state {
+        AttachmentState::Present => "here".into(),
+        AttachmentState::Partial { have, size } => {
+            format!("partly here: {}%", super::node::percent(have, size))
+        }
+        AttachmentState::Missing => "not here yet: `qoima fetch` asks peers for it".into(),
+    }
+}
+
+fn state_json(state: &AttachmentState) -> serde_json::Value {
+    match *state {
+        AttachmentState::Present => json!({"state": "present"}),
+        AttachmentState::Partial { have, size } => {
+            json!({"state": "partial", "have": have, "size": size})
+        }
+        AttachmentState::Missing => json!({"state": "missing"}),
+    }
+}
+
+fn print_record(stored: &StoredRecord, states: &[AttachmentState]) -> anyhow::Result<()> {
     let record = &stored.record;
     let body: &RecordBody = record.body();
     // Everything from the record is data: escaped so it cannot forge qoima's own lines.
@@ -122,12 +152,13 @@ fn print_record(stored: &StoredRecord) -> anyhow::Result<()> {
     for link in &body.links {
         outln!("link:      {:?} {}", link.kind, link.target)?;
     }
-    for a in &body.attachments {
+    for (a, state) in body.attachments.iter().zip(states) {
         outln!(
-            "attached:  {} {} ({} bytes) blake3 {} sha256 {}",
+            "attached:  {} {} ({} bytes, {}) blake3 {} sha256 {}",
             safe(&a.file_name),
             safe(&a.media_type),
             a.size,
+            state_text(state),
             a.blake3,
             a.sha256
         )?;

@@ -19,6 +19,17 @@ impl Drop for NodeProcess {
 /// Starts `qoima node` on `home`, listening on loopback `port`, dialing `peers`,
 /// unlocked with `passphrase`; its log goes to `home` with the extension `log`.
 pub fn start_node(home: &Path, port: u16, peers: &[String], passphrase: &str) -> NodeProcess {
+    start_node_with(home, port, peers, passphrase, &[])
+}
+
+/// [`start_node`] with more arguments for `qoima node`.
+pub fn start_node_with(
+    home: &Path,
+    port: u16,
+    peers: &[String],
+    passphrase: &str,
+    extra: &[&str],
+) -> NodeProcess {
     let listen = format!("/ip4/127.0.0.1/tcp/{port}");
     let mut args = vec![
         "node",
@@ -31,6 +42,7 @@ pub fn start_node(home: &Path, port: u16, peers: &[String], passphrase: &str) ->
     for peer in peers {
         args.extend(["--peer", peer]);
     }
+    args.extend(extra);
     let log = std::fs::File::create(home.with_extension("log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
         .args(&args)
