@@ -6,20 +6,10 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-
-fn qoima(home: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_qoima"))
-        .args(args)
-        .env("QOIMA_HOME", home)
-        .env("QOIMA_PASSPHRASE", "pw")
-        .output()
-        .unwrap()
-}
 
 fn attachment_states(home: &Path, id: &str) -> Option<Vec<String>> {
     let out = qoima(home, &["show", id, "--json"]);
@@ -35,12 +25,6 @@ fn attachment_states(home: &Path, id: &str) -> Option<Vec<String>> {
             .map(|a| a["state"].as_str().unwrap().to_owned())
             .collect(),
     )
-}
-
-fn home(dir: &Path, name: &str) -> PathBuf {
-    let home = dir.join(name);
-    assert!(qoima(&home, &["init"]).status.success());
-    home
 }
 
 #[test]

@@ -7,20 +7,11 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-
-fn qoima(home: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_qoima"))
-        .args(args)
-        .env("QOIMA_HOME", home)
-        .env("QOIMA_PASSPHRASE", "pw")
-        .output()
-        .unwrap()
-}
 
 fn json(home: &Path, args: &[&str]) -> Value {
     let out = qoima(home, args);
@@ -48,12 +39,6 @@ fn ids(home: &Path) -> Vec<String> {
         .collect();
     ids.sort();
     ids
-}
-
-fn home(dir: &Path, name: &str) -> PathBuf {
-    let home = dir.join(name);
-    assert!(qoima(&home, &["init"]).status.success());
-    home
 }
 
 #[test]

@@ -165,11 +165,10 @@ impl Plan {
         Some(range)
     }
 
-    /// The range `peer` was asked for came back verified and stored.
-    pub fn done(&mut self, range: Range, peer: PeerId, new_bytes: u64) {
+    /// A range came back verified and stored (from whichever peer answered first).
+    pub fn done(&mut self, range: Range, new_bytes: u64) {
         self.in_flight.retain(|(r, _)| *r != range);
         self.pending.retain(|r| *r != range);
-        let _ = peer;
         let now = Instant::now();
         self.recent.push_back((now, new_bytes));
         while self
@@ -303,8 +302,8 @@ mod tests {
         plan.failed((64, 36), b, true);
         assert_eq!(plan.next_for(b), None);
         assert_eq!(plan.next_for(a), Some((64, 36)));
-        plan.done((0, 64), a, 64 << 14);
-        plan.done((200, 10), a, 10 << 14);
+        plan.done((0, 64), 64 << 14);
+        plan.done((200, 10), 10 << 14);
         // a vanished: its range waits for someone else.
         plan.forget_peer(&a);
         let c = PeerId::random();
@@ -317,7 +316,7 @@ mod tests {
             None,
             "asked of two already"
         );
-        plan.done((64, 36), d, 36 << 14);
+        plan.done((64, 36), 36 << 14);
         assert!(plan.is_done());
     }
 }

@@ -527,7 +527,7 @@ impl BlobDir {
         match self.archive_key() {
             Some(key) => {
                 let reader = SegmentReader::open(file, key).map_err(tampered)?;
-                let (_, _) = blob_tree::range_bytes(reader.size(), first, count)
+                blob_tree::range_bytes(reader.size(), first, count)
                     .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 reader
                     .read_segments(first, count)

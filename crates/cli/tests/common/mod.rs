@@ -2,9 +2,26 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses part of this
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// Runs `qoima` on `home`, unlocked with the passphrase `pw`.
+pub fn qoima(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .env("QOIMA_HOME", home)
+        .env("QOIMA_PASSPHRASE", "pw")
+        .output()
+        .unwrap()
+}
+
+/// A new data directory `name` under `dir`, made with `qoima init` (passphrase `pw`).
+pub fn home(dir: &Path, name: &str) -> PathBuf {
+    let home = dir.join(name);
+    assert!(qoima(&home, &["init"]).status.success());
+    home
+}
 
 /// A `qoima node` process, killed if the test fails.
 pub struct NodeProcess(pub Child);

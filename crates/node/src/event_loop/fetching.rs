@@ -297,7 +297,7 @@ impl EventLoop {
         };
         match result {
             Ok(new_bytes) => {
-                transfer.plan.done(range, peer, new_bytes);
+                transfer.plan.done(range, new_bytes);
                 if transfer.plan.is_done() && transfer.partial.is_complete() {
                     self.install(hash);
                 }

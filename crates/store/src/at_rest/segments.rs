@@ -177,6 +177,44 @@ pub fn stored_len(size: u64) -> u64 {
     padme(encrypted_len(size))
 }
 
+/// Seals the segments from `first` holding `plain` (whole segments; only the
+/// attachment's last may be short, and an empty attachment is one empty segment) in
+/// parallel, returning their ciphertext in order. Whether a segment is the last follows
+/// from its index and the header's size.
+fn seal_segments(
+    stream: &StreamBE32<XChaCha20Poly1305>,
+    header: &Header,
+    first: u64,
+    plain: &[u8],
+) -> io::Result<Vec<u8>> {
+    let last_index = header.segments() - 1;
+    let chunks: Vec<&[u8]> = if plain.is_empty() {
+        vec![&[]]
+    } else {
+        plain.chunks(SEGMENT_LEN).collect()
+    };
+    let sealed: Vec<io::Result<Vec<u8>>> = chunks
+        .par_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let index = first + i as u64;
+            let mut segment = Vec::with_capacity(chunk.len() + TAG_LEN);
+            segment.extend_from_slice(chunk);
+            let position = u32::try_from(index)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "no such segment"))?;
+            stream
+                .encrypt_in_place(position, index == last_index, &header.bytes, &mut segment)
+                .map_err(|_| io::Error::other("encryption failed"))?;
+            Ok(segment)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(plain.len() + chunks.len() * TAG_LEN);
+    for segment in sealed {
+        out.extend_from_slice(&segment?);
+    }
+    Ok(out)
+}
+
 /// Writes an attachment of a length known in advance, encrypting as it goes.
 pub struct SegmentWriter<W: Write> {
     out: W,
@@ -269,32 +307,9 @@ impl<W: Write> SegmentWriter<W> {
     /// them in order. Whether a segment is the last follows from its index and the
     /// announced size.
     fn seal_buffer(&mut self) -> io::Result<()> {
-        let first = self.next_segment;
-        let last_index = self.header.segments() - 1;
-        let (stream, header) = (&self.stream, &self.header.bytes);
-        let chunks: Vec<&[u8]> = if self.buffer.is_empty() {
-            vec![&[]]
-        } else {
-            self.buffer.chunks(SEGMENT_LEN).collect()
-        };
-        let sealed: Vec<io::Result<Vec<u8>>> = chunks
-            .par_iter()
-            .enumerate()
-            .map(|(i, chunk)| {
-                let index = first + i as u64;
-                let mut segment = Vec::with_capacity(chunk.len() + TAG_LEN);
-                segment.extend_from_slice(chunk);
-                let position = u32::try_from(index).expect("checked in new");
-                stream
-                    .encrypt_in_place(position, index == last_index, header, &mut segment)
-                    .map_err(|_| io::Error::other("encryption failed"))?;
-                Ok(segment)
-            })
-            .collect();
-        self.next_segment += chunks.len() as u64;
-        for segment in sealed {
-            self.out.write_all(&segment?)?;
-        }
+        let sealed = seal_segments(&self.stream, &self.header, self.next_segment, &self.buffer)?;
+        self.next_segment += self.buffer.len().div_ceil(SEGMENT_LEN).max(1) as u64;
+        self.out.write_all(&sealed)?;
         self.buffer.clear();
         Ok(())
     }
@@ -514,30 +529,7 @@ impl PartialFile {
                 "no such segment",
             ));
         }
-        let (stream, header) = (&self.reader.stream, &self.reader.header.bytes);
-        let chunks: Vec<&[u8]> = if plain.is_empty() {
-            vec![&[]]
-        } else {
-            plain.chunks(SEGMENT_LEN).collect()
-        };
-        let sealed: Vec<io::Result<Vec<u8>>> = chunks
-            .par_iter()
-            .enumerate()
-            .map(|(i, chunk)| {
-                let index = first + i as u64;
-                let mut segment = Vec::with_capacity(chunk.len() + TAG_LEN);
-                segment.extend_from_slice(chunk);
-                let position = u32::try_from(index).expect("checked in create");
-                stream
-                    .encrypt_in_place(position, index + 1 == segments, header, &mut segment)
-                    .map_err(|_| io::Error::other("encryption failed"))?;
-                Ok(segment)
-            })
-            .collect();
-        let mut out = Vec::with_capacity(plain.len() + chunks.len() * TAG_LEN);
-        for segment in sealed {
-            out.extend_from_slice(&segment?);
-        }
+        let out = seal_segments(&self.reader.stream, &self.reader.header, first, plain)?;
         let offset = HEADER_LEN as u64 + first * (SEGMENT_LEN + TAG_LEN) as u64;
         self.reader.file.write_all_at(&out, offset)
     }
