@@ -72,7 +72,7 @@ impl Store {
     fn open_with(home: &Path, key: Option<&ArchiveKey>) -> Result<Store, StoreError> {
         let db_path = home.join(DB_FILE);
         touch_private(&db_path).map_err(|e| StoreError::io(&db_path, e))?;
-        let mut db = Connection::open(&db_path)?;
+        let mut db = database::connect(&db_path)?;
         if let Some(key) = key {
             database::unlock(&db, key)?;
         }

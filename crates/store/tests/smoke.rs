@@ -97,3 +97,21 @@ fn import_list_search_export_round_trip() {
     assert_eq!(report.records_new, 6);
     assert_eq!(other.head_of(&author.public()).unwrap().unwrap(), (6, id));
 }
+
+/// Archives opened on many threads at once all open: the encrypted database's first
+/// keying in a process must not race with another thread's.
+#[test]
+fn archives_opened_on_many_threads_at_once_all_open() {
+    let dirs: Vec<_> = (0..16).map(|_| tempfile::tempdir().unwrap()).collect();
+    std::thread::scope(|scope| {
+        let opened: Vec<_> = dirs
+            .iter()
+            .map(|dir| scope.spawn(move || Store::open(dir.path(), &test_key()).map(drop)))
+            .collect();
+        for (n, handle) in opened.into_iter().enumerate() {
+            if let Err(e) = handle.join().unwrap() {
+                panic!("archive {n} did not open: {e}");
+            }
+        }
+    });
+}

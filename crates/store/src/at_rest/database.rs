@@ -16,6 +16,22 @@ use rusqlite::{Connection, ErrorCode};
 use super::keys::ArchiveKey;
 use crate::StoreError;
 
+/// Opens (or creates) the database file at `path`, SQLCipher fully initialised first.
+///
+/// SQLite marks itself initialised before it runs SQLCipher's own initialisation, so a
+/// thread opening a database while another thread performs the process's first open
+/// can reach `PRAGMA key` before SQLCipher is ready, and keying fails ("An error
+/// occurred with PRAGMA key or rekey"). The first open therefore happens once, alone,
+/// and every other open waits for it.
+pub(crate) fn connect(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    static FIRST_OPEN: std::sync::Once = std::sync::Once::new();
+    FIRST_OPEN.call_once(|| {
+        // An error here resurfaces, with its cause, in the open below.
+        let _ = Connection::open_in_memory();
+    });
+    Connection::open(path)
+}
+
 /// Keys `conn` (just opened, nothing read yet) and checks the key opens the file.
 pub(crate) fn unlock(conn: &Connection, key: &ArchiveKey) -> Result<(), StoreError> {
     quiet(conn)?;

@@ -26,7 +26,6 @@ use std::path::Path;
 
 use fs_err as fs;
 use qoima_core::BlobHash;
-use rusqlite::Connection;
 
 use super::database;
 use super::keys::ArchiveKey;
@@ -151,7 +150,7 @@ fn encrypt_database(home: &Path, key: &ArchiveKey) -> Result<(), StoreError> {
         }
     }
     {
-        let conn = Connection::open(&db)?;
+        let conn = database::connect(&db)?;
         database::quiet(&conn)?;
         // Folds the write-ahead log into the main file and removes it: a plaintext log
         // must not be left for the encrypted file to inherit.
