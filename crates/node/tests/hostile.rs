@@ -43,20 +43,12 @@ async fn junk_after_a_held_blob_is_refused_and_the_relay_is_not_blamed() {
 
     let mut hostile = Hostile::connect(&relay, &[], Answer::Busy).await;
     let hash = *blake3::hash(&attachment).as_bytes();
-    for i in 0..3u8 {
-        let junk = vec![i; attachment.len()];
-        let bundle = raw_bundle(&throwaway(), &[], &[(hash, junk)]);
-        hostile.publish(GossipMessage::Bundle(bundle).to_bytes());
-    }
-    let (relay_node, attacker) = (relay.node(), hostile.peer_id());
-    hostile
-        .drive_while_waiting("the relay to ban the attacker", async || {
-            peer_status(relay_node, attacker)
-                .await
-                .is_some_and(|p| p.banned_until_ms > 0)
-        })
-        .await;
-    assert_eq!(strikes_of(&relay, attacker).await, 3);
+    // One bundle: after its first invalid message gossipsub graylists the sender, so
+    // whether a second one is even read depends on timing, not on the relay's verdict.
+    let junk = vec![0u8; attachment.len()];
+    let bundle = raw_bundle(&throwaway(), &[], &[(hash, junk)]);
+    hostile.publish(GossipMessage::Bundle(bundle).to_bytes());
+    assert_eq!(hostile.struck_by(relay.node()).await, 1);
 
     // The neighbour never saw any of it and holds nothing against the relay.
     let relay_id = relay.node().peer_id();
