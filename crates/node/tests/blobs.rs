@@ -210,3 +210,71 @@ async fn a_transfer_cut_by_restarting_the_receiver_then_the_sender_resumes_where
         "{moved} bytes moved for an attachment of {size}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_vanishes_mid_range_is_not_struck_and_the_attachment_completes_elsewhere() {
+    let honest = spawn(vec![]).await;
+    let data = video(4 * MIB, 5);
+    let hash = BlobHash::of(&data);
+    hold(&honest.home(), &data);
+    let receiver = spawn(vec![]).await;
+    // It connects first, is asked for ranges, and drops the connection on each
+    // request instead of answering.
+    let mut vanishing = Hostile::connect(&receiver, &[], Answer::Busy).await;
+    vanishing.vanish_on_blob_request = true;
+    vanishing.corrupt_blob = Some(data.clone());
+    receiver.node().dial(honest.addr.clone()).await;
+    let (node, vanished, home) = (receiver.node(), vanishing.peer_id(), receiver.home());
+    vanishing
+        .drive_while_waiting("the attachment to complete", async || {
+            state(&home, &hash) == AttachmentState::Present
+        })
+        .await;
+    assert!(vanishing.blob_requests_received > 0, "it was asked");
+    assert_eq!(
+        peer_status(node, vanished).await.map_or(0, |p| p.strikes),
+        0,
+        "a lost connection is nobody's fault"
+    );
+    assert!(read_back(&home, &hash) == data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_is_dropped_when_a_bundle_file_brings_the_attachment() {
+    let receiver = spawn(vec![]).await;
+    let data = video(2 * MIB, 6);
+    let hash = BlobHash::of(&data);
+    let author = fixtures::author(61);
+    let mut body = fixtures::body(&author, 1, None, "the square at night");
+    body.attachments = vec![fixtures::attachment(&data, "video/mp4", "square.mp4")];
+    let record = VerifiedRecord::sign(&body, &author).unwrap();
+    let import = |blobs: &[&[u8]]| {
+        let bundle = fixtures::bundle(&author, std::slice::from_ref(&record), blobs);
+        Store::open(&receiver.home(), &test_key())
+            .unwrap()
+            .import_bundle(&bundle[..], Source::File("stick.qb".into()))
+            .unwrap()
+    };
+    // The record arrives without its attachment, which nobody connected holds.
+    import(&[]);
+    let node = receiver.node();
+    eventually_async(
+        "the transfer to start",
+        Duration::from_secs(60),
+        async || node.status().await.unwrap().transfers.len() == 1,
+    )
+    .await;
+
+    let report = import(&[&data]);
+    assert_eq!(report.blobs_new, 1, "{report:?}");
+    eventually_async(
+        "the transfer to be dropped",
+        Duration::from_secs(60),
+        async || node.status().await.unwrap().transfers.is_empty(),
+    )
+    .await;
+    assert_eq!(state(&receiver.home(), &hash), AttachmentState::Present);
+    assert!(read_back(&receiver.home(), &hash) == data);
+    let partials = receiver.home().join("partial");
+    assert!(!partials.exists() || partials.read_dir().unwrap().next().is_none());
+}

@@ -352,14 +352,17 @@ impl BlobDir {
         hash: &BlobHash,
     ) -> Result<(), StoreError> {
         let target = self.path(hash);
-        if target.is_file() {
-            return Ok(());
+        if !target.is_file() {
+            let dir = target.parent().expect("blob paths have a parent");
+            private_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+            file.persist(&target)
+                .map_err(|e| StoreError::io(&target, e.error))?;
+            sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
         }
-        let dir = target.parent().expect("blob paths have a parent");
-        private_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-        file.persist(&target)
-            .map_err(|e| StoreError::io(&target, e.error))?;
-        sync_dir(dir).map_err(|e| StoreError::io(dir, e))
+        // A partial copy being fetched from peers is complete now. If it cannot be
+        // removed, the next fetch finds the attachment held and leaves it alone.
+        let _ = fs::remove_file(self.partial_path(hash));
+        Ok(())
     }
 }
 

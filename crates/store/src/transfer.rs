@@ -330,15 +330,26 @@ impl BlobFiles {
                 partial.hash
             )));
         }
+        let target = self.0.path(&partial.hash);
+        if target.is_file() {
+            // Installed meanwhile (imported from a bundle file): same hash, same bytes.
+            self.remove_partial(&partial.hash);
+            return Ok(outboard);
+        }
         match &partial.sink {
             Sink::Encrypted(file) => file.finish(),
             Sink::Plain(file) => file.sync_all(),
         }
         .map_err(|e| StoreError::io(&partial.path, e))?;
-        let target = self.0.path(&partial.hash);
         let dir = target.parent().expect("blob paths have a parent");
         private_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-        fs::rename(&partial.path, &target)?;
+        if let Err(e) = fs::rename(&partial.path, &target) {
+            // An import in another process may have installed it and removed this
+            // partial file between the check above and now.
+            if !target.is_file() {
+                return Err(e.into());
+            }
+        }
         sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
         Ok(outboard)
     }

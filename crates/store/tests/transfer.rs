@@ -162,3 +162,58 @@ fn only_referenced_attachments_of_the_stated_size_are_served() {
     let stored = store.add_blob_file(&path).unwrap();
     assert_eq!(store.serving_outboard(&stored.blake3, 100).unwrap(), None);
 }
+
+#[test]
+fn a_partial_attachment_is_completed_by_a_bundle_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = blob(6 * GROUP_LEN + 10);
+    let hash = BlobHash::of(&data);
+    let size = data.len() as u64;
+    let mut store = store_referring_to(dir.path(), &data);
+    let files = store.blob_files();
+    let partial = files.open_partial(&hash, size).unwrap();
+    partial.accept(0, 2, &encoded(&data, 0, 2)).unwrap();
+    store
+        .note_partial(&hash, size, partial.have_bytes())
+        .unwrap();
+    assert!(matches!(
+        store.attachment_state(&hash).unwrap(),
+        AttachmentState::Partial { .. }
+    ));
+
+    // A USB stick brings the whole attachment.
+    let author = fixtures::author(9);
+    let bundle = fixtures::bundle(&author, &[], &[&data]);
+    let report = store
+        .import_bundle(&bundle[..], Source::File("stick.qb".into()))
+        .unwrap();
+    assert_eq!(report.blobs_new, 1, "{report:?}");
+    assert_eq!(
+        store.attachment_state(&hash).unwrap(),
+        AttachmentState::Present
+    );
+    assert!(store.wanted_blobs(10).unwrap().is_empty());
+    assert!(!dir.path().join("partial").read_dir().unwrap().any(|_| true));
+    let mut stored = Vec::new();
+    store
+        .read_blob(&hash)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut stored)
+        .unwrap();
+    assert!(stored == data);
+
+    // A node that was still fetching it finishes without harm: same hash, same bytes.
+    partial.accept(2, 5, &encoded(&data, 2, 5)).unwrap();
+    let outboard = files.install_partial(&partial).unwrap();
+    assert_eq!(outboard.root(), hash);
+    store.add_fetched_blob(&outboard).unwrap();
+    let mut again = Vec::new();
+    store
+        .read_blob(&hash)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut again)
+        .unwrap();
+    assert!(again == data);
+}

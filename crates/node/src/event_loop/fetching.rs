@@ -15,7 +15,7 @@ use qoima_core::blob_tree::{self, Outboard};
 use qoima_net::blobs::{BlobRequest, BlobResponse};
 use qoima_net::libp2p::PeerId;
 use qoima_net::libp2p::request_response::{self, OutboundFailure, ResponseChannel};
-use qoima_store::{AcceptError, PartialBlob, StoreError, WantedBlob};
+use qoima_store::{AcceptError, AttachmentState, PartialBlob, StoreError, WantedBlob};
 use tracing::{debug, info, warn};
 
 use super::{EventLoop, Internal};
@@ -42,6 +42,39 @@ pub(super) struct Transfer {
     installing: bool,
 }
 
+/// What one look at the archive found.
+pub(super) struct BlobLook {
+    /// Attachments to fetch, newest records first (empty when there was no room).
+    wanted: Vec<WantedBlob>,
+    /// Bytes of attachments held here.
+    held: u64,
+    /// Attachments being fetched that are now held (imported from a bundle file).
+    arrived: Vec<BlobHash>,
+}
+
+impl BlobLook {
+    fn take(
+        store: &mut qoima_store::Store,
+        room: bool,
+        active: Vec<BlobHash>,
+    ) -> Result<BlobLook, StoreError> {
+        let mut arrived = Vec::new();
+        for hash in active {
+            if store.attachment_state(&hash)? == AttachmentState::Present {
+                arrived.push(hash);
+            }
+        }
+        Ok(BlobLook {
+            wanted: match room {
+                true => store.wanted_blobs(WANTED_BATCH)?,
+                false => Vec::new(),
+            },
+            held: store.blob_bytes_held()?,
+            arrived,
+        })
+    }
+}
+
 /// What a checked range came to.
 pub(super) struct CheckedRange {
     pub(super) hash: BlobHash,
@@ -51,28 +84,43 @@ pub(super) struct CheckedRange {
 }
 
 impl EventLoop {
-    /// Looks for attachments to fetch when there is room, and hands out ranges.
+    /// Looks for attachments to fetch when there is room, drops transfers of ones that
+    /// arrived another way (a bundle file imported meanwhile), and hands out ranges.
     pub(super) fn pump_blobs(&mut self) {
-        if self.transfers.len() + self.opening.len() < ACTIVE_MAX && !self.looking_for_blobs {
-            self.looking_for_blobs = true;
-            self.spawn_store(
-                |s| Ok((s.wanted_blobs(WANTED_BATCH)?, s.blob_bytes_held()?)),
-                Internal::WantedBlobs,
-            );
+        if !self.looking_for_blobs {
+            let room = self.transfers.len() + self.opening.len() < ACTIVE_MAX;
+            let active: Vec<BlobHash> = self.transfers.keys().copied().collect();
+            if room || !active.is_empty() {
+                self.looking_for_blobs = true;
+                self.spawn_store(move |s| BlobLook::take(s, room, active), Internal::BlobLook);
+            }
         }
         self.note_progress();
         self.dispatch_ranges();
     }
 
-    pub(super) fn on_wanted_blobs(&mut self, found: Result<(Vec<WantedBlob>, u64), StoreError>) {
+    pub(super) fn on_blob_look(&mut self, look: Result<BlobLook, StoreError>) {
         self.looking_for_blobs = false;
-        let (mut wanted, mut held) = match found {
-            Ok(found) => found,
+        let BlobLook {
+            mut wanted,
+            mut held,
+            arrived,
+        } = match look {
+            Ok(look) => look,
             Err(e) => {
                 warn!("looking for attachments to fetch failed: {e}");
                 return;
             }
         };
+        for hash in arrived {
+            if self.transfers.get(&hash).is_some_and(|t| !t.installing) {
+                info!(%hash, "attachment arrived another way: no longer fetched");
+                self.transfers.remove(&hash);
+                self.asked.remove(&hash);
+                // Its partial file went when the attachment was installed.
+                self.blob_requests.retain(|_, (_, h, _)| *h != hash);
+            }
+        }
         transfers::order(&mut wanted, &self.asked);
         let mut running: HashMap<BlobHash, [u8; 32]> = self
             .transfers

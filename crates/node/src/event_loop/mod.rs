@@ -261,7 +261,7 @@ enum Internal {
         result: Result<(ImportReport, Vec<[u8; 32]>), StoreError>,
     },
     /// Attachments records here refer to and this node lacks, and the bytes it holds.
-    WantedBlobs(Result<(Vec<qoima_store::WantedBlob>, u64), StoreError>),
+    BlobLook(Result<fetching::BlobLook, StoreError>),
     PartialOpened {
         hash: BlobHash,
         result: Result<Arc<qoima_store::PartialBlob>, StoreError>,
@@ -445,7 +445,7 @@ impl EventLoop {
                 }
             }
             Internal::Quarantined(Err(e)) => warn!("removing corrupt records failed: {e}"),
-            Internal::WantedBlobs(found) => self.on_wanted_blobs(found),
+            Internal::BlobLook(look) => self.on_blob_look(look),
             Internal::PartialOpened { hash, result } => self.on_partial_opened(hash, result),
             Internal::RangeChecked(checked) => self.on_range_checked(checked),
             Internal::BlobInstalled { hash, result } => self.on_blob_installed(hash, result),

@@ -52,6 +52,8 @@ pub struct Hostile {
     pub corrupt_blob: Option<Vec<u8>>,
     /// Attachment range requests the honest node sent it.
     pub blob_requests_received: usize,
+    /// Drops the connection on an attachment request instead of answering it.
+    pub vanish_on_blob_request: bool,
 }
 
 impl Hostile {
@@ -90,6 +92,7 @@ impl Hostile {
             answered_first: false,
             corrupt_blob: None,
             blob_requests_received: 0,
+            vanish_on_blob_request: false,
         };
         let (target, hash) = (hostile.target, hostile.topic.hash());
         hostile
@@ -280,6 +283,7 @@ impl Hostile {
                 return;
             }
             SwarmEvent::Behaviour(BehaviourEvent::Blobs(request_response::Event::Message {
+                peer,
                 message:
                     request_response::Message::Request {
                         request, channel, ..
@@ -287,6 +291,10 @@ impl Hostile {
                 ..
             })) => {
                 self.blob_requests_received += 1;
+                if self.vanish_on_blob_request {
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                    return;
+                }
                 let response = match &self.corrupt_blob {
                     Some(data) => corrupted_range(data, &request),
                     None => qoima_net::BlobResponse::NotHeld,

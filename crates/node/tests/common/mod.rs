@@ -157,6 +157,22 @@ pub async fn eventually(what: &str, deadline: Duration, mut condition: impl FnMu
     }
 }
 
+/// As [`eventually`], for a condition that has to ask a node.
+pub async fn eventually_async<F: AsyncFnMut() -> bool>(
+    what: &str,
+    deadline: Duration,
+    mut condition: F,
+) {
+    let start = tokio::time::Instant::now();
+    while !condition().await {
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until every node holds exactly `expected`.
 pub async fn converge(nodes: &[&TestNode], expected: &BTreeSet<RecordId>, deadline: Duration) {
     eventually("all archives to hold the same records", deadline, || {
