@@ -5,7 +5,9 @@
 #   2. with host 3's link cut, hosts 1 and 2 still share new records and host 3 gets
 #      none of them (nor they host 3's); once the link is back, all three converge;
 #   3. with 5 % of packets dropped at random in and out of every host (nftables), 50
-#      more records written across the hosts reach everyone;
+#      more records written across the hosts reach everyone; then, with every host's
+#      sending rate also limited (tc tbf), an 8 MiB attachment written on host 1
+#      reaches hosts 2 and 3, verified, each receiving at most 1.25 x its size;
 #   4. two closed groups (keys from `qoima network-key new`) of two hosts each join the
 #      same bridge: each group's nodes converge, and no node ever connects to a node of
 #      the other group or to hosts 1-3 (though mDNS makes them all try).
@@ -38,6 +40,9 @@ DISCOVERY_S=60              # deadlines, seconds
 CONVERGE_S=60
 CUT_WATCH_S=${QOIMA_NETNS_CUT_S:-5}  # how long the cut lasts once hosts 1 and 2 agree
 LOSS_RECORDS=50
+RATE_MBIT=20                # phase 3b: every host's sending rate
+ATTACHMENT_BYTES=$((8 * 1024 * 1024))
+ATTACHMENT_S=180
 
 NAMESPACES=()
 NODE_PIDS=()
@@ -132,6 +137,7 @@ trap 'echo "terminated" >&2; exit 143' TERM
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 command -v nft >/dev/null || skip "nftables (nft) is not installed"
 command -v timeout >/dev/null || skip "coreutils timeout is not installed"
+command -v tc >/dev/null || skip "tc (iproute2) is not installed"
 if command -v jq >/dev/null; then
   JSON=jq
 elif command -v python3 >/dev/null; then
@@ -186,6 +192,8 @@ json() {
       connected) jq -r '.[] | select(.connected) | .peer_id' ;;
       peer_id) jq -r '.peer_id' ;;
       brief) jq -r '.[] | "\(.peer_id) connected=\(.connected) last_sync_ms=\(.last_sync_ms) received=\(.received_since_start) strikes=\(.strikes)"' ;;
+      attachment_state) jq -r '.attachments[0].state' ;;
+      blob_bytes_received) jq -r '[.peers[].blob_bytes_received] | add // 0' ;;
     esac
   else
     python3 -c '
@@ -196,6 +204,8 @@ if m == "ids": print("\n".join(r["id"] for r in d))
 elif m == "connected": print("\n".join(p["peer_id"] for p in d if p["connected"]))
 elif m == "brief":
     for p in d: print("%(peer_id)s connected=%(connected)s last_sync_ms=%(last_sync_ms)s received=%(received_since_start)s strikes=%(strikes)s" % p)
+elif m == "attachment_state": print(d["attachments"][0]["state"])
+elif m == "blob_bytes_received": print(sum(p["blob_bytes_received"] for p in d["peers"]))
 else: print(d["peer_id"])' "$1"
   fi
 }
@@ -473,6 +483,53 @@ done
 [ "$dropped" -gt 0 ] || fail "the loss rules dropped no packet at all: they did not work"
 phase_done "3. convergence under 5 % packet loss" "$T"
 
+# ----- 3b. an attachment across a bandwidth limit, under the same loss -----------------------
+
+T=$SECONDS
+say "bandwidth: every host's eth0 sends at most ${RATE_MBIT} Mbit/s (tc tbf); the 5 % loss stays"
+for h in "${HOSTS[@]}"; do
+  ip netns exec "$P-h$h" tc qdisc add dev eth0 root tbf rate "${RATE_MBIT}mbit" burst 32kb latency 400ms ||
+    fail "tc could not limit host $h's bandwidth"
+done
+head -c "$ATTACHMENT_BYTES" /dev/urandom >"$WORK/video.bin"
+video_id=$(q 1 add evidence --title "a video, sent over a thin and lossy link" \
+  --text "written on host 1" --attach "$WORK/video.bin" --consent share) ||
+  fail "qoima add with an attachment on host 1 failed"
+[[ $video_id =~ ^[0-9a-f]{64}$ ]] || fail "qoima add printed '$video_id', not a record id"
+echo "$video_id" >>"$WORK/added.h1"
+update_expected
+# attachment_here HOST: HOST's archive says the attachment is present.
+attachment_here() {
+  local out
+  out=$(q "$1" show "$video_id" --json 2>/dev/null) || return 1
+  [ "$(json attachment_state <<<"$out")" = present ]
+}
+attachment_everywhere() { attachment_here 2 && attachment_here 3; }
+attachment_progress() {
+  local h s="" out
+  for h in 2 3; do
+    out=$(q "$h" show "$video_id" --json 2>/dev/null) && s+="host $h: $(json attachment_state <<<"$out")  " ||
+      s+="host $h: no record yet  "
+  done
+  echo "$s"
+}
+wait_for "hosts 2 and 3 to hold the $((ATTACHMENT_BYTES / 1048576)) MiB attachment" "$ATTACHMENT_S" attachment_everywhere attachment_progress
+for h in 2 3; do
+  q "$h" verify "$video_id" >/dev/null || fail "the attachment on host $h does not verify"
+  out=$(q "$h" status --json) || fail "qoima status on host $h failed"
+  received=$(json blob_bytes_received <<<"$out")
+  say "host $h received $received attachment bytes for a $ATTACHMENT_BYTES-byte attachment"
+  # Near its size: the tree nodes (0.4 %) and ranges fetched twice at the very end.
+  [ "$received" -le $((ATTACHMENT_BYTES * 5 / 4)) ] ||
+    fail "host $h received $received bytes, more than 1.25 x the attachment"
+done
+limited=$(ip netns exec "$P-h1" tc -s qdisc show dev eth0 | grep -o 'overlimits [0-9]*' | awk '{s += $2} END {print s + 0}')
+say "host 1's bandwidth limit held packets back $limited times"
+[ "$limited" -gt 0 ] || fail "the bandwidth limit never applied: the test did not test it"
+for h in "${HOSTS[@]}"; do ip netns exec "$P-h$h" tc qdisc del dev eth0 root; done
+wait_for "all three archives to hold the record too ($(wc -l <"$WORK/expected") records)" "$CONVERGE_S" all_converged counts
+phase_done "3b. an attachment, bandwidth limit and loss" "$T"
+
 # ----- 4. two closed groups on the same bridge ------------------------------------------------
 
 T=$SECONDS
@@ -582,4 +639,4 @@ for h in 1 2 3; do
   echo "  host $h wrote $(wc -l <"$WORK/added.h$h") records and holds $(wc -l <"$WORK/have.h$h")"
 done
 echo "  all three hold the same $(wc -l <"$WORK/expected") ids, the union of what was written"
-echo "PASS: mDNS discovery, link cut and restore, 5 % packet loss, closed groups ($((SECONDS - START)) s)"
+echo "PASS: mDNS discovery, link cut and restore, 5 % packet loss, an attachment over a limited link, closed groups ($((SECONDS - START)) s)"
