@@ -221,12 +221,7 @@ impl Victim {
     }
 
     fn peak_rss_kib(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.id()))?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmHWM")
+        crate::util::peak_rss_kib_of(self.process.id())
     }
 
     fn stop(mut self) -> anyhow::Result<()> {

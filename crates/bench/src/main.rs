@@ -29,6 +29,12 @@
 //!
 //! * `at-rest` compares import, search and attachments with and without encryption at
 //!   rest, as ratios in one run, and times `wipe` on a large archive (default 10 GiB).
+//! * `blob-transfer` sends one attachment (default 1 GiB) between two `qoima node`
+//!   processes over `/qoima/blobs/1` (on loopback, or with `--netns` between two network
+//!   namespaces), against a plain TCP copy of the same file in the same run; then again
+//!   with the receiver killed at 50 % and restarted. Prints times, the ratio to the TCP
+//!   copy, bytes sent over the size (goal ≤ 1.05 when resumed) and both nodes' peak RSS
+//!   (goal < 100 MiB).
 //! * `flood` times a full sync of N records to a node (in a child process) alone and
 //!   while another peer floods it with valid but useless gossip; prints the throughput
 //!   ratio (goal ≥ 0.8) and the victim's peak RSS (goal < 200 MB).
@@ -44,6 +50,7 @@ mod flood;
 mod import_records;
 mod network;
 mod query;
+mod transfer;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -82,6 +89,15 @@ enum Benchmark {
     /// The victim node of `flood`, in its own process.
     #[command(hide = true)]
     FloodVictim(flood::VictimArgs),
+    /// A large attachment between two nodes over the network, against a TCP copy;
+    /// killed at half and resumed; peak memory of both nodes.
+    BlobTransfer(transfer::Args),
+    /// One side of `blob-transfer`: a node in its own process.
+    #[command(hide = true)]
+    TransferNode(transfer::NodeArgs),
+    /// One side of `blob-transfer`'s plain TCP copy.
+    #[command(hide = true)]
+    TcpCopy(transfer::TcpCopyArgs),
     /// One export or import for `blob`, reporting its own peak memory.
     #[command(hide = true)]
     BlobChild(blob::ChildArgs),
@@ -100,5 +116,8 @@ fn main() -> anyhow::Result<()> {
         Benchmark::AtRest(args) => at_rest::run(args),
         Benchmark::Flood(args) => flood::run(args),
         Benchmark::FloodVictim(args) => flood::victim(args),
+        Benchmark::BlobTransfer(args) => transfer::run(args),
+        Benchmark::TransferNode(args) => transfer::node(args),
+        Benchmark::TcpCopy(args) => transfer::tcp_copy(args),
     }
 }

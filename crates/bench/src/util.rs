@@ -154,6 +154,16 @@ pub fn peak_rss_kib() -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("no VmHWM line in /proc/self/status"))
 }
 
+/// The peak resident set size (`VmHWM`) of the running process `pid`, in KiB.
+pub fn peak_rss_kib_of(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmHWM line in /proc/{pid}/status"))
+}
+
 /// The workspace's `target` directory (where `cargo build --release` puts `qoima`).
 pub fn target_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
