@@ -384,6 +384,7 @@ impl EventLoop {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
             }
         }
+        self.store.close().await;
         info!("node stopped");
     }
 

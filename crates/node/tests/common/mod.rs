@@ -63,6 +63,17 @@ impl TestNode {
     }
 }
 
+/// A node still running when its test ends is stopped and its archive closed: the test
+/// process may exit right after, and SQLCipher tears itself down at exit.
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let (Some(node), Ok(runtime)) = (self.node.take(), tokio::runtime::Handle::try_current())
+        {
+            tokio::task::block_in_place(|| runtime.block_on(node.shutdown()));
+        }
+    }
+}
+
 pub fn config(home: &Path, peers: Vec<Multiaddr>) -> NodeConfig {
     let mut config = NodeConfig::new(home.to_owned(), test_key());
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
