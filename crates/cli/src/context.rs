@@ -30,6 +30,14 @@ impl Context {
         &self.home
     }
 
+    /// Tells a node running on this data directory that records were just written, so
+    /// it offers them to its peers now rather than at its next look at the archive.
+    /// With no node running there is nobody to tell; if telling fails, that next look
+    /// (within a second) finds them anyway.
+    pub fn tell_node_written(&self) {
+        let _ = control::tell_written(&self.home);
+    }
+
     /// The sealed key file.
     pub fn key_path(&self) -> PathBuf {
         self.home.join("key")

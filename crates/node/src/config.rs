@@ -30,7 +30,8 @@ pub struct NodeConfig {
     /// How often to reconcile with every connected peer (also done on every new
     /// connection).
     pub sync_interval: Duration,
-    /// How often to look for records written by other processes.
+    /// How often to look for records written by other processes that did not say so
+    /// over the control socket (`qoima add` and `import` do).
     pub poll_interval: Duration,
     /// Gossipsub heartbeat.
     pub heartbeat: Duration,
@@ -58,7 +59,7 @@ impl NodeConfig {
             mdns: true,
             collection: "default".into(),
             sync_interval: Duration::from_secs(60),
-            poll_interval: Duration::from_millis(250),
+            poll_interval: Duration::from_secs(1),
             heartbeat: Duration::from_secs(1),
             control_socket: true,
             network_key: None,

@@ -1,7 +1,8 @@
 //! The local control socket (`node.sock` in the data directory): `qoima status` and
 //! `qoima peers` ask a running node for its state, other commands ask it for the archive
-//! key (so the passphrase is typed once, when the node starts), and `qoima lock` makes
-//! it forget the key and stop. One JSON request line, one JSON answer line.
+//! key (so the passphrase is typed once, when the node starts), `qoima add` and `import`
+//! tell it they wrote records (so it announces them at once), and `qoima lock` makes it
+//! forget the key and stop. One JSON request line, one JSON answer line.
 //!
 //! Only the local user can reach it: the data directory is 0700, and the archive key is
 //! given only to a process whose user (as the kernel reports it for the connection) owns
@@ -34,6 +35,9 @@ pub(crate) enum ControlRequest {
     Lock,
     /// Fetch these attachments first, whatever their size (`qoima fetch`).
     Fetch(Vec<qoima_core::BlobHash>),
+    /// Another process wrote records to the archive: look now rather than at the next
+    /// poll.
+    Written,
 }
 
 /// Why a running node could not be asked.
@@ -88,6 +92,18 @@ pub fn fetch(home: &Path, blobs: &[qoima_core::BlobHash]) -> Result<(), ControlE
     let request = serde_json::json!({ "request": "fetch", "blobs": hashes }).to_string();
     let line = ask_line(home, &request)?;
     if line.contains("\"fetching\"") {
+        Ok(())
+    } else {
+        Err(ControlError::Protocol(line.trim().to_owned()))
+    }
+}
+
+/// Tells the node running on `home` that records were just written to the archive, so
+/// it announces them now instead of at its next look (blocking; for the CLI). Returns
+/// once the node has taken the news.
+pub fn tell_written(home: &Path) -> Result<(), ControlError> {
+    let line = ask(home, "written")?;
+    if line.contains("\"looking\"") {
         Ok(())
     } else {
         Err(ControlError::Protocol(line.trim().to_owned()))
@@ -246,6 +262,12 @@ async fn answer(
             } else {
                 "{\"error\":\"only the owner of the data directory may unlock it\"}".to_owned()
             }
+        }
+        "{\"request\":\"written\"}" => {
+            if requests.send(ControlRequest::Written).await.is_err() {
+                return;
+            }
+            "{\"looking\":true}".to_owned()
         }
         "{\"request\":\"lock\"}" => {
             if requests.send(ControlRequest::Lock).await.is_err() {

@@ -9,7 +9,8 @@
 //!   archive lives on its own thread (`store_worker.rs`), so a slow disk never stalls
 //!   the network; the loop talks to it over a bounded channel.
 //! * Records written beside the node (`qoima add`, `qoima import` in another process)
-//!   are noticed by polling the archive every 250 ms and announced on gossip.
+//!   are announced on gossip as soon as the command tells the node over the control
+//!   socket (`written`), or at the latest when the node next polls the archive (1 s).
 //! * A local control socket (`control.rs`) answers `qoima status` and `qoima peers`.
 //!
 //! **Architecture Invariant:** only the event loop touches the swarm; only the store

@@ -134,16 +134,7 @@ async fn a_new_record_is_gossiped_without_waiting_for_sync() {
     let a = spawn_with(vec![], slow).await;
     let b = spawn_with(vec![a.addr.clone()], slow).await;
     let c = spawn_with(vec![b.addr.clone()], slow).await;
-    for (node, expected) in [(&a, 1), (&b, 2), (&c, 1)] {
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        while node.node().status().await.unwrap().gossip_peers < expected {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "gossip peers never subscribed"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    wait_for_gossip_peers(&[(&a, 1), (&b, 2), (&c, 1)]).await;
     let id = add_records(&a.home(), 50, 1)[0];
     eventually(
         "the record to reach the far node by gossip",
@@ -151,4 +142,37 @@ async fn a_new_record_is_gossiped_without_waiting_for_sync() {
         || c.ids().contains(&id),
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_announced_over_the_control_socket_travels_without_any_poll_or_sync() {
+    // Neither node looks at its archive or reconciles on its own within the test: only
+    // being told over the control socket can make A announce the record.
+    let hour = Duration::from_secs(3600);
+    let quiet = |config: &mut qoima_node::NodeConfig| {
+        config.poll_interval = hour;
+        config.sync_interval = hour;
+    };
+    let a = spawn_with(vec![], quiet).await;
+    let b = spawn_with(vec![a.addr.clone()], quiet).await;
+    wait_for_gossip_peers(&[(&a, 1), (&b, 1)]).await;
+
+    let ids: BTreeSet<_> = add_records(&a.home(), 9, 1).into_iter().collect();
+    let home = a.home();
+    tokio::task::spawn_blocking(move || qoima_node::control::tell_written(&home))
+        .await
+        .unwrap()
+        .unwrap();
+    converge(&[&a, &b], &ids, DEADLINE).await;
+}
+
+/// Waits until each node has at least its number of gossip peers.
+async fn wait_for_gossip_peers(nodes: &[(&TestNode, usize)]) {
+    for (node, expected) in nodes {
+        let node = node.node();
+        eventually_async("gossip peers to subscribe", DEADLINE, async || {
+            node.status().await.unwrap().gossip_peers >= *expected
+        })
+        .await;
+    }
 }

@@ -49,6 +49,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
             .map_err(UsageError)?;
         Ok(VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?)
     })?;
+    ctx.tell_node_written();
     outln!("{}", record.id())?;
     // What happens next, on stderr so scripts still read the id alone from stdout.
     if record.body().consent.share_with_organisations {

@@ -16,6 +16,7 @@ pub fn run(ctx: &Context, files: &[std::path::PathBuf], json: bool) -> anyhow::R
     let mut store = ctx.store()?;
     let mut all_clean = true;
     let mut reports = Vec::new();
+    let mut reports_new = 0;
     for path in files {
         let report = match import_one(&mut store, path) {
             Ok(report) => report,
@@ -33,10 +34,14 @@ pub fn run(ctx: &Context, files: &[std::path::PathBuf], json: bool) -> anyhow::R
             Err(FileProblem::Store(e)) => return Err(e),
         };
         all_clean &= report.is_clean();
+        reports_new += report.records_new;
         if !json {
             print_report(path, &report)?;
         }
         reports.push(json!({ "file": path, "report": report }));
+    }
+    if reports_new > 0 {
+        ctx.tell_node_written();
     }
     if json {
         print_json(&reports)?;

@@ -628,6 +628,7 @@ impl EventLoop {
         match request {
             ControlRequest::Lock => {}
             ControlRequest::Fetch(hashes) => self.ask_for_blobs(hashes),
+            ControlRequest::Written => self.poll_store(),
             ControlRequest::Dial(addr) => {
                 self.book.keep_dialing(addr.clone(), peer_of(&addr));
                 let _ = self.swarm.dial(addr);
