@@ -57,6 +57,11 @@ pub enum Command {
     /// Your author keys (personas): show, list, make a new one, choose the default.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The author keys you believe: trust a key after comparing its fingerprint with its
+    /// holder in person, list them, stop trusting one. `list`, `show` and `verify` then
+    /// say per record whether its author is trusted. Kept only in this encrypted archive.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Destroy this archive for good, in under a second whatever its size: the key that
     /// encrypts it is destroyed first (after that nothing in it can be read, even with the
     /// passphrase), then its files are removed. A running node is stopped first. Asks for
@@ -157,6 +162,34 @@ pub enum KeyCommand {
     Default {
         /// The persona's name (see `qoima key list`).
         name: String,
+    },
+}
+
+/// `qoima trust …`
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Trust an author key. Compare the fingerprint with its holder in person first (on
+    /// their device: `qoima key show`); a signature shows who signed a record, not that
+    /// the signer is who they say.
+    Add {
+        /// The key: its whole public key (64 hex digits), or its fingerprint
+        /// (e.g. YJW7-2VKM-…) if a record here is signed by it.
+        key: String,
+        /// The name you know its holder by (local: never sent anywhere).
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys you trust.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop trusting a key (given as key, fingerprint or the name it is trusted under).
+    /// Its records stay; they show as from an unknown author.
+    Remove {
+        /// The key, its fingerprint, or its trusted name.
+        key: String,
     },
 }
 

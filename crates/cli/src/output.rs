@@ -15,7 +15,7 @@ use std::fmt::{self, Write as _};
 use std::io::Write as _;
 
 use qoima_core::{AuthorKey, format_ms};
-use qoima_store::RecordSummary;
+use qoima_store::{AuthorTrust, RecordSummary};
 use serde::Serialize;
 use serde_json::json;
 
@@ -115,39 +115,61 @@ pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
 }
 
 /// The JSON object for a listed record.
-pub fn summary_json(summary: &RecordSummary) -> serde_json::Value {
+pub fn summary_json(summary: &RecordSummary, trust: &AuthorTrust) -> serde_json::Value {
     json!({
         "id": summary.id,
         "kind": summary.kind,
         "author": summary.author,
         "author_fingerprint": summary.author.fingerprint().to_string(),
+        "author_trust": trust,
         "seq": summary.seq,
         "created_at": format_ms(summary.created_ms),
         "title": summary.title,
     })
 }
 
-/// Prints listed records as a table, or JSON.
-pub fn print_summaries(summaries: &[RecordSummary], json: bool) -> anyhow::Result<()> {
+/// Prints listed records (each with its author's trust) as a table, or JSON.
+pub fn print_summaries(
+    summaries: &[(RecordSummary, AuthorTrust)],
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
-        return print_json(&summaries.iter().map(summary_json).collect::<Vec<_>>());
+        return print_json(
+            &summaries
+                .iter()
+                .map(|(s, trust)| summary_json(s, trust))
+                .collect::<Vec<_>>(),
+        );
     }
     if summaries.is_empty() {
         errln!("No records.");
         return Ok(());
     }
-    for s in summaries {
+    for (s, trust) in summaries {
         let created = format_ms(s.created_ms);
         outln!(
-            "{}  {:<10}  {:<10}  {}  {}",
+            "{}  {:<10}  {:<10}  {}  {:<12}  {}",
             s.id.short(),
             created.get(..10).unwrap_or(&created),
             s.kind.name(),
             short_fingerprint(&s.author),
+            trust_label(trust),
             safe(&s.title)
         )?;
     }
     Ok(())
+}
+
+/// A record's author in a few characters: `you`, the trusted name, or `unknown`.
+pub fn trust_label(trust: &AuthorTrust) -> String {
+    match trust {
+        AuthorTrust::Own { .. } => "you".to_owned(),
+        AuthorTrust::Trusted { name } => {
+            let name: String = name.chars().take(12).collect();
+            safe(&name).into_owned()
+        }
+        AuthorTrust::Unknown => "unknown".to_owned(),
+    }
 }
 
 /// The first group of an author's fingerprint, for dense listings.

@@ -43,6 +43,7 @@ mod query;
 mod schema;
 pub mod sealed_bundle;
 mod transfer;
+mod trust;
 pub mod wipe;
 
 pub use archive::{Source, Store};
@@ -62,3 +63,4 @@ pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Serve
 pub use personas::{MAIN_PERSONA, PERSONAS_MAX, Persona};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};
 pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};
+pub use trust::{AuthorTrust, TRUSTED_MAX, TrustAdded, TrustedKey};

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -163,6 +163,16 @@ CREATE TABLE partial_blobs (
 ) WITHOUT ROWID;
 ";
 
+/// Version 8: `trusted_keys`, the author keys the owner believes (`qoima trust`), under
+/// the names the owner knows their holders by; only ever inside the encrypted database.
+const SCHEMA_V8: &str = "
+CREATE TABLE trusted_keys (
+    key         BLOB PRIMARY KEY,
+    name        TEXT NOT NULL,
+    added_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -193,6 +203,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (5, SCHEMA_V5),
             (6, SCHEMA_V6),
             (7, SCHEMA_V7),
+            (8, SCHEMA_V8),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;
@@ -288,7 +299,8 @@ mod tests {
                 "imports_by_bundle",
                 "partial_blobs",
                 "peers_by_seen",
-                "personas"
+                "personas",
+                "trusted_keys"
             ]
         );
         let imports: i64 = conn

@@ -77,7 +77,7 @@ fn legacy_archive(home: &Path) -> Legacy {
     // unencrypted.
     let db = rusqlite::Connection::open(home.join("archive.db")).unwrap();
     db.execute_batch(
-        "DROP TABLE personas; DROP TABLE held_back; DROP TABLE partial_blobs;
+        "DROP TABLE personas; DROP TABLE held_back; DROP TABLE partial_blobs; DROP TABLE trusted_keys;
          ALTER TABLE attachments DROP COLUMN size; ALTER TABLE blobs DROP COLUMN outboard;
          PRAGMA user_version = 5;",
     )

@@ -2,13 +2,12 @@
 
 use std::process::ExitCode;
 
-use qoima_core::{AuthorKey, Fingerprint};
-use qoima_store::{ListQuery, Store};
+use qoima_core::AuthorKey;
+use qoima_store::{AuthorTrust, ListQuery, RecordSummary, Store};
 
 use super::{parse_kind, parse_since};
 use crate::cli::ListArgs;
 use crate::context::Context;
-use crate::exit::UsageError;
 use crate::output::print_summaries;
 
 pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -23,32 +22,35 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         since_ms: args.since.as_deref().map(parse_since).transpose()?,
         limit: args.limit,
     };
-    print_summaries(&store.list(&query)?, args.json)?;
+    print_summaries(&with_trust(&store, store.list(&query)?)?, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn search(ctx: &Context, text: &str, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
-    print_summaries(&store.search(text, limit)?, json)?;
+    print_summaries(&with_trust(&store, store.search(text, limit)?)?, json)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// A public key in hex, a fingerprint of an author present in the archive, or `me`.
+/// Each listed record with whether its author is trusted.
+fn with_trust(
+    store: &Store,
+    summaries: Vec<RecordSummary>,
+) -> anyhow::Result<Vec<(RecordSummary, AuthorTrust)>> {
+    summaries
+        .into_iter()
+        .map(|s| {
+            let trust = store.author_trust(&s.author)?;
+            Ok((s, trust))
+        })
+        .collect()
+}
+
+/// `me`, or what [`Store::resolve_author`] understands: a public key, a fingerprint of
+/// a key known here, or the name a key is trusted under.
 fn resolve_author(store: &Store, text: &str) -> anyhow::Result<AuthorKey> {
     if text == "me" {
         return Ok(store.persona_secret(None)?.public());
     }
-    if let Ok(key) = text.parse::<AuthorKey>() {
-        return Ok(key);
-    }
-    let Some(fingerprint) = Fingerprint::parse(text) else {
-        anyhow::bail!(UsageError(format!(
-            "{text:?} is neither a public key (64 hex characters), a fingerprint (XXXX-XXXX-XXXX-XXXX) nor \"me\""
-        )));
-    };
-    store
-        .authors()?
-        .into_iter()
-        .find(|key| key.fingerprint() == fingerprint)
-        .ok_or_else(|| qoima_store::StoreError::NotFound(format!("author {text}")).into())
+    Ok(store.resolve_author(text)?)
 }

@@ -10,12 +10,13 @@ mod list;
 mod network_key;
 mod node;
 mod show;
+mod trust;
 mod verify;
 mod wipe;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, KeyCommand, NetworkKeyCommand};
+use crate::cli::{Cli, Command, KeyCommand, NetworkKeyCommand, TrustCommand};
 use crate::context::Context;
 use crate::exit::UsageError;
 
@@ -33,6 +34,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key(KeyCommand::List { json }) => key::list(&ctx, json),
         Command::Key(KeyCommand::New { name }) => key::new(&ctx, &name),
         Command::Key(KeyCommand::Default { name }) => key::set_default(&ctx, &name),
+        Command::Trust(TrustCommand::Add { key, name }) => trust::add(&ctx, &key, &name),
+        Command::Trust(TrustCommand::List { json }) => trust::list(&ctx, json),
+        Command::Trust(TrustCommand::Remove { key }) => trust::remove(&ctx, &key),
         Command::Lock => node::lock(&ctx),
         Command::Wipe { yes } => wipe::run(&ctx, yes),
         Command::NetworkKey(NetworkKeyCommand::New { file }) => network_key::new(&file),

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use qoima_core::{Details, RecordBody, format_ms};
-use qoima_store::{AttachmentState, StoredRecord};
+use qoima_store::{AttachmentState, AuthorTrust, StoredRecord};
 use serde_json::json;
 
 use crate::context::Context;
@@ -20,12 +20,14 @@ pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|a| store.attachment_state(&a.blake3))
         .collect::<Result<Vec<_>, _>>()?;
+    let trust = store.author_trust(&stored.record.body().author)?;
     if json {
         let mut value = record_json(&stored);
         value["attachments"] = states.iter().map(state_json).collect();
+        value["author_trust"] = json!(trust);
         print_json(&value)?;
     } else {
-        print_record(&stored, &states)?;
+        print_record(&stored, &states, &trust)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -75,7 +77,11 @@ fn state_json(state: &AttachmentState) -> serde_json::Value {
     }
 }
 
-fn print_record(stored: &StoredRecord, states: &[AttachmentState]) -> anyhow::Result<()> {
+fn print_record(
+    stored: &StoredRecord,
+    states: &[AttachmentState],
+    trust: &AuthorTrust,
+) -> anyhow::Result<()> {
     let record = &stored.record;
     let body: &RecordBody = record.body();
     // Everything from the record is data: escaped so it cannot forge qoima's own lines.
@@ -89,6 +95,7 @@ fn print_record(stored: &StoredRecord, states: &[AttachmentState]) -> anyhow::Re
             .map(|p| format!(", after {}", p.short()))
             .unwrap_or_default()
     )?;
+    outln!("trust:     {}", super::trust::describe(trust))?;
     outln!(
         "created:   {} (claimed, {:?} clock{})",
         format_ms(body.created.unix_ms),

@@ -176,6 +176,7 @@ fn verify_record(ctx: &Context, id: &str) -> anyhow::Result<(Value, bool)> {
         "record": {
             "id": id, "hash": "ok", "signature": "valid",
             "author": body.author, "author_fingerprint": body.author.fingerprint().to_string(),
+            "author_trust": store.author_trust(&body.author)?,
             "title": body.title,
         },
         "attachments": attachments,
@@ -205,10 +206,6 @@ fn hash_reader(mut file: impl Read) -> std::io::Result<([u8; 32], [u8; 32], u64)
 fn print_lines(report: &Value) -> anyhow::Result<()> {
     // Every string in the report may come from the bundle or the record (a collection
     // name, a file name, an error quoting either): escaped before it reaches a terminal.
-    let text = |v: &Value| match v.as_str() {
-        Some(s) => safe(s).into_owned(),
-        None => safe(&v.to_string()).into_owned(),
-    };
     if let Some(bundle) = report.get("bundle") {
         match bundle.get("error") {
             Some(error) => outln!("bundle:     INVALID: {}", text(error))?,
@@ -267,9 +264,10 @@ fn print_lines(report: &Value) -> anyhow::Result<()> {
         match record.get("error") {
             Some(error) => outln!("record {}  INVALID: {}", text(&record["id"]), text(error))?,
             None => outln!(
-                "record {}  hash ok, signature valid ({})",
+                "record {}  hash ok, signature valid ({}; {})",
                 text(&record["id"]),
-                text(&record["author_fingerprint"])
+                text(&record["author_fingerprint"]),
+                trust_text(&record["author_trust"])
             )?,
         }
     }
@@ -290,4 +288,21 @@ fn print_lines(report: &Value) -> anyhow::Result<()> {
         outln!("bundle:     DAMAGED: {}", text(error))?;
     }
     Ok(())
+}
+
+/// A string of the report, escaped: it may come from the bundle or the record.
+fn text(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) => safe(s).into_owned(),
+        None => safe(&v.to_string()).into_owned(),
+    }
+}
+
+/// The author's trust as `show` words it, from the report's `author_trust`.
+fn trust_text(trust: &Value) -> String {
+    match trust["trust"].as_str() {
+        Some("own") => format!("you (persona {})", text(&trust["persona"])),
+        Some("trusted") => format!("trusted: {}", text(&trust["name"])),
+        _ => "author unknown: you have not trusted this key".to_owned(),
+    }
 }

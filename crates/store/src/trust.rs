@@ -1,0 +1,343 @@
+//! The trust store: the author keys this archive's owner believes, each under the name
+//! the owner knows its holder by, added after comparing fingerprints in person.
+//!
+//! A signature shows which key signed a record; trust says whether that key is someone
+//! the owner believes. Trust is local: it is never sent to peers, and whom one trusts
+//! is sensitive (a list of contacts), so it lives only inside the encrypted database.
+//! A seized, locked device reveals nothing of it; an unlocked one reveals it all.
+
+use qoima_core::AuthorKey;
+use rusqlite::{OptionalExtension, params};
+
+use crate::archive::now_ms;
+use crate::{Store, StoreError};
+
+/// Keys one archive may trust directly.
+pub const TRUSTED_MAX: usize = 4096;
+const NAME_CHARS_MAX: usize = 64;
+
+/// A key trusted directly.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TrustedKey {
+    /// The key.
+    pub key: AuthorKey,
+    /// The name its holder is known by here (never sent anywhere).
+    pub name: String,
+    /// When it was trusted, ms since the epoch.
+    pub added_ms: i64,
+}
+
+/// Whether the author of a record is someone this archive's owner believes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "trust", rename_all = "snake_case")]
+pub enum AuthorTrust {
+    /// One of this archive's own personas.
+    Own {
+        /// The persona's name.
+        persona: String,
+    },
+    /// Trusted directly (`qoima trust add`).
+    Trusted {
+        /// The name it was trusted under.
+        name: String,
+    },
+    /// Nobody here vouches for this key.
+    Unknown,
+}
+
+/// What `trust_add` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustAdded {
+    /// The key was not trusted before.
+    New,
+    /// The key was already trusted; its name is now the one given.
+    Renamed,
+    /// The key was already trusted under this very name.
+    Unchanged,
+}
+
+impl Store {
+    /// Trusts `key` under `name`. Refused for this archive's own personas (they are
+    /// always "own") and past [`TRUSTED_MAX`] keys.
+    pub fn trust_add(&mut self, key: &AuthorKey, name: &str) -> Result<TrustAdded, StoreError> {
+        check_name(name)?;
+        key.verifying_key()
+            .map_err(|e| StoreError::Invalid(format!("{key} is not a usable author key: {e}")))?;
+        let tx = self.db.transaction()?;
+        let persona: Option<String> = tx
+            .query_row(
+                "SELECT name FROM personas WHERE public = ?1",
+                [key.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(persona) = persona {
+            return Err(StoreError::Invalid(format!(
+                "{} is this archive's own persona {persona:?}: it needs no trust",
+                key.fingerprint()
+            )));
+        }
+        let before: Option<String> = tx
+            .query_row(
+                "SELECT name FROM trusted_keys WHERE key = ?1",
+                [key.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let added = match before {
+            Some(old) if old == name => TrustAdded::Unchanged,
+            Some(_) => {
+                tx.execute(
+                    "UPDATE trusted_keys SET name = ?2 WHERE key = ?1",
+                    params![key.as_bytes(), name],
+                )?;
+                TrustAdded::Renamed
+            }
+            None => {
+                let count: i64 =
+                    tx.query_row("SELECT count(*) FROM trusted_keys", [], |r| r.get(0))?;
+                if count as usize >= TRUSTED_MAX {
+                    return Err(StoreError::Invalid(format!(
+                        "this archive already trusts {TRUSTED_MAX} keys, the most it keeps; \
+                         remove some with `qoima trust remove`"
+                    )));
+                }
+                tx.execute(
+                    "INSERT INTO trusted_keys (key, name, added_ms) VALUES (?1, ?2, ?3)",
+                    params![key.as_bytes(), name, now_ms()],
+                )?;
+                TrustAdded::New
+            }
+        };
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Stops trusting `key`; whether it was trusted.
+    pub fn trust_remove(&mut self, key: &AuthorKey) -> Result<bool, StoreError> {
+        let removed = self
+            .db
+            .execute("DELETE FROM trusted_keys WHERE key = ?1", [key.as_bytes()])?;
+        Ok(removed > 0)
+    }
+
+    /// Every key trusted directly, by name.
+    pub fn trusted_keys(&self) -> Result<Vec<TrustedKey>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT key, name, added_ms FROM trusted_keys ORDER BY name, key")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TrustedKey {
+                key: AuthorKey(r.get(0)?),
+                name: r.get(1)?,
+                added_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `author` is one of this archive's personas, trusted, or unknown.
+    pub fn author_trust(&self, author: &AuthorKey) -> Result<AuthorTrust, StoreError> {
+        let mut own = self
+            .db
+            .prepare_cached("SELECT name FROM personas WHERE public = ?1")?;
+        if let Some(persona) = own
+            .query_row([author.as_bytes()], |r| r.get(0))
+            .optional()?
+        {
+            return Ok(AuthorTrust::Own { persona });
+        }
+        let mut trusted = self
+            .db
+            .prepare_cached("SELECT name FROM trusted_keys WHERE key = ?1")?;
+        Ok(
+            match trusted
+                .query_row([author.as_bytes()], |r| r.get(0))
+                .optional()?
+            {
+                Some(name) => AuthorTrust::Trusted { name },
+                None => AuthorTrust::Unknown,
+            },
+        )
+    }
+
+    /// The author key `text` names: a whole public key (64 hex digits), a fingerprint
+    /// (`ABCD-EFGH-…`, dashes, spaces and case free) of a key that signed a record
+    /// here, is a persona or is trusted, or the name a key is trusted under.
+    pub fn resolve_author(&self, text: &str) -> Result<AuthorKey, StoreError> {
+        let text = text.trim();
+        if let Ok(key) = text.parse::<AuthorKey>() {
+            return Ok(key);
+        }
+        let by_name: Vec<AuthorKey> = {
+            let mut stmt = self
+                .db
+                .prepare("SELECT key FROM trusted_keys WHERE name = ?1")?;
+            let rows = stmt.query_map([text], |r| Ok(AuthorKey(r.get(0)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        if let [key] = by_name[..] {
+            return Ok(key);
+        }
+        let wanted: String = text
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' '))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let looks_like_fingerprint = wanted.len() == 16
+            && wanted
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c));
+        if !looks_like_fingerprint {
+            return Err(StoreError::NotFound(format!(
+                "{text:?} is neither a public key (64 hex digits), a fingerprint \
+                 (16 letters and digits, e.g. YJW7-2VKM-…) nor the name of a trusted key"
+            )));
+        }
+        let mut stmt = self.db.prepare(
+            "SELECT author FROM records UNION SELECT public FROM personas
+             UNION SELECT key FROM trusted_keys",
+        )?;
+        let keys = stmt.query_map([], |r| Ok(AuthorKey(r.get(0)?)))?;
+        let mut found = None;
+        for key in keys {
+            let key = key?;
+            if key.fingerprint().to_string().replace('-', "") == wanted {
+                found = Some(key);
+                break;
+            }
+        }
+        found.ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no record here is signed by a key with the fingerprint {text}: give the \
+                 whole public key (`qoima key show` on its owner's device prints it)"
+            ))
+        })
+    }
+}
+
+fn check_name(name: &str) -> Result<(), StoreError> {
+    let ok = !name.trim().is_empty()
+        && name.trim() == name
+        && name.chars().count() <= NAME_CHARS_MAX
+        && !name.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "a trusted key's name is 1 to {NAME_CHARS_MAX} characters, without control \
+             characters or spaces at either end, e.g. \"Aigerim (lawyer)\""
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::Source;
+    use qoima_core::{VerifiedRecord, fixtures};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &crate::ArchiveKey::from_bytes([7; 32])).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn keys_are_trusted_renamed_listed_and_removed() {
+        let (_dir, mut store) = store();
+        let witness = fixtures::author(1).public();
+        assert_eq!(store.author_trust(&witness).unwrap(), AuthorTrust::Unknown);
+        assert_eq!(
+            store.trust_add(&witness, "Aigerim (lawyer)").unwrap(),
+            TrustAdded::New
+        );
+        assert_eq!(
+            store.author_trust(&witness).unwrap(),
+            AuthorTrust::Trusted {
+                name: "Aigerim (lawyer)".into()
+            }
+        );
+        assert_eq!(
+            store.trust_add(&witness, "Aigerim (lawyer)").unwrap(),
+            TrustAdded::Unchanged
+        );
+        assert_eq!(
+            store.trust_add(&witness, "Aigerim N.").unwrap(),
+            TrustAdded::Renamed
+        );
+        let listed = store.trusted_keys().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].key, listed[0].name.as_str()),
+            (witness, "Aigerim N.")
+        );
+        assert!(store.trust_remove(&witness).unwrap());
+        assert!(!store.trust_remove(&witness).unwrap());
+        assert_eq!(store.author_trust(&witness).unwrap(), AuthorTrust::Unknown);
+    }
+
+    #[test]
+    fn bad_names_and_own_personas_are_refused() {
+        let (_dir, mut store) = store();
+        let key = fixtures::author(2).public();
+        for name in ["", "  ", " padded", "line\nbreak", &"x".repeat(65)] {
+            let err = store.trust_add(&key, name).unwrap_err();
+            assert!(
+                err.to_string().contains("1 to 64 characters"),
+                "{name:?}: {err}"
+            );
+        }
+        let own = store.new_persona("lawyer").unwrap();
+        let err = store.trust_add(&own.key, "me").unwrap_err();
+        assert!(err.to_string().contains("own persona"), "{err}");
+        assert_eq!(
+            store.author_trust(&own.key).unwrap(),
+            AuthorTrust::Own {
+                persona: "lawyer".into()
+            }
+        );
+        assert!(store.trusted_keys().unwrap().is_empty());
+    }
+
+    #[test]
+    fn authors_are_found_by_key_fingerprint_or_trusted_name() {
+        let (_dir, mut store) = store();
+        let author = fixtures::author(3);
+        let record =
+            VerifiedRecord::sign(&fixtures::body(&author, 1, None, "seen"), &author).unwrap();
+        let bundle = fixtures::bundle(&author, &[record], &[]);
+        store
+            .import_bundle(&bundle[..], Source::File("a.qb".into()))
+            .unwrap();
+        let key = author.public();
+        let fingerprint = key.fingerprint().to_string();
+        assert_eq!(store.resolve_author(&key.to_string()).unwrap(), key);
+        assert_eq!(store.resolve_author(&fingerprint).unwrap(), key);
+        let sloppy = fingerprint.to_lowercase().replace('-', " ");
+        assert_eq!(store.resolve_author(&sloppy).unwrap(), key);
+
+        // A key nobody here has seen is found by its whole key only.
+        let stranger = fixtures::author(4).public();
+        let err = store
+            .resolve_author(&stranger.fingerprint().to_string())
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+        assert!(
+            err.to_string().contains("give the whole public key"),
+            "{err}"
+        );
+        store.trust_add(&stranger, "Daulet").unwrap();
+        assert_eq!(store.resolve_author("Daulet").unwrap(), stranger);
+        assert_eq!(
+            store
+                .resolve_author(&stranger.fingerprint().to_string())
+                .unwrap(),
+            stranger
+        );
+        let err = store.resolve_author("nobody at all").unwrap_err();
+        assert!(err.to_string().contains("neither a public key"), "{err}");
+    }
+}
