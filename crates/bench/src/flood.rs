@@ -8,7 +8,7 @@
 //! the throughput ratio (goal ≥ 0.8) and the victim's peak RSS during the flood (goal
 //! < 200 MB).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -50,30 +50,11 @@ pub struct VictimArgs {
 }
 
 pub fn victim(args: VictimArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let mut config = NodeConfig::new(args.home.clone(), crate::util::bench_key());
-        config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse()?];
-        config.peers = vec![args.peer.parse()?];
-        config.mdns = false;
-        let node = Node::start(config).await.map_err(anyhow::Error::msg)?;
-        let status = node.status().await.context("status")?;
-        let addr = status
-            .listen_addrs
-            .iter()
-            .find(|a| a.contains("/tcp/"))
-            .context("no TCP listener")?;
-        println!("{addr}/p2p/{}", status.peer_id);
-        std::io::stdout().flush()?;
-        // Wait for the parent to close our stdin.
-        tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {}
-        })
-        .await?;
-        node.shutdown().await;
-        anyhow::Ok(())
-    })
+    let mut config = NodeConfig::new(args.home.clone(), crate::util::bench_key());
+    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse()?];
+    config.peers = vec![args.peer.parse()?];
+    config.mdns = false;
+    crate::util::serve_node_until_stdin_closes(config)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

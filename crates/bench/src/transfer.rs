@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use qoima_core::{Attachment, VerifiedRecord, fixtures};
-use qoima_node::{BlobPolicy, Node, NodeConfig, control};
+use qoima_node::{BlobPolicy, NodeConfig, control};
 use qoima_store::{AttachmentState, Source, Store};
 
 use crate::util::{Table, WorkDir, bench_key, peak_rss_kib_of, secs};
@@ -72,37 +72,19 @@ pub struct TcpCopyArgs {
 }
 
 pub fn node(args: NodeArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let mut config = NodeConfig::new(args.home.clone(), bench_key());
-        config.listen = vec![args.listen.parse()?];
-        config.peers = args
-            .peer
-            .iter()
-            .map(|p| p.parse())
-            .collect::<Result<_, _>>()?;
-        config.mdns = false;
-        config.blob_policy = BlobPolicy {
-            fetch_up_to: u64::MAX,
-            ..BlobPolicy::default()
-        };
-        let node = Node::start(config).await.map_err(anyhow::Error::msg)?;
-        let status = node.status().await.context("status")?;
-        let addr = status
-            .listen_addrs
-            .iter()
-            .find(|a| a.contains("/tcp/"))
-            .context("no TCP listener")?;
-        println!("{addr}/p2p/{}", status.peer_id);
-        std::io::stdout().flush()?;
-        tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {}
-        })
-        .await?;
-        node.shutdown().await;
-        anyhow::Ok(())
-    })
+    let mut config = NodeConfig::new(args.home.clone(), bench_key());
+    config.listen = vec![args.listen.parse()?];
+    config.peers = args
+        .peer
+        .iter()
+        .map(|p| p.parse())
+        .collect::<Result<_, _>>()?;
+    config.mdns = false;
+    config.blob_policy = BlobPolicy {
+        fetch_up_to: u64::MAX,
+        ..BlobPolicy::default()
+    };
+    crate::util::serve_node_until_stdin_closes(config)
 }
 
 pub fn tcp_copy(args: TcpCopyArgs) -> anyhow::Result<()> {

@@ -189,3 +189,31 @@ pub fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
 pub fn bench_key() -> qoima_store::ArchiveKey {
     qoima_store::ArchiveKey::from_bytes([42; 32])
 }
+
+/// Runs a node with `config` in this process (a child of a benchmark), prints its TCP
+/// address with its peer id, and stops it when standard input closes.
+pub fn serve_node_until_stdin_closes(config: qoima_node::NodeConfig) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let node = qoima_node::Node::start(config)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let status = node.status().await.context("status")?;
+        let addr = status
+            .listen_addrs
+            .iter()
+            .find(|a| a.contains("/tcp/"))
+            .context("no TCP listener")?;
+        println!("{addr}/p2p/{}", status.peer_id);
+        std::io::stdout().flush()?;
+        tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {}
+        })
+        .await?;
+        node.shutdown().await;
+        anyhow::Ok(())
+    })
+}

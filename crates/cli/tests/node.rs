@@ -13,16 +13,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-fn json(home: &Path, args: &[&str]) -> Value {
-    let out = qoima(home, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn status(home: &Path) -> Option<Value> {
     let out = qoima(home, &["status", "--json"]);
     out.status

@@ -9,17 +9,6 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use serde_json::Value;
-
-fn json(home: &Path, args: &[&str]) -> Value {
-    let out = qoima(home, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn text(home: &Path, args: &[&str]) -> String {
     let out = qoima(home, args);

@@ -16,6 +16,17 @@ pub fn qoima(home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `qoima` on `home`, which must succeed, and reads its JSON output.
+pub fn json(home: &Path, args: &[&str]) -> serde_json::Value {
+    let out = qoima(home, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A new data directory `name` under `dir`, made with `qoima init` (passphrase `pw`).
 pub fn home(dir: &Path, name: &str) -> PathBuf {
     let home = dir.join(name);
