@@ -169,8 +169,8 @@ pub enum KeyCommand {
 #[derive(Debug, Subcommand)]
 pub enum TrustCommand {
     /// Trust an author key. Compare the fingerprint with its holder in person first (on
-    /// their device: `qoima key show`); a signature shows who signed a record, not that
-    /// the signer is who they say.
+    /// their device: `qoima key show`): a signature shows which key signed a record, and
+    /// only that comparison ties the key to a person.
     Add {
         /// The key: its whole public key (64 hex digits), or its fingerprint
         /// (e.g. YJW7-2VKM-…) if a record here is signed by it.
