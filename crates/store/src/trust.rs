@@ -198,22 +198,35 @@ impl Store {
             "SELECT author FROM records UNION SELECT public FROM personas
              UNION SELECT key FROM trusted_keys",
         )?;
-        let keys = stmt.query_map([], |r| Ok(AuthorKey(r.get(0)?)))?;
-        let mut found = None;
-        for key in keys {
-            let key = key?;
-            if key.fingerprint().to_string().replace('-', "") == wanted {
-                found = Some(key);
-                break;
-            }
-        }
-        found.ok_or_else(|| {
-            StoreError::NotFound(format!(
-                "no record here is signed by a key with the fingerprint {text}: give the \
-                 whole public key (`qoima key show` on its owner's device prints it)"
-            ))
-        })
+        let keys = stmt
+            .query_map([], |r| Ok(AuthorKey(r.get(0)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let matching = keys
+            .into_iter()
+            .filter(|key| key.fingerprint().to_string().replace('-', "") == wanted);
+        one_key(matching, text)
     }
+}
+
+/// The one key of `matching`. Two keys with one fingerprint (80 bits: a collision can be
+/// ground, by whoever made both keys) are refused rather than one picked silently.
+fn one_key(
+    mut matching: impl Iterator<Item = AuthorKey>,
+    text: &str,
+) -> Result<AuthorKey, StoreError> {
+    let Some(key) = matching.next() else {
+        return Err(StoreError::NotFound(format!(
+            "no record here is signed by a key with the fingerprint {text}: give the \
+             whole public key (`qoima key show` on its owner's device prints it)"
+        )));
+    };
+    if matching.next().is_some() {
+        return Err(StoreError::Ambiguous(format!(
+            "several keys here have the fingerprint {text}, which only someone making \
+             keys on purpose can arrange: give the whole public key"
+        )));
+    }
+    Ok(key)
 }
 
 fn check_name(name: &str) -> Result<(), StoreError> {
@@ -339,5 +352,17 @@ mod tests {
         );
         let err = store.resolve_author("nobody at all").unwrap_err();
         assert!(err.to_string().contains("neither a public key"), "{err}");
+    }
+
+    #[test]
+    fn two_keys_with_one_fingerprint_are_ambiguous_not_a_silent_pick() {
+        let (a, b) = (fixtures::author(5).public(), fixtures::author(6).public());
+        assert_eq!(one_key([a].into_iter(), "F").unwrap(), a);
+        let err = one_key([a, b].into_iter(), "F").unwrap_err();
+        assert!(matches!(err, StoreError::Ambiguous(_)), "{err}");
+        assert!(matches!(
+            one_key(std::iter::empty(), "F").unwrap_err(),
+            StoreError::NotFound(_)
+        ));
     }
 }
