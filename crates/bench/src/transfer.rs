@@ -141,6 +141,8 @@ impl Places {
             sender: format!("{prefix}-s"),
             receiver: format!("{prefix}-r"),
         };
+        // Made before the namespaces, so that a failure half-way removes what was made
+        // (`Drop`).
         let places = Places {
             namespaces: Some(namespaces),
         };
@@ -367,7 +369,7 @@ fn tcp_copy_time(work: &WorkDir, places: &Places, file: &Path) -> anyhow::Result
         .arg("--file")
         .arg(&out)
         .args(["--listen", &format!("{}:0", places.ip_of(false))]);
-    let sink = Process::spawn(sink)?;
+    let mut sink = Process::spawn(sink)?;
     let start = Instant::now();
     let mut source = places.command(true)?;
     source
@@ -376,10 +378,8 @@ fn tcp_copy_time(work: &WorkDir, places: &Places, file: &Path) -> anyhow::Result
         .arg(file)
         .args(["--to", &sink.line]);
     anyhow::ensure!(source.status()?.success(), "tcp-copy source failed");
-    let mut sink = sink;
     anyhow::ensure!(sink.child.wait()?.success(), "tcp-copy sink failed");
     let time = start.elapsed();
-    drop(sink.child.stdin.take());
     std::fs::remove_file(&out)?;
     Ok(time)
 }

@@ -90,23 +90,23 @@ pub fn query_archive_key(home: &Path) -> Result<ArchiveKey, ControlError> {
 pub fn fetch(home: &Path, blobs: &[qoima_core::BlobHash]) -> Result<(), ControlError> {
     let hashes: Vec<String> = blobs.iter().map(|b| b.to_hex()).collect();
     let request = serde_json::json!({ "request": "fetch", "blobs": hashes }).to_string();
-    let line = ask_line(home, &request)?;
-    if line.contains("\"fetching\"") {
-        Ok(())
-    } else {
-        Err(ControlError::Protocol(line.trim().to_owned()))
-    }
+    taken(ask_line(home, &request)?, "fetching")
 }
 
 /// Tells the node running on `home` that records were just written to the archive, so
 /// it announces them now instead of at its next look (blocking; for the CLI). Returns
 /// once the node has taken the news.
 pub fn tell_written(home: &Path) -> Result<(), ControlError> {
-    let line = ask(home, "written")?;
-    if line.contains("\"looking\"") {
+    taken(ask(home, "written")?, "looking")
+}
+
+/// Whether `answer` is the one saying the node took the request: it holds the field
+/// `field`. Anything else (an error the node gives) is reported as it came.
+fn taken(answer: String, field: &str) -> Result<(), ControlError> {
+    if answer.contains(&format!("\"{field}\"")) {
         Ok(())
     } else {
-        Err(ControlError::Protocol(line.trim().to_owned()))
+        Err(ControlError::Protocol(answer.trim().to_owned()))
     }
 }
 

@@ -24,19 +24,45 @@ fn video(len: usize, seed: u32) -> Vec<u8> {
         .collect()
 }
 
-/// Puts a record attaching `data`, and `data` itself, into the archive at `home`.
-fn hold(home: &Path, data: &[u8]) -> RecordId {
+/// Imports a bundle of the record attaching `data` (made by [`attaching`]) and `blobs`
+/// into the archive at `home`.
+fn import(home: &Path, data: &[u8], blobs: &[&[u8]]) -> qoima_store::ImportReport {
+    let author = fixtures::author(61);
+    let bundle = fixtures::bundle(&author, &[attaching(data)], blobs);
+    Store::open(home, &test_key())
+        .unwrap()
+        .import_bundle(&bundle[..], Source::File("square.qb".into()))
+        .unwrap()
+}
+
+/// The record that attaches `data`.
+fn attaching(data: &[u8]) -> VerifiedRecord {
     let author = fixtures::author(61);
     let mut body = fixtures::body(&author, 1, None, "the square at night");
     body.attachments = vec![fixtures::attachment(data, "video/mp4", "square.mp4")];
-    let record = VerifiedRecord::sign(&body, &author).unwrap();
-    let bundle = fixtures::bundle(&author, std::slice::from_ref(&record), &[data]);
-    let report = Store::open(home, &test_key())
-        .unwrap()
-        .import_bundle(&bundle[..], Source::File("square.qb".into()))
-        .unwrap();
+    VerifiedRecord::sign(&body, &author).unwrap()
+}
+
+/// Puts a record attaching `data`, and `data` itself, into the archive at `home`.
+fn hold(home: &Path, data: &[u8]) -> RecordId {
+    let report = import(home, data, &[data]);
     assert!(report.is_clean(), "{report:?}");
-    record.id()
+    attaching(data).id()
+}
+
+/// An honest node holding `data`, and a receiver that the hostile peer, made by
+/// `misbehave`, connects to first (so it is asked for ranges) before the honest node.
+async fn receiver_met_by_hostile_first(
+    data: &[u8],
+    misbehave: impl FnOnce(&mut Hostile),
+) -> (TestNode, TestNode, Hostile) {
+    let honest = spawn(vec![]).await;
+    hold(&honest.home(), data);
+    let receiver = spawn(vec![]).await;
+    let mut hostile = Hostile::connect(&receiver, &[], Answer::Busy).await;
+    misbehave(&mut hostile);
+    receiver.node().dial(honest.addr.clone()).await;
+    (honest, receiver, hostile)
 }
 
 fn state(home: &Path, hash: &BlobHash) -> AttachmentState {
@@ -98,16 +124,12 @@ async fn an_attachment_follows_its_record_verified_and_is_served_onwards() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_serving_a_corrupted_range_is_struck_once_and_the_attachment_completes_elsewhere() {
-    let honest = spawn(vec![]).await;
     let data = video(8 * MIB, 2);
     let hash = BlobHash::of(&data);
-    hold(&honest.home(), &data);
-    let receiver = spawn(vec![]).await;
-    // The liar connects first and claims to hold the attachment, with one byte flipped
-    // in every range it serves.
-    let mut liar = Hostile::connect(&receiver, &[], Answer::Busy).await;
-    liar.corrupt_blob = Some(data.clone());
-    receiver.node().dial(honest.addr.clone()).await;
+    // The liar claims to hold the attachment, with one byte flipped in every range it
+    // serves.
+    let (honest, receiver, mut liar) =
+        receiver_met_by_hostile_first(&data, |liar| liar.corrupt_blob = Some(data.clone())).await;
     let (node, liar_id, home) = (receiver.node(), liar.peer_id(), receiver.home());
     liar.drive_while_waiting("the attachment to complete", async || {
         state(&home, &hash) == AttachmentState::Present
@@ -213,17 +235,15 @@ async fn a_transfer_cut_by_restarting_the_receiver_then_the_sender_resumes_where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_vanishes_mid_range_is_not_struck_and_the_attachment_completes_elsewhere() {
-    let honest = spawn(vec![]).await;
     let data = video(4 * MIB, 5);
     let hash = BlobHash::of(&data);
-    hold(&honest.home(), &data);
-    let receiver = spawn(vec![]).await;
-    // It connects first, is asked for ranges, and drops the connection on each
-    // request instead of answering.
-    let mut vanishing = Hostile::connect(&receiver, &[], Answer::Busy).await;
-    vanishing.vanish_on_blob_request = true;
-    vanishing.corrupt_blob = Some(data.clone());
-    receiver.node().dial(honest.addr.clone()).await;
+    // It is asked for ranges and drops the connection on each request instead of
+    // answering.
+    let (_honest, receiver, mut vanishing) = receiver_met_by_hostile_first(&data, |vanishing| {
+        vanishing.vanish_on_blob_request = true;
+        vanishing.corrupt_blob = Some(data.clone());
+    })
+    .await;
     let (node, vanished, home) = (receiver.node(), vanishing.peer_id(), receiver.home());
     vanishing
         .drive_while_waiting("the attachment to complete", async || {
@@ -244,19 +264,8 @@ async fn a_transfer_is_dropped_when_a_bundle_file_brings_the_attachment() {
     let receiver = spawn(vec![]).await;
     let data = video(2 * MIB, 6);
     let hash = BlobHash::of(&data);
-    let author = fixtures::author(61);
-    let mut body = fixtures::body(&author, 1, None, "the square at night");
-    body.attachments = vec![fixtures::attachment(&data, "video/mp4", "square.mp4")];
-    let record = VerifiedRecord::sign(&body, &author).unwrap();
-    let import = |blobs: &[&[u8]]| {
-        let bundle = fixtures::bundle(&author, std::slice::from_ref(&record), blobs);
-        Store::open(&receiver.home(), &test_key())
-            .unwrap()
-            .import_bundle(&bundle[..], Source::File("stick.qb".into()))
-            .unwrap()
-    };
     // The record arrives without its attachment, which nobody connected holds.
-    import(&[]);
+    import(&receiver.home(), &data, &[]);
     let node = receiver.node();
     eventually_async(
         "the transfer to start",
@@ -265,7 +274,7 @@ async fn a_transfer_is_dropped_when_a_bundle_file_brings_the_attachment() {
     )
     .await;
 
-    let report = import(&[&data]);
+    let report = import(&receiver.home(), &data, &[&data]);
     assert_eq!(report.blobs_new, 1, "{report:?}");
     eventually_async(
         "the transfer to be dropped",

@@ -239,15 +239,6 @@ impl Store {
         }
     }
 
-    /// Every author with records here.
-    pub fn authors(&self) -> Result<Vec<AuthorKey>, StoreError> {
-        let mut stmt = self
-            .db
-            .prepare_cached("SELECT DISTINCT author FROM records")?;
-        let keys = stmt.query_map([], |row| row.get::<_, [u8; 32]>(0))?;
-        Ok(keys.map(|k| k.map(AuthorKey)).collect::<Result<_, _>>()?)
-    }
-
     /// Number of records in the archive.
     pub fn record_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self

@@ -6,7 +6,7 @@
 //! is sensitive (a list of contacts), so it lives only inside the encrypted database.
 //! A seized, locked device reveals nothing of it; an unlocked one reveals it all.
 
-use qoima_core::AuthorKey;
+use qoima_core::{AuthorKey, Fingerprint};
 use rusqlite::{OptionalExtension, params};
 
 use crate::archive::now_ms;
@@ -28,7 +28,7 @@ pub struct TrustedKey {
 }
 
 /// Whether the author of a record is someone this archive's owner believes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "trust", rename_all = "snake_case")]
 pub enum AuthorTrust {
     /// One of this archive's own personas.
@@ -179,21 +179,12 @@ impl Store {
         if let [key] = by_name[..] {
             return Ok(key);
         }
-        let wanted: String = text
-            .chars()
-            .filter(|c| !matches!(c, '-' | ' '))
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        let looks_like_fingerprint = wanted.len() == 16
-            && wanted
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c));
-        if !looks_like_fingerprint {
+        let Some(wanted) = Fingerprint::parse(text) else {
             return Err(StoreError::NotFound(format!(
                 "{text:?} is neither a public key (64 hex digits), a fingerprint \
                  (16 letters and digits, e.g. YJW7-2VKM-…) nor the name of a trusted key"
             )));
-        }
+        };
         let mut stmt = self.db.prepare(
             "SELECT author FROM records UNION SELECT public FROM personas
              UNION SELECT key FROM trusted_keys",
@@ -201,9 +192,7 @@ impl Store {
         let keys = stmt
             .query_map([], |r| Ok(AuthorKey(r.get(0)?)))?
             .collect::<Result<Vec<_>, _>>()?;
-        let matching = keys
-            .into_iter()
-            .filter(|key| key.fingerprint().to_string().replace('-', "") == wanted);
+        let matching = keys.into_iter().filter(|key| key.fingerprint() == wanted);
         one_key(matching, text)
     }
 }

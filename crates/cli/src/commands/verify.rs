@@ -300,9 +300,8 @@ fn text(v: &Value) -> String {
 
 /// The author's trust as `show` words it, from the report's `author_trust`.
 fn trust_text(trust: &Value) -> String {
-    match trust["trust"].as_str() {
-        Some("own") => format!("you (persona {})", text(&trust["persona"])),
-        Some("trusted") => format!("trusted: {}", text(&trust["name"])),
-        _ => "author unknown: you have not trusted this key".to_owned(),
+    match serde_json::from_value(trust.clone()) {
+        Ok(trust) => super::trust::describe(&trust),
+        Err(_) => text(trust),
     }
 }

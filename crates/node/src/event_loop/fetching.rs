@@ -46,7 +46,7 @@ pub(super) struct Transfer {
 pub(super) struct BlobLook {
     /// Attachments to fetch, newest records first (empty when there was no room).
     wanted: Vec<WantedBlob>,
-    /// Bytes of attachments held here.
+    /// Bytes of attachments held here (0 when there was no room: only picking needs it).
     held: u64,
     /// Attachments being fetched that are now held (imported from a bundle file).
     arrived: Vec<BlobHash>,
@@ -69,7 +69,10 @@ impl BlobLook {
                 true => store.wanted_blobs(WANTED_BATCH)?,
                 false => Vec::new(),
             },
-            held: store.blob_bytes_held()?,
+            held: match room {
+                true => store.blob_bytes_held()?,
+                false => 0,
+            },
             arrived,
         })
     }
