@@ -71,6 +71,31 @@ fn every_vector_imports_as_specified() {
         "0 new, 0 already present, 0 rejected",
         0,
     );
+    check(
+        "valid-v2.qb",
+        0,
+        "4 new, 0 already present, 0 rejected",
+        4,
+    );
+    // B is not the author of the record it retracts: both are kept.
+    check(
+        "retraction-by-another-key.qb",
+        0,
+        "2 new, 0 already present, 0 rejected",
+        2,
+    );
+    check(
+        "endorsement-loop.qb",
+        0,
+        "3 new, 0 already present, 0 rejected",
+        3,
+    );
+    check(
+        "sealed-unknown-suite.qb",
+        0,
+        "1 new, 0 already present, 0 rejected",
+        1,
+    );
     let hash = "content does not match its hash in the manifest";
     check("record-byte-flipped.qb", 1, hash, 2);
     check("blob-byte-flipped.qb", 1, hash, 2);
@@ -126,9 +151,16 @@ fn every_vector_imports_as_specified() {
         1,
     );
     check(
-        "record-version-2.qb",
+        "record-version-3.qb",
         1,
-        "record format version 2 is not supported",
+        "record format version 3 is not supported",
+        1,
+    );
+    check("endorsement-of-itself.qb", 1, "a key cannot endorse itself", 1);
+    check(
+        "key-record-version-1.qb",
+        1,
+        "needs format version 2, not 1",
         1,
     );
 }

@@ -119,6 +119,12 @@ impl RecordDraft {
         attachments: Vec<Attachment>,
     ) -> Result<RecordBody, String> {
         let kind = self.kind.ok_or("the record's kind is missing")?;
+        if kind.is_about_keys() || self.details.is_about_keys() {
+            return Err(format!(
+                "a {} record is made by `qoima trust` or `qoima key`, not written by hand",
+                kind.name()
+            ));
+        }
         if self.title.trim().is_empty() {
             return Err("a record needs a title".into());
         }
@@ -133,7 +139,7 @@ impl RecordDraft {
             Some((seq, id)) => (seq + 1, Some(id)),
             None => (1, None),
         };
-        Ok(RecordBody {
+        let mut body = RecordBody {
             version: RECORD_FORMAT_VERSION,
             kind,
             author: authorship.author,
@@ -150,6 +156,9 @@ impl RecordDraft {
             attachments,
             links: self.links,
             consent: self.consent,
-        })
+            sealed: None,
+        };
+        body.version = body.needed_version();
+        Ok(body)
     }
 }

@@ -47,6 +47,7 @@ pub fn body(secret: &AuthorSecret, seq: u64, prev: Option<RecordId>, text: &str)
         attachments: Vec::new(),
         links: Vec::new(),
         consent: Consent::default(),
+        sealed: None,
     }
 }
 
@@ -108,4 +109,57 @@ pub fn bundle(bundler: &AuthorSecret, records: &[VerifiedRecord], blobs: &[&[u8]
         writer.write_blob(*blob).expect("matches manifest");
     }
     writer.finish().expect("complete")
+}
+
+/// A deterministic random number generator for fixtures and test vectors (BLAKE3 in its
+/// extendable-output mode over a seed): never for real keys.
+pub struct FixtureRng(blake3::OutputReader);
+
+impl FixtureRng {
+    /// The generator for `seed`.
+    pub fn new(seed: &str) -> Self {
+        FixtureRng(blake3::Hasher::new().update(seed.as_bytes()).finalize_xof())
+    }
+}
+
+impl rand_core::TryRng for FixtureRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0; 4];
+        self.0.fill(&mut b);
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0; 8];
+        self.0.fill(&mut b);
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.fill(dst);
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for FixtureRng {}
+
+/// A version 2 record by `secret` about keys (or anything else), following `prev`: the
+/// common fields empty, `kind` and `details` as given.
+pub fn key_record(
+    secret: &AuthorSecret,
+    seq: u64,
+    prev: Option<RecordId>,
+    kind: RecordKind,
+    details: Details,
+) -> VerifiedRecord {
+    let mut b = body(secret, seq, prev, "");
+    b.kind = kind;
+    b.details = details;
+    b.occurred = None;
+    b.tags.clear();
+    b.title = kind.name().into();
+    b.version = b.needed_version();
+    VerifiedRecord::sign(&b, secret).expect("fixture key records are valid")
 }

@@ -99,6 +99,12 @@ digest_type!(
     Sha256Digest
 );
 
+digest_type!(
+    /// An X25519 public key that records are sealed to (published in an `EncryptionKey`
+    /// record; never derived from a signing key).
+    SealingKey
+);
+
 impl RecordId {
     /// The id of these signed record bytes.
     pub fn of(signed_bytes: &[u8]) -> Self {

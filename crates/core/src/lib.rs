@@ -34,12 +34,13 @@ mod time;
 #[cfg(test)]
 mod tests;
 
-pub use hash::{BlobHash, BundleId, Hash32, ParseHashError, RecordId, Sha256Digest};
+pub use hash::{BlobHash, BundleId, Hash32, ParseHashError, RecordId, SealingKey, Sha256Digest};
 pub use keys::{AuthorKey, AuthorSecret, Fingerprint, KeyCache, KeyError};
 pub use record::{
-    Attachment, Consent, Details, GeoPoint, IncidentType, Link, LinkKind, Place,
+    Attachment, Consent, Details, GeoPoint, IncidentType, Link, LinkKind, Place, RECORD_FORMAT_V2,
     RECORD_FORMAT_VERSION, RECORD_SIGNATURE_CONTEXT, RecordBody, RecordError, RecordKind,
-    SourceType, VerifiedRecord, WitnessRelation,
+    SEAL_SUITE_HPKE_X25519_CHACHA, SealError, Sealed, SealedContent, SealedRecipient,
+    SealingSecret, SourceType, VerifiedRecord, WitnessRelation, open_sealed, seal,
 };
 pub use time::{
     ClaimedTime, ClockSource, ParseTimeError, Precision, TimeSpan, format_ms, parse_instant_ms,

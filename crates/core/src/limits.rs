@@ -19,6 +19,10 @@ pub const TAGS_MAX: usize = 64;
 pub const ATTACHMENTS_MAX: usize = 256;
 /// Most links from one record.
 pub const LINKS_MAX: usize = 256;
+/// Most recipients of one sealed part.
+pub const SEALED_RECIPIENTS_MAX: usize = 16;
+/// Largest encapsulated or wrapped key of one sealed recipient entry, of any suite.
+pub const SEALED_KEY_BYTES_MAX: usize = 256;
 
 /// Largest blob (attachment) a bundle may carry: 64 GiB, far above any phone video.
 pub const BLOB_BYTES_MAX: u64 = 64 * 1024 * 1024 * 1024;

@@ -162,10 +162,29 @@ const TABLE: &[(&str, Expected)] = &[
     ("malleated-signature.qb", items(&[Good, Bad(BAD_SIGNATURE)])),
     ("weak-author-key.qb", items(&[Good, Bad(BAD_SIGNATURE)])),
     (
-        "record-version-2.qb",
+        "record-version-3.qb",
         items(&[
             Good,
-            Bad("record field: record format version 2 is not supported (this version reads 1)"),
+            Bad(
+                "record field: record format version 3 is not supported (this version reads 1 and 2)",
+            ),
+        ]),
+    ),
+    ("valid-v2.qb", items(&[Good, Good, Good, Good])),
+    ("retraction-by-another-key.qb", items(&[Good, Good])),
+    ("endorsement-loop.qb", items(&[Good, Good, Good])),
+    ("sealed-unknown-suite.qb", items(&[Good])),
+    (
+        "endorsement-of-itself.qb",
+        items(&[Good, Bad("record field: a key cannot endorse itself")]),
+    ),
+    (
+        "key-record-version-1.qb",
+        items(&[
+            Good,
+            Bad(
+                "record field: a key_revocation record with these details needs format version 2, not 1",
+            ),
         ]),
     ),
 ];
@@ -502,4 +521,27 @@ fn dump(doc: &str, label: &str) -> Vec<u8> {
         .flat_map(|line| line.split('#').next().unwrap_or("").split_whitespace())
         .map(|pair| u8::from_str_radix(pair, 16).unwrap_or_else(|_| panic!("{pair:?}")))
         .collect()
+}
+
+#[test]
+fn the_sealed_record_of_valid_v2_opens_only_with_its_recipient_secret() {
+    let bytes = read_vector("valid-v2.qb");
+    let (results, fatal) = read(&bytes);
+    assert!(fatal.is_none());
+    let Some(Ok(Accepted::Record(record))) = results.last() else {
+        panic!("the last item of valid-v2.qb is a valid record");
+    };
+    let sealed = record.body().sealed.as_ref().expect("sealed");
+    let author = record.body().author;
+    let seed = qoima_core::fixtures::vectors::RECIPIENT_SEED;
+    let opened = qoima_core::open_sealed(
+        sealed,
+        &author,
+        &qoima_core::SealingSecret::from_seed([seed; 32]),
+    )
+    .unwrap()
+    .expect("sealed to this secret");
+    assert_eq!(opened.text, "Свидетель: Айгерим Н.");
+    let other = qoima_core::SealingSecret::from_seed([seed + 1; 32]);
+    assert_eq!(qoima_core::open_sealed(sealed, &author, &other).unwrap(), None);
 }

@@ -155,6 +155,28 @@ fn print_record(
             safe(&format!("{facility:?}")),
             safe(&format!("{authority:?}"))
         )?,
+        Details::KeyEndorsement {
+            key,
+            name,
+            since_ms,
+        } => outln!(
+            "vouches:   for key {} as {} since {}",
+            key.fingerprint(),
+            safe(name),
+            format_ms(*since_ms)
+        )?,
+        Details::KeyRevocation { since_ms, reason } => outln!(
+            "revokes:   this key as compromised since {}{}",
+            since_ms.map_or("this revocation is first seen".into(), format_ms),
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", safe(reason))
+            }
+        )?,
+        Details::EncryptionKey { x25519 } => {
+            outln!("seal to:   X25519 key {x25519}")?
+        }
     }
     for link in &body.links {
         outln!("link:      {:?} {}", link.kind, link.target)?;

@@ -7,12 +7,16 @@
 use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
-use crate::hash::{BlobHash, RecordId, Sha256Digest};
+use crate::hash::{BlobHash, RecordId, SealingKey, Sha256Digest};
 use crate::keys::AuthorKey;
 use crate::time::{ClaimedTime, TimeSpan};
 
-/// The record format version this crate writes and accepts.
+/// Record format version 1: what every record that needs nothing newer is still written
+/// as, so that nodes reading only version 1 keep carrying it.
 pub const RECORD_FORMAT_VERSION: u16 = 1;
+/// Record format version 2: version 1 plus key revocations, encryption keys, endorsement
+/// details and a sealed part (FORMAT.md "Version 2").
+pub const RECORD_FORMAT_V2: u16 = 2;
 
 /// What a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
@@ -32,11 +36,15 @@ pub enum RecordKind {
     Retraction,
     /// One key vouches for another.
     KeyEndorsement,
+    /// A key says it is compromised (version 2).
+    KeyRevocation,
+    /// A key publishes the X25519 key records are sealed to for it (version 2).
+    EncryptionKey,
 }
 
 impl RecordKind {
     /// Every kind, in format order.
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Testimony,
         RecordKind::Incident,
         RecordKind::Detention,
@@ -44,6 +52,8 @@ impl RecordKind {
         RecordKind::Correction,
         RecordKind::Retraction,
         RecordKind::KeyEndorsement,
+        RecordKind::KeyRevocation,
+        RecordKind::EncryptionKey,
     ];
 
     /// The lowercase name used on the command line and in JSON.
@@ -56,6 +66,8 @@ impl RecordKind {
             RecordKind::Correction => "correction",
             RecordKind::Retraction => "retraction",
             RecordKind::KeyEndorsement => "key_endorsement",
+            RecordKind::KeyRevocation => "key_revocation",
+            RecordKind::EncryptionKey => "encryption_key",
         }
     }
 
@@ -69,6 +81,15 @@ impl RecordKind {
         self as u8
     }
 
+    /// Whether this kind is about keys rather than events: such records are made by
+    /// `qoima trust` and `qoima key`, never written by hand.
+    pub fn is_about_keys(self) -> bool {
+        matches!(
+            self,
+            RecordKind::KeyEndorsement | RecordKind::KeyRevocation | RecordKind::EncryptionKey
+        )
+    }
+
     /// The kind with [`RecordKind::code`] `code`.
     pub fn from_code(code: u8) -> Option<RecordKind> {
         RecordKind::ALL.get(usize::from(code)).copied()
@@ -76,7 +97,10 @@ impl RecordKind {
 }
 
 /// A record as its author wrote it, before signing.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+///
+/// Encoded field by field in this order; `sealed` only in version 2 (see the codec in
+/// `record/codec.rs`), so a version 1 record has exactly the bytes it always had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordBody {
     /// [`RECORD_FORMAT_VERSION`] when written.
     pub version: u16,
@@ -110,6 +134,67 @@ pub struct RecordBody {
     pub links: Vec<Link>,
     /// What the person the record is about agreed to.
     pub consent: Consent,
+    /// The part only the named recipients can read (version 2; always `None` in 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
+}
+
+impl RecordBody {
+    /// The lowest format version that can hold this body: writers use it, so a record that
+    /// uses nothing from version 2 stays readable by nodes that only know version 1.
+    pub fn needed_version(&self) -> u16 {
+        let new_kind = matches!(
+            self.kind,
+            RecordKind::KeyRevocation | RecordKind::EncryptionKey
+        );
+        if new_kind || self.details.is_about_keys() || self.sealed.is_some() {
+            RECORD_FORMAT_V2
+        } else {
+            RECORD_FORMAT_VERSION
+        }
+    }
+}
+
+/// The sealed part of a record: a content key wrapped for each recipient, and the
+/// content encrypted under it. Everyone can carry and verify it (the signature covers
+/// these bytes); only a recipient can read it. Recipients are not named: a reader tries
+/// its own keys (FORMAT.md "Sealed parts").
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct Sealed {
+    /// One entry per recipient, in an order that says nothing (shuffled by the writer).
+    pub recipients: Vec<SealedRecipient>,
+    /// The [`SealedContent`], encrypted under the content key.
+    pub ciphertext: Vec<u8>,
+}
+
+/// The content key, wrapped for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct SealedRecipient {
+    /// How `enc` and `wrapped_key` are to be read. [`SEAL_SUITE_HPKE_X25519_CHACHA`] is the
+    /// only one defined; entries of any other suite are carried unread, so a later suite
+    /// does not make today's nodes refuse the record.
+    pub suite: u16,
+    /// The HPKE encapsulated key.
+    pub enc: Vec<u8>,
+    /// The content key, sealed by HPKE to the recipient.
+    pub wrapped_key: Vec<u8>,
+}
+
+/// HPKE (RFC 9180) base mode with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and
+/// ChaCha20-Poly1305.
+pub const SEAL_SUITE_HPKE_X25519_CHACHA: u16 = 1;
+
+/// What a sealed part holds once opened: fields that add to the public ones.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
+pub struct SealedContent {
+    /// A title only recipients see (may be empty).
+    pub title: String,
+    /// Text only recipients see.
+    pub text: String,
+    /// A precise place only recipients see.
+    pub place: Option<Place>,
+    /// Kind-specific fields only recipients see (the witness's name and contact, say).
+    pub details: Details,
 }
 
 /// A place, by name and optionally by coordinates.
@@ -220,6 +305,41 @@ pub enum Details {
         /// Which authority holds them, if known.
         authority: String,
     },
+    /// The author vouches for `key` (version 2; kind `KeyEndorsement` only).
+    KeyEndorsement {
+        /// The key vouched for.
+        key: AuthorKey,
+        /// The name the author knows its holder by.
+        name: String,
+        /// Since when the author vouches for it, ms since the epoch.
+        since_ms: i64,
+    },
+    /// The author's own key is compromised (version 2; kind `KeyRevocation` only).
+    KeyRevocation {
+        /// From when, ms since the epoch; `None` (a revocation made in advance and kept
+        /// on paper) means from when a node first sees this revocation.
+        since_ms: Option<i64>,
+        /// Why, in the author's words (may be empty).
+        reason: String,
+    },
+    /// The author's X25519 key for sealed records (version 2; kind `EncryptionKey` only).
+    EncryptionKey {
+        /// The X25519 public key.
+        x25519: SealingKey,
+    },
+}
+
+impl Details {
+    /// Whether these are the details of a record about keys (endorsement, revocation,
+    /// encryption key).
+    pub fn is_about_keys(&self) -> bool {
+        matches!(
+            self,
+            Details::KeyEndorsement { .. }
+                | Details::KeyRevocation { .. }
+                | Details::EncryptionKey { .. }
+        )
+    }
 }
 
 /// How a witness knows what they describe.

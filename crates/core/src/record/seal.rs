@@ -1,0 +1,185 @@
+//! Sealing the content of a record to its recipients, and opening it.
+//!
+//! A random content key per record encrypts the [`SealedContent`] (ChaCha20-Poly1305 under
+//! a key derived from it with BLAKE3, nonce zero: each derived key encrypts one message);
+//! the content key itself is sealed to each recipient with HPKE (RFC 9180, base mode,
+//! DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305; the `hpke` crate). Both
+//! bind the author key as associated data, so a sealed part lifted into another author's
+//! record does not open. Recipients are not named; a reader tries its key on every entry.
+
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use rand_core::CryptoRng;
+
+use super::body::{SEAL_SUITE_HPKE_X25519_CHACHA, Sealed, SealedContent, SealedRecipient};
+use super::validate::check_sealed_content;
+use crate::encoding::{decode_canonical, encode};
+use crate::hash::SealingKey;
+use crate::keys::AuthorKey;
+use crate::limits::{RECORD_BYTES_MAX, SEALED_RECIPIENTS_MAX};
+
+type Kem = X25519HkdfSha256;
+type Kdf = hpke::kdf::HkdfSha256;
+type HpkeAead = hpke::aead::ChaCha20Poly1305;
+
+/// HPKE `info`: what the wrapped key is for.
+const HPKE_INFO: &[u8] = b"qoima sealed record content key v1";
+/// BLAKE3 context deriving the content cipher's key from the content key.
+const CONTENT_KEY_CONTEXT: &str = "qoima 2026-11 sealed record content v1";
+
+/// Why content could not be sealed or opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// Sealing needs at least one recipient.
+    #[error("a sealed record needs at least one recipient")]
+    NoRecipients,
+    /// More recipients than the format allows.
+    #[error("{0} recipients, over the limit of {SEALED_RECIPIENTS_MAX}")]
+    TooManyRecipients(usize),
+    /// The key cannot be sealed to (a degenerate X25519 point).
+    #[error("the encryption key {0} cannot be sealed to")]
+    BadRecipientKey(String),
+    /// The content key opened for this reader, but what it protects does not: only the
+    /// author can have made it so.
+    #[error("the sealed part opens but its content is damaged: {0}")]
+    Damaged(String),
+    /// The content does not keep the format's field rules.
+    #[error("sealed content: {0}")]
+    Field(String),
+}
+
+/// An X25519 secret for opening sealed records: 32 bytes from which HPKE derives the key
+/// pair (RFC 9180 `DeriveKeyPair`), kept like a persona's seed.
+#[derive(Clone)]
+pub struct SealingSecret {
+    seed: [u8; 32],
+}
+
+impl SealingSecret {
+    /// The secret with this seed (32 random bytes when new).
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        SealingSecret { seed }
+    }
+
+    /// The seed, to be kept secret.
+    pub fn seed(&self) -> &[u8; 32] {
+        &self.seed
+    }
+
+    /// The public key others seal to.
+    pub fn public(&self) -> SealingKey {
+        let (_, public) = Kem::derive_keypair(&self.seed);
+        SealingKey(public.to_bytes().into())
+    }
+}
+
+impl std::fmt::Debug for SealingSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SealingSecret({})", self.public().short())
+    }
+}
+
+/// Seals `content`, written by `author`, so that only `recipients` can read it.
+pub fn seal(
+    content: &SealedContent,
+    author: &AuthorKey,
+    recipients: &[SealingKey],
+    rng: &mut impl CryptoRng,
+) -> Result<Sealed, SealError> {
+    if recipients.is_empty() {
+        return Err(SealError::NoRecipients);
+    }
+    if recipients.len() > SEALED_RECIPIENTS_MAX {
+        return Err(SealError::TooManyRecipients(recipients.len()));
+    }
+    check_sealed_content(content).map_err(SealError::Field)?;
+    let mut content_key = [0u8; 32];
+    rng.fill_bytes(&mut content_key);
+    let mut entries = Vec::with_capacity(recipients.len());
+    for recipient in recipients {
+        let bad = || SealError::BadRecipientKey(recipient.short());
+        let public =
+            <Kem as hpke::Kem>::PublicKey::from_bytes(recipient.as_bytes()).map_err(|_| bad())?;
+        let (enc, wrapped_key) = hpke::single_shot_seal_with_rng::<HpkeAead, Kdf, Kem>(
+            &OpModeS::Base,
+            &public,
+            HPKE_INFO,
+            &content_key,
+            author.as_bytes(),
+            rng,
+        )
+        .map_err(|_| bad())?;
+        entries.push(SealedRecipient {
+            suite: SEAL_SUITE_HPKE_X25519_CHACHA,
+            enc: enc.to_bytes().to_vec(),
+            wrapped_key,
+        });
+    }
+    // The order of entries would otherwise follow the order the recipients were named
+    // in; sorted by their (random) encapsulated keys, it says nothing.
+    entries.sort_by(|a, b| a.enc.cmp(&b.enc));
+    let ciphertext = content_cipher(&content_key)
+        .encrypt(
+            &Nonce::default(),
+            Payload {
+                msg: &encode(content),
+                aad: author.as_bytes(),
+            },
+        )
+        .map_err(|_| SealError::Field("content too long to encrypt".into()))?;
+    Ok(Sealed {
+        recipients: entries,
+        ciphertext,
+    })
+}
+
+/// Opens `sealed` (from a record by `author`) with `secret`: `Ok(None)` when it is not
+/// sealed to this secret, which is the normal case for everyone but the recipients.
+pub fn open(
+    sealed: &Sealed,
+    author: &AuthorKey,
+    secret: &SealingSecret,
+) -> Result<Option<SealedContent>, SealError> {
+    let (private, _) = Kem::derive_keypair(&secret.seed);
+    let Some(content_key) = sealed
+        .recipients
+        .iter()
+        .filter(|r| r.suite == SEAL_SUITE_HPKE_X25519_CHACHA)
+        .find_map(|r| {
+            let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&r.enc).ok()?;
+            hpke::single_shot_open::<HpkeAead, Kdf, Kem>(
+                &OpModeR::Base,
+                &private,
+                &enc,
+                HPKE_INFO,
+                &r.wrapped_key,
+                author.as_bytes(),
+            )
+            .ok()
+        })
+    else {
+        return Ok(None);
+    };
+    let content_key: [u8; 32] = content_key
+        .try_into()
+        .map_err(|_| SealError::Damaged("the content key is not 32 bytes".into()))?;
+    let plain = content_cipher(&content_key)
+        .decrypt(
+            &Nonce::default(),
+            Payload {
+                msg: &sealed.ciphertext,
+                aad: author.as_bytes(),
+            },
+        )
+        .map_err(|_| SealError::Damaged("the content does not authenticate".into()))?;
+    let content: SealedContent = decode_canonical(&plain, RECORD_BYTES_MAX)
+        .map_err(|e| SealError::Damaged(e.to_string()))?;
+    check_sealed_content(&content).map_err(SealError::Damaged)?;
+    Ok(Some(content))
+}
+
+fn content_cipher(content_key: &[u8; 32]) -> ChaCha20Poly1305 {
+    ChaCha20Poly1305::new(&blake3::derive_key(CONTENT_KEY_CONTEXT, content_key).into())
+}
