@@ -168,6 +168,11 @@ pub fn trust_label(trust: &AuthorTrust) -> String {
             let name: String = name.chars().take(12).collect();
             safe(&name).into_owned()
         }
+        AuthorTrust::Endorsed { name, .. } => {
+            let name: String = name.chars().take(11).collect();
+            format!("~{}", safe(&name))
+        }
+        AuthorTrust::Revoked { .. } => "REVOKED".to_owned(),
         AuthorTrust::Unknown => "unknown".to_owned(),
     }
 }

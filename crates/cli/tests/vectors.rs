@@ -71,12 +71,7 @@ fn every_vector_imports_as_specified() {
         "0 new, 0 already present, 0 rejected",
         0,
     );
-    check(
-        "valid-v2.qb",
-        0,
-        "4 new, 0 already present, 0 rejected",
-        4,
-    );
+    check("valid-v2.qb", 0, "4 new, 0 already present, 0 rejected", 4);
     // B is not the author of the record it retracts: both are kept.
     check(
         "retraction-by-another-key.qb",
@@ -156,7 +151,12 @@ fn every_vector_imports_as_specified() {
         "record format version 3 is not supported",
         1,
     );
-    check("endorsement-of-itself.qb", 1, "a key cannot endorse itself", 1);
+    check(
+        "endorsement-of-itself.qb",
+        1,
+        "a key cannot endorse itself",
+        1,
+    );
     check(
         "key-record-version-1.qb",
         1,

@@ -543,5 +543,8 @@ fn the_sealed_record_of_valid_v2_opens_only_with_its_recipient_secret() {
     .expect("sealed to this secret");
     assert_eq!(opened.text, "Свидетель: Айгерим Н.");
     let other = qoima_core::SealingSecret::from_seed([seed + 1; 32]);
-    assert_eq!(qoima_core::open_sealed(sealed, &author, &other).unwrap(), None);
+    assert_eq!(
+        qoima_core::open_sealed(sealed, &author, &other).unwrap(),
+        None
+    );
 }

@@ -78,12 +78,15 @@ impl Store {
         }
         schema::prepare(&mut db)?;
         let blobs = BlobDir::open(home, key)?;
-        Ok(Store {
+        let store = Store {
             db,
             blobs,
             home: home.to_owned(),
             key: key.cloned(),
-        })
+        };
+        // Files a retraction committed before a crash meant to delete.
+        store.remove_doomed_blobs()?;
+        Ok(store)
     }
 
     /// The data directory.
@@ -98,6 +101,7 @@ impl Store {
         let tx = self.db.transaction()?;
         let new = insert_record(&tx, record, &Source::Local, &[], now_ms(), false)?;
         tx.commit()?;
+        self.remove_doomed_blobs()?;
         Ok(new)
     }
 
@@ -142,6 +146,7 @@ impl Store {
         let hold_back = !body.consent.share_with_organisations;
         insert_record(&tx, &record, &Source::Local, &[], now_ms(), hold_back)?;
         tx.commit().map_err(StoreError::from)?;
+        self.remove_doomed_blobs()?;
         Ok(record)
     }
 
@@ -269,6 +274,10 @@ pub(crate) fn insert_record(
     now: i64,
     hold_back: bool,
 ) -> Result<bool, StoreError> {
+    if crate::standing::is_tombstoned(tx, &record.id())? {
+        // Retracted by its author here: never stored again.
+        return Ok(false);
+    }
     let body = record.body();
     let mut insert = tx.prepare_cached(
         "INSERT INTO records (id, author, seq, kind, created_ms, title, stored_ms, bytes)
@@ -311,6 +320,9 @@ pub(crate) fn insert_record(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![rowid, source.kind(), bundle, source.origin(), now])?;
+    if changed == 1 {
+        crate::standing::on_stored(tx, rowid, record, now)?;
+    }
     Ok(changed == 1)
 }
 

@@ -206,6 +206,34 @@ impl BlobDir {
         self.protection.as_ref().map(|keys| &keys.archive)
     }
 
+    /// Removes the blob with this hash and any partial file of it, overwriting the
+    /// stored file first so that its encrypted bytes do not linger in free blocks that
+    /// the archive key could still open (flash and copy-on-write file systems may keep
+    /// copies anyway; THREAT_MODEL.md says so).
+    pub(crate) fn remove(&self, hash: &BlobHash) -> Result<(), StoreError> {
+        let path = self.path(hash);
+        match fs::OpenOptions::new().write(true).open(&path) {
+            Ok(mut file) => {
+                use std::io::Write;
+                let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
+                let zeros = vec![0u8; 64 * 1024];
+                let mut left = len;
+                while left > 0 {
+                    let n = left.min(zeros.len() as u64) as usize;
+                    file.write_all(&zeros[..n])
+                        .map_err(|e| StoreError::io(&path, e))?;
+                    left -= n as u64;
+                }
+                file.sync_all().map_err(|e| StoreError::io(&path, e))?;
+                fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io(&path, e)),
+        }
+        let _ = fs::remove_file(self.partial_path(hash));
+        Ok(())
+    }
+
     pub(crate) fn exists(&self, hash: &BlobHash) -> bool {
         self.path(hash).is_file()
     }

@@ -363,6 +363,8 @@ impl Store {
         report.records_new = written.records_new;
         report.records_present = written.records_present;
         report.blobs_new = written.blobs_new;
+        // Attachments of records that retractions in this bundle deleted.
+        self.remove_doomed_blobs()?;
         if report.fault.is_none() && !report.rejected.is_empty() {
             report.fault = Some(SenderFault::BadItem {
                 rejected: report.rejected.len(),

@@ -51,12 +51,14 @@ pub struct KnownPeer {
 }
 
 impl Store {
-    /// Every record's `(claimed creation time, id)`, for the reconciliation index.
+    /// Every record's `(claimed creation time, id)`, for the reconciliation index, and
+    /// every tombstone's, so that peers do not offer a retracted record back.
     pub fn index_entries(&self) -> Result<Vec<(i64, [u8; 32])>, StoreError> {
         // Served from the covering index `records_by_created`, never the table.
         let mut stmt = self.db.prepare(
             "SELECT created_ms, id FROM records INDEXED BY records_by_created
-                 WHERE rowid NOT IN (SELECT record FROM held_back)",
+                 WHERE rowid NOT IN (SELECT record FROM held_back)
+             UNION ALL SELECT created_ms, id FROM tombstones",
         )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -231,6 +233,8 @@ impl Store {
             tx.execute("DELETE FROM held_back WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM provenance WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM attachments WHERE record = ?1", [rowid])?;
+            tx.execute("DELETE FROM endorsements WHERE record = ?1", [rowid])?;
+            tx.execute("DELETE FROM revocations WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM records_fts WHERE rowid = ?1", [rowid])?;
             tx.execute("DELETE FROM records WHERE rowid = ?1", [rowid])?;
             removed.push((created_ms, *id));
@@ -239,11 +243,12 @@ impl Store {
         Ok(removed)
     }
 
-    /// Those of `ids` this archive does not hold.
+    /// Those of `ids` this archive does not hold (a record retracted here is held as its
+    /// tombstone: it is not to be fetched again).
     pub fn missing(&self, ids: &[RecordId]) -> Result<Vec<RecordId>, StoreError> {
-        let mut stmt = self
-            .db
-            .prepare_cached("SELECT 1 FROM records WHERE id = ?1")?;
+        let mut stmt = self.db.prepare_cached(
+            "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM tombstones WHERE id = ?1",
+        )?;
         let mut missing = Vec::new();
         for id in ids {
             if !stmt.exists([id.as_bytes()])? {

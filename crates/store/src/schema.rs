@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -173,6 +173,45 @@ CREATE TABLE trusted_keys (
 ) WITHOUT ROWID;
 ";
 
+/// Version 9, what records about records and keys change (`standing.rs`):
+/// * `tombstones`: records retracted by their author, deleted here, never stored again;
+///   their ids stay in the reconciliation index so peers do not offer them back;
+/// * `pending_retractions`: retractions whose target has not arrived (the target's author
+///   is only known when it does);
+/// * `endorsements`, `revocations`: the records about keys, for trust and suspicion;
+/// * `doomed_blobs`: attachment files a committed retraction deleted, removed after the
+///   commit (and at the next open, after a crash).
+const SCHEMA_V9: &str = "
+CREATE TABLE tombstones (
+    id           BLOB PRIMARY KEY,
+    created_ms   INTEGER NOT NULL,
+    retraction   BLOB NOT NULL,
+    retracted_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE pending_retractions (
+    target      BLOB NOT NULL,
+    author      BLOB NOT NULL,
+    retraction  BLOB NOT NULL,
+    PRIMARY KEY (target, author, retraction)
+) WITHOUT ROWID;
+CREATE TABLE endorsements (
+    record      INTEGER PRIMARY KEY REFERENCES records(rowid),
+    endorser    BLOB NOT NULL,
+    endorsed    BLOB NOT NULL,
+    name        TEXT NOT NULL
+);
+CREATE INDEX endorsements_by_endorsed ON endorsements(endorsed);
+CREATE TABLE revocations (
+    record      INTEGER PRIMARY KEY REFERENCES records(rowid),
+    key         BLOB NOT NULL,
+    since_ms    INTEGER NOT NULL
+);
+CREATE INDEX revocations_by_key ON revocations(key, since_ms);
+CREATE TABLE doomed_blobs (
+    hash        BLOB PRIMARY KEY
+) WITHOUT ROWID;
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -204,6 +243,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (6, SCHEMA_V6),
             (7, SCHEMA_V7),
             (8, SCHEMA_V8),
+            (9, SCHEMA_V9),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;
@@ -211,6 +251,9 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
         }
         if version < 7 {
             fill_attachment_sizes(&tx)?;
+        }
+        if version < 9 {
+            crate::standing::apply_stored_retractions(&tx)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
@@ -295,11 +338,18 @@ mod tests {
             [
                 "bans",
                 "corrupt_records",
+                "doomed_blobs",
+                "endorsements",
+                "endorsements_by_endorsed",
                 "held_back",
                 "imports_by_bundle",
                 "partial_blobs",
                 "peers_by_seen",
+                "pending_retractions",
                 "personas",
+                "revocations",
+                "revocations_by_key",
+                "tombstones",
                 "trusted_keys"
             ]
         );

@@ -41,9 +41,31 @@ pub enum AuthorTrust {
         /// The name it was trusted under.
         name: String,
     },
+    /// Vouched for by a chain of endorsement records that starts at a key trusted here
+    /// (or one of this archive's personas).
+    Endorsed {
+        /// The name the last endorser in the chain gives this key's holder.
+        name: String,
+        /// The trusted key (or persona) the chain starts from, by its name here.
+        by: String,
+        /// Endorsements in the chain: 1 when a trusted key endorsed it directly.
+        hops: u32,
+    },
+    /// The key itself says it is compromised, from `since_ms` on.
+    Revoked {
+        /// From when, ms since the epoch.
+        since_ms: i64,
+    },
     /// Nobody here vouches for this key.
     Unknown,
 }
+
+/// Longest endorsement chain believed: a trusted key's endorsement of an endorser of an
+/// endorser of the author. Beyond that, vouching says too little.
+pub const ENDORSEMENT_HOPS_MAX: u32 = 3;
+/// Most keys visited looking for an endorsement chain (an archive full of endorsements
+/// must not make one lookup slow).
+const ENDORSERS_VISITED_MAX: usize = 1024;
 
 /// What `trust_add` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,29 +158,81 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Whether `author` is one of this archive's personas, trusted, or unknown.
+    /// Whether `author` has revoked its key, is one of this archive's personas, is
+    /// trusted, endorsed through a chain from a trusted key, or unknown.
     pub fn author_trust(&self, author: &AuthorKey) -> Result<AuthorTrust, StoreError> {
+        if let Some(since_ms) = crate::standing::revoked_since(&self.db, author)? {
+            return Ok(AuthorTrust::Revoked { since_ms });
+        }
+        Ok(match self.direct_trust(author)? {
+            Some(trust) => trust,
+            None => self.endorsed(author)?.unwrap_or(AuthorTrust::Unknown),
+        })
+    }
+
+    /// Own or trusted, by this archive's owner.
+    fn direct_trust(&self, key: &AuthorKey) -> Result<Option<AuthorTrust>, StoreError> {
         let mut own = self
             .db
             .prepare_cached("SELECT name FROM personas WHERE public = ?1")?;
-        if let Some(persona) = own
-            .query_row([author.as_bytes()], |r| r.get(0))
-            .optional()?
-        {
-            return Ok(AuthorTrust::Own { persona });
+        if let Some(persona) = own.query_row([key.as_bytes()], |r| r.get(0)).optional()? {
+            return Ok(Some(AuthorTrust::Own { persona }));
         }
         let mut trusted = self
             .db
             .prepare_cached("SELECT name FROM trusted_keys WHERE key = ?1")?;
-        Ok(
-            match trusted
-                .query_row([author.as_bytes()], |r| r.get(0))
-                .optional()?
-            {
-                Some(name) => AuthorTrust::Trusted { name },
-                None => AuthorTrust::Unknown,
-            },
-        )
+        Ok(trusted
+            .query_row([key.as_bytes()], |r| r.get(0))
+            .optional()?
+            .map(|name| AuthorTrust::Trusted { name }))
+    }
+
+    /// The shortest endorsement chain from a key trusted here to `author`, breadth first
+    /// backwards from the author; loops end at keys already visited. Endorsements a
+    /// revoked key made after its revocation count for nothing.
+    fn endorsed(&self, author: &AuthorKey) -> Result<Option<AuthorTrust>, StoreError> {
+        let mut endorsers = self.db.prepare_cached(
+            "SELECT e.endorser, e.name, r.created_ms, r.stored_ms FROM endorsements e
+             JOIN records r ON r.rowid = e.record WHERE e.endorsed = ?1
+             ORDER BY r.stored_ms LIMIT 256",
+        )?;
+        // (key, the name the author's own endorser gave the author)
+        let mut level: Vec<(AuthorKey, Option<String>)> = vec![(*author, None)];
+        let mut visited = std::collections::HashSet::from([*author]);
+        for hops in 1..=ENDORSEMENT_HOPS_MAX {
+            let mut next = Vec::new();
+            for (key, name_of_author) in &level {
+                let rows: Vec<(AuthorKey, String, i64, i64)> = endorsers
+                    .query_map([key.as_bytes()], |r| {
+                        Ok((AuthorKey(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                for (endorser, name, created_ms, stored_ms) in rows {
+                    if crate::standing::is_suspect(&self.db, &endorser, created_ms, stored_ms)?
+                        || !visited.insert(endorser)
+                    {
+                        continue;
+                    }
+                    let name = name_of_author.clone().unwrap_or(name);
+                    if crate::standing::revoked_since(&self.db, &endorser)?.is_none()
+                        && let Some(root) = self.direct_trust(&endorser)?
+                    {
+                        let by = match root {
+                            AuthorTrust::Own { persona } => persona,
+                            AuthorTrust::Trusted { name } => name,
+                            _ => unreachable!("direct trust is own or trusted"),
+                        };
+                        return Ok(Some(AuthorTrust::Endorsed { name, by, hops }));
+                    }
+                    if visited.len() >= ENDORSERS_VISITED_MAX {
+                        return Ok(None);
+                    }
+                    next.push((endorser, Some(name)));
+                }
+            }
+            level = next;
+        }
+        Ok(None)
     }
 
     /// The author key `text` names: a whole public key (64 hex digits), a fingerprint

@@ -73,11 +73,13 @@ fn legacy_archive(home: &Path) -> Legacy {
         .unwrap();
     assert!(report.is_clean(), "{report:?}");
     drop(store);
-    // The previous version's schema (5): what versions 6 and 7 added was never
+    // The previous version's schema (5): what versions 6 to 9 added was never
     // unencrypted.
     let db = rusqlite::Connection::open(home.join("archive.db")).unwrap();
     db.execute_batch(
         "DROP TABLE personas; DROP TABLE held_back; DROP TABLE partial_blobs; DROP TABLE trusted_keys;
+         DROP TABLE tombstones; DROP TABLE pending_retractions; DROP TABLE endorsements;
+         DROP TABLE revocations; DROP TABLE doomed_blobs;
          ALTER TABLE attachments DROP COLUMN size; ALTER TABLE blobs DROP COLUMN outboard;
          PRAGMA user_version = 5;",
     )

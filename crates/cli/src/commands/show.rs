@@ -174,9 +174,7 @@ fn print_record(
                 format!(" ({})", safe(reason))
             }
         )?,
-        Details::EncryptionKey { x25519 } => {
-            outln!("seal to:   X25519 key {x25519}")?
-        }
+        Details::EncryptionKey { x25519 } => outln!("seal to:   X25519 key {x25519}")?,
     }
     for link in &body.links {
         outln!("link:      {:?} {}", link.kind, link.target)?;

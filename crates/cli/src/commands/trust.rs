@@ -78,6 +78,19 @@ pub fn describe(trust: &AuthorTrust) -> String {
     match trust {
         AuthorTrust::Own { persona } => format!("you (persona {})", safe(persona)),
         AuthorTrust::Trusted { name } => format!("trusted: {}", safe(name)),
+        AuthorTrust::Endorsed { name, by, hops } => format!(
+            "endorsed: {} — vouched for by {} ({})",
+            safe(name),
+            safe(by),
+            match hops {
+                1 => "directly".to_owned(),
+                n => format!("through {} other keys", n - 1),
+            }
+        ),
+        AuthorTrust::Revoked { since_ms } => format!(
+            "REVOKED: this key says it was compromised from {} on",
+            format_ms(*since_ms)
+        ),
         AuthorTrust::Unknown => "unknown: you have not trusted this key".to_owned(),
     }
 }

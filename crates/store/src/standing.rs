@@ -1,0 +1,278 @@
+//! What records about records and keys change here: retractions delete their author's
+//! record (keeping a tombstone), revocations make later records of a key suspect, and
+//! endorsements are indexed for the trust computation.
+//!
+//! All of it runs inside the transaction that stores the record, so a crash leaves
+//! either the record and its effects or neither. Files (attachments nobody references
+//! any more) are only named in `doomed_blobs` here and removed after the commit by
+//! [`Store::remove_doomed_blobs`], also at every open, so no crash leaves a file that a
+//! committed retraction meant to delete.
+//!
+//! Validity never depends on any of this: a retraction by another key, or signed by a
+//! key revoked before it, is stored and carried like any record; it just changes nothing.
+
+use qoima_core::{AuthorKey, BlobHash, Details, LinkKind, RecordId, RecordKind, VerifiedRecord};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::{Store, StoreError};
+
+/// Applies what a newly stored record means (its rowid is `rowid`, first seen `now`).
+pub(crate) fn on_stored(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    record: &VerifiedRecord,
+    now: i64,
+) -> Result<(), StoreError> {
+    let body = record.body();
+    match &body.details {
+        Details::KeyEndorsement { key, name, .. } => {
+            tx.prepare_cached(
+                "INSERT INTO endorsements (record, endorser, endorsed, name) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![rowid, body.author.as_bytes(), key.as_bytes(), name])?;
+        }
+        Details::KeyRevocation { since_ms, .. } => {
+            // A revocation made in advance counts from when this node first sees it.
+            tx.prepare_cached(
+                "INSERT INTO revocations (record, key, since_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                rowid,
+                body.author.as_bytes(),
+                since_ms.unwrap_or(now)
+            ])?;
+        }
+        _ => {}
+    }
+    if body.kind == RecordKind::Retraction {
+        for link in body.links.iter().filter(|l| l.kind == LinkKind::Retracts) {
+            let retraction = Retraction {
+                id: record.id(),
+                author: body.author,
+                created_ms: body.created.unix_ms,
+                first_seen_ms: now,
+            };
+            retract(tx, &link.target, &retraction, now)?;
+        }
+    }
+    // Retractions that arrived before the record they retract.
+    let pending: Vec<Retraction> = tx
+        .prepare_cached(
+            "SELECT p.retraction, r.created_ms, r.stored_ms FROM pending_retractions p
+             JOIN records r ON r.id = p.retraction
+             WHERE p.target = ?1 AND p.author = ?2",
+        )?
+        .query_map(
+            params![record.id().as_bytes(), body.author.as_bytes()],
+            |r| {
+                Ok(Retraction {
+                    id: RecordId(r.get(0)?),
+                    author: body.author,
+                    created_ms: r.get(1)?,
+                    first_seen_ms: r.get(2)?,
+                })
+            },
+        )?
+        .collect::<Result<_, _>>()?;
+    for retraction in pending {
+        retract(tx, &record.id(), &retraction, now)?;
+    }
+    Ok(())
+}
+
+/// Applies the retractions an archive already held before it knew what they mean (kind
+/// `Retraction` existed in format version 1), once, when the schema is brought to 9.
+pub(crate) fn apply_stored_retractions(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let stored: Vec<(i64, Vec<u8>, i64)> = tx
+        .prepare("SELECT rowid, bytes, stored_ms FROM records WHERE kind = ?1")?
+        .query_map([RecordKind::Retraction.code()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (rowid, bytes, stored_ms) in stored {
+        // A record that no longer verifies is left to the quarantine.
+        if let Ok(record) = VerifiedRecord::from_bytes(bytes) {
+            on_stored(tx, rowid, &record, stored_ms)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `id` was retracted by its author here: such a record is never stored again.
+pub(crate) fn is_tombstoned(tx: &Transaction<'_>, id: &RecordId) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM tombstones WHERE id = ?1")?
+        .exists([id.as_bytes()])?)
+}
+
+/// Whether a record by `key` claiming `created_ms` and first seen here at
+/// `first_seen_ms` comes after a revocation of that key: both times at or after the
+/// revocation's. Records seen before keep their standing whatever they claim.
+pub(crate) fn is_suspect(
+    db: &rusqlite::Connection,
+    key: &AuthorKey,
+    created_ms: i64,
+    first_seen_ms: i64,
+) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "SELECT 1 FROM revocations WHERE key = ?1 AND since_ms <= ?2 AND since_ms <= ?3",
+        )?
+        .exists(params![key.as_bytes(), created_ms, first_seen_ms])?)
+}
+
+/// The earliest time `key` is revoked from, if it is.
+pub(crate) fn revoked_since(
+    db: &rusqlite::Connection,
+    key: &AuthorKey,
+) -> Result<Option<i64>, StoreError> {
+    Ok(db
+        .prepare_cached("SELECT min(since_ms) FROM revocations WHERE key = ?1")?
+        .query_row([key.as_bytes()], |r| r.get(0))?)
+}
+
+struct Retraction {
+    id: RecordId,
+    author: AuthorKey,
+    created_ms: i64,
+    first_seen_ms: i64,
+}
+
+fn retract(
+    tx: &Transaction<'_>,
+    target: &RecordId,
+    retraction: &Retraction,
+    now: i64,
+) -> Result<(), StoreError> {
+    if is_suspect(
+        tx,
+        &retraction.author,
+        retraction.created_ms,
+        retraction.first_seen_ms,
+    )? {
+        return Ok(());
+    }
+    let held = tx
+        .prepare_cached("SELECT rowid, author, kind, created_ms FROM records WHERE id = ?1")?
+        .query_row([target.as_bytes()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                AuthorKey(r.get(1)?),
+                r.get::<_, u8>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .optional()?;
+    match held {
+        // A revocation is never withdrawn: a seized key must not be able to undo it.
+        Some((rowid, author, kind, created_ms))
+            if author == retraction.author && kind != RecordKind::KeyRevocation.code() =>
+        {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO tombstones (id, created_ms, retraction, retracted_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                target.as_bytes(),
+                created_ms,
+                retraction.id.as_bytes(),
+                now
+            ])?;
+            tx.prepare_cached("DELETE FROM pending_retractions WHERE target = ?1")?
+                .execute([target.as_bytes()])?;
+            delete_record(tx, rowid)?;
+        }
+        Some(_) => {}
+        None if is_tombstoned(tx, target)? => {}
+        None => {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO pending_retractions (target, author, retraction)
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                target.as_bytes(),
+                retraction.author.as_bytes(),
+                retraction.id.as_bytes()
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the record at `rowid` and everything that hangs off it; attachments no other
+/// record references are doomed (their rows go now, their files after the commit).
+pub(crate) fn delete_record(tx: &Transaction<'_>, rowid: i64) -> Result<(), StoreError> {
+    let orphans: Vec<Vec<u8>> = tx
+        .prepare_cached(
+            "SELECT blob FROM attachments a WHERE record = ?1
+             AND NOT EXISTS (SELECT 1 FROM attachments o WHERE o.blob = a.blob AND o.record != ?1)",
+        )?
+        .query_map([rowid], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for blob in &orphans {
+        tx.prepare_cached("INSERT OR IGNORE INTO doomed_blobs (hash) VALUES (?1)")?
+            .execute([blob])?;
+        tx.prepare_cached("DELETE FROM blobs WHERE hash = ?1")?
+            .execute([blob])?;
+        tx.prepare_cached("DELETE FROM partial_blobs WHERE hash = ?1")?
+            .execute([blob])?;
+    }
+    for sql in [
+        "DELETE FROM held_back WHERE record = ?1",
+        "DELETE FROM provenance WHERE record = ?1",
+        "DELETE FROM attachments WHERE record = ?1",
+        "DELETE FROM endorsements WHERE record = ?1",
+        "DELETE FROM revocations WHERE record = ?1",
+        "DELETE FROM records_fts WHERE rowid = ?1",
+        "DELETE FROM records WHERE rowid = ?1",
+    ] {
+        tx.prepare_cached(sql)?.execute([rowid])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Removes the files of attachments that retractions deleted (committed already).
+    pub(crate) fn remove_doomed_blobs(&self) -> Result<(), StoreError> {
+        let doomed: Vec<BlobHash> = self
+            .db
+            .prepare("SELECT hash FROM doomed_blobs")?
+            .query_map([], |r| Ok(BlobHash(r.get(0)?)))?
+            .collect::<Result<_, _>>()?;
+        for hash in doomed {
+            // The same attachment may have come back with another record meanwhile.
+            let wanted: bool = self.db.query_row(
+                "SELECT EXISTS (SELECT 1 FROM blobs WHERE hash = ?1)",
+                [hash.as_bytes()],
+                |r| r.get(0),
+            )?;
+            if !wanted {
+                self.blobs.remove(&hash)?;
+            }
+            self.db.execute(
+                "DELETE FROM doomed_blobs WHERE hash = ?1",
+                [hash.as_bytes()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether `id` was retracted by its author and is kept here only as a tombstone.
+    pub fn is_retracted(&self, id: &RecordId) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .prepare_cached("SELECT 1 FROM tombstones WHERE id = ?1")?
+            .exists([id.as_bytes()])?)
+    }
+
+    /// Whether a record by `key`, claiming `created_ms` and first seen here at
+    /// `first_seen_ms`, comes after a revocation of its key (see `is_suspect`).
+    pub fn is_suspect(
+        &self,
+        key: &AuthorKey,
+        created_ms: i64,
+        first_seen_ms: i64,
+    ) -> Result<bool, StoreError> {
+        is_suspect(&self.db, key, created_ms, first_seen_ms)
+    }
+}
