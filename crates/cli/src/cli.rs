@@ -79,6 +79,17 @@ pub enum Command {
     NetworkKey(NetworkKeyCommand),
     /// Write, sign and store a new record.
     Add(Box<AddArgs>),
+    /// Withdraw one of your own records: signs a retraction that travels like a record;
+    /// every node that receives it deletes the record and its attachments and keeps only
+    /// a tombstone so it is not fetched again. A retraction by anyone but the author
+    /// changes nothing.
+    Retract {
+        /// Record id (or a unique prefix of it).
+        id: String,
+        /// Why, in a few words (travels with the retraction).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// List records, newest first.
     List(ListArgs),
     /// Fetch a record's attachments from peers now, whatever their size (the running
@@ -163,6 +174,45 @@ pub enum KeyCommand {
         /// The persona's name (see `qoima key list`).
         name: String,
     },
+    /// Say in public that a key is compromised (seized, copied, forced). Records it signs
+    /// after --since (default: now), first seen by a node after that, show as suspect
+    /// everywhere, and retractions it signs then delete nothing. Records seen before keep
+    /// their standing. Cannot be undone; asks to type REVOKE unless --yes.
+    Revoke {
+        /// The persona whose key is compromised (default: the default persona).
+        #[arg(long = "as", value_name = "NAME")]
+        persona: Option<String>,
+        /// Compromised since when (e.g. 2022-01-05T14:00); default now.
+        #[arg(long)]
+        since: Option<String>,
+        /// Why, in a few words (travels with the revocation).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Do not ask for confirmation (for scripts).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Make a revocation now and keep it aside (on paper or another stick), without
+    /// publishing it: if the key is seized, import the file on any node. It counts from
+    /// when each node first sees it, so keep it off this device.
+    RevocationCert {
+        /// Where to write it (a new file: never replaced).
+        file: PathBuf,
+        /// The persona it revokes (default: the default persona).
+        #[arg(long = "as", value_name = "NAME")]
+        persona: Option<String>,
+        /// Why, in a few words.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Publish this persona's key for sealed records (made on first use, separate from
+    /// its signing key), so that others can write records only you can read
+    /// (`qoima add … --seal-to YOUR-FINGERPRINT`). Prints the key.
+    Sealing {
+        /// The persona (default: the default persona).
+        #[arg(long = "as", value_name = "NAME")]
+        persona: Option<String>,
+    },
 }
 
 /// `qoima trust …`
@@ -190,6 +240,20 @@ pub enum TrustCommand {
     Remove {
         /// The key, its fingerprint, or its trusted name.
         key: String,
+    },
+    /// Vouch for a key in public: signs an endorsement record that travels to everyone.
+    /// People who trust you then see that key's records as endorsed (by you, and through
+    /// up to three endorsements). It tells everyone who receives it that you know each
+    /// other: only endorse when that is safe. Withdraw it with `qoima retract ID`.
+    Endorse {
+        /// The key: whole public key, fingerprint, or trusted name.
+        key: String,
+        /// The name you vouch for its holder under (public!).
+        #[arg(long)]
+        name: String,
+        /// The persona that vouches (default: the default persona).
+        #[arg(long = "as", value_name = "NAME")]
+        persona: Option<String>,
     },
 }
 
@@ -265,6 +329,17 @@ pub struct AddArgs {
     /// files whose metadata can betray nobody (or where it is itself the evidence).
     #[arg(long)]
     pub keep_metadata: bool,
+    /// Seal the text, the place and the kind's details (witness, person, facility…) to
+    /// this recipient: everyone carries and verifies the record, only the recipients (and
+    /// you) can read those fields. Give a key, fingerprint or trusted name whose key for
+    /// sealed records (`qoima key sealing` on their device) has reached this archive.
+    /// Repeat for several recipients (up to 15). Attachments cannot be sealed yet.
+    #[arg(long = "seal-to", value_name = "KEY|NAME")]
+    pub seal_to: Vec<String>,
+    /// With --seal-to: the title everyone sees (default "Sealed record"); the title you
+    /// gave is sealed with the rest.
+    #[arg(long, value_name = "TEXT", requires = "seal_to")]
+    pub public_title: Option<String>,
     /// Testimony: a pseudonymous reference to the witness (never a real name).
     #[arg(long, value_name = "REF")]
     pub witness: Option<String>,

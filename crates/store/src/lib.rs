@@ -42,6 +42,7 @@ mod personas;
 mod query;
 mod schema;
 pub mod sealed_bundle;
+mod sealing;
 mod standing;
 mod transfer;
 mod trust;

@@ -179,6 +179,7 @@ CREATE TABLE trusted_keys (
 /// * `pending_retractions`: retractions whose target has not arrived (the target's author
 ///   is only known when it does);
 /// * `endorsements`, `revocations`: the records about keys, for trust and suspicion;
+/// * `personas.sealing_seed`: each persona's X25519 secret for sealed records;
 /// * `doomed_blobs`: attachment files a committed retraction deleted, removed after the
 ///   commit (and at the next open, after a crash).
 const SCHEMA_V9: &str = "
@@ -210,6 +211,7 @@ CREATE INDEX revocations_by_key ON revocations(key, since_ms);
 CREATE TABLE doomed_blobs (
     hash        BLOB PRIMARY KEY
 ) WITHOUT ROWID;
+ALTER TABLE personas ADD COLUMN sealing_seed BLOB;
 ";
 
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].

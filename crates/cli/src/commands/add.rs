@@ -23,6 +23,14 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let signer = store.persona_secret(args.persona.as_deref())?;
     let author = signer.public();
 
+    let recipients = recipients(&mut store, &args.seal_to, &author)?;
+    if !recipients.is_empty() && !draft.attach.is_empty() {
+        anyhow::bail!(UsageError(
+            "attachments cannot be sealed yet: add them in a separate record (with consent \
+             to share only if they may travel unsealed), or leave them out"
+                .into()
+        ));
+    }
     let mut attachments = Vec::with_capacity(draft.attach.len());
     for (index, path) in draft.attach.iter().enumerate() {
         attachments.push(attach(
@@ -44,9 +52,12 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
                 uncertainty_s: 0,
             },
         };
-        let body = draft
+        let mut body = draft
             .into_body(authorship, attachments)
             .map_err(UsageError)?;
+        if !recipients.is_empty() {
+            seal_fields(&mut body, &recipients, args.public_title.as_deref())?;
+        }
         Ok(VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?)
     })?;
     ctx.tell_node_written();
@@ -60,6 +71,55 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sealing keys of the recipients named on the command line, and the author's own
+/// (so the author can read the record again); empty when nothing is to be sealed.
+fn recipients(
+    store: &mut qoima_store::Store,
+    named: &[String],
+    author: &qoima_core::AuthorKey,
+) -> anyhow::Result<Vec<qoima_core::SealingKey>> {
+    if named.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys = vec![store.sealing_secret(author)?.public()];
+    for name in named {
+        let recipient = store.resolve_author(name)?;
+        let Some(key) = store.sealing_key_of(&recipient)? else {
+            anyhow::bail!(UsageError(format!(
+                "no key for sealed records from {} is here yet: its holder publishes one \
+                 with `qoima key sealing`, and it reaches this archive like any record",
+                recipient.fingerprint()
+            )));
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
+/// Moves title, text, place and details into a part sealed to `recipients`.
+fn seal_fields(
+    body: &mut qoima_core::RecordBody,
+    recipients: &[qoima_core::SealingKey],
+    public_title: Option<&str>,
+) -> anyhow::Result<()> {
+    let content = qoima_core::SealedContent {
+        title: std::mem::take(&mut body.title),
+        text: std::mem::take(&mut body.text),
+        place: body.place.take(),
+        details: std::mem::take(&mut body.details),
+    };
+    body.title = public_title.unwrap_or("Sealed record").to_owned();
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    body.sealed = Some(
+        qoima_core::seal(&content, &body.author, recipients, &mut rng)
+            .map_err(|e| UsageError(e.to_string()))?,
+    );
+    body.version = body.needed_version();
+    Ok(())
 }
 
 /// The draft from `--from` (if any) with the flags laid over it.

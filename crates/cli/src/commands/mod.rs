@@ -10,6 +10,7 @@ mod list;
 mod network_key;
 mod node;
 mod show;
+mod statements;
 mod trust;
 mod verify;
 mod wipe;
@@ -34,6 +35,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key(KeyCommand::List { json }) => key::list(&ctx, json),
         Command::Key(KeyCommand::New { name }) => key::new(&ctx, &name),
         Command::Key(KeyCommand::Default { name }) => key::set_default(&ctx, &name),
+        Command::Key(KeyCommand::Revoke {
+            persona,
+            since,
+            reason,
+            yes,
+        }) => statements::revoke(
+            &ctx,
+            persona.as_deref(),
+            since.as_deref(),
+            reason.as_deref(),
+            yes,
+        ),
+        Command::Key(KeyCommand::RevocationCert {
+            file,
+            persona,
+            reason,
+        }) => statements::revocation_cert(&ctx, &file, persona.as_deref(), reason.as_deref()),
+        Command::Key(KeyCommand::Sealing { persona }) => {
+            statements::publish_sealing_key(&ctx, persona.as_deref())
+        }
+        Command::Trust(TrustCommand::Endorse { key, name, persona }) => {
+            statements::endorse(&ctx, &key, &name, persona.as_deref())
+        }
+        Command::Retract { id, reason } => statements::retract(&ctx, &id, reason.as_deref()),
         Command::Trust(TrustCommand::Add { key, name }) => trust::add(&ctx, &key, &name),
         Command::Trust(TrustCommand::List { json }) => trust::list(&ctx, json),
         Command::Trust(TrustCommand::Remove { key }) => trust::remove(&ctx, &key),

@@ -11,6 +11,13 @@ use crate::output::{outln, print_json, safe, safe_multiline};
 
 pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
+    if let Ok(full) = id.trim().parse::<qoima_core::RecordId>()
+        && store.is_retracted(&full)?
+    {
+        anyhow::bail!(qoima_store::StoreError::NotFound(format!(
+            "record {full}: its author retracted it; only its tombstone is kept here"
+        )));
+    }
     let id = store.resolve(id)?;
     let stored = store.get(&id)?;
     let states = stored
@@ -20,14 +27,39 @@ pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|a| store.attachment_state(&a.blake3))
         .collect::<Result<Vec<_>, _>>()?;
-    let trust = store.author_trust(&stored.record.body().author)?;
+    let body = stored.record.body();
+    let trust = store.author_trust(&body.author)?;
+    let suspect = store.is_suspect(&body.author, body.created.unix_ms, stored.stored_ms)?;
+    let opened = store.open_sealed(&stored.record)?;
     if json {
         let mut value = record_json(&stored);
         value["attachments"] = states.iter().map(state_json).collect();
         value["author_trust"] = json!(trust);
+        value["suspect"] = json!(suspect);
+        if let Some(sealed) = &body.sealed {
+            value["sealed"] = match &opened {
+                Some(Ok(content)) => json!({
+                    "recipients": sealed.recipients.len(), "readable": true, "content": content,
+                }),
+                Some(Err(e)) => json!({
+                    "recipients": sealed.recipients.len(), "readable": false,
+                    "damaged": e.to_string(),
+                }),
+                None => json!({"recipients": sealed.recipients.len(), "readable": false}),
+            };
+        }
         print_json(&value)?;
     } else {
         print_record(&stored, &states, &trust)?;
+        if suspect {
+            outln!(
+                "SUSPECT: its key was revoked before this record claims to be written and \
+                 before this archive first saw it; whoever holds the key now may have made it."
+            )?;
+        }
+        if let Some(sealed) = &body.sealed {
+            print_sealed(sealed.recipients.len(), opened.as_ref())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -54,6 +86,45 @@ fn record_json(stored: &StoredRecord) -> serde_json::Value {
             "received_at": format_ms(p.received_ms),
         })).collect::<Vec<_>>(),
     })
+}
+
+fn print_sealed(
+    recipients: usize,
+    opened: Option<&Result<qoima_core::SealedContent, qoima_core::SealError>>,
+) -> anyhow::Result<()> {
+    match opened {
+        None => outln!("sealed:    a part sealed to {recipients} recipient(s); not readable here")?,
+        Some(Err(e)) => outln!("sealed:    sealed to you, but {e}")?,
+        Some(Ok(content)) => {
+            outln!("sealed:    sealed to you ({recipients} recipient(s) in all); it reads:")?;
+            if !content.title.is_empty() {
+                outln!("  title:   {}", safe(&content.title))?;
+            }
+            if let Some(place) = &content.place {
+                outln!("  place:   {}", safe(&place.name))?;
+            }
+            match &content.details {
+                Details::Testimony { witness_ref, .. } => {
+                    outln!("  witness: {}", safe(witness_ref))?
+                }
+                Details::Detention {
+                    person_ref,
+                    facility,
+                    authority,
+                } => outln!(
+                    "  detained: {}; held at {} by {}",
+                    safe(person_ref),
+                    safe(facility),
+                    safe(authority)
+                )?,
+                _ => {}
+            }
+            for line in safe_multiline(&content.text).lines() {
+                outln!("    {line}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How an attachment's presence reads on screen.

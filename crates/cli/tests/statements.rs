@@ -1,0 +1,272 @@
+//! Records about records and keys, as people use them: `retract`, `key revoke`,
+//! `key revocation-cert`, `key sealing` with `add --seal-to`, and `trust endorse`,
+//! carried between archives by bundle files.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn text(home: &Path, args: &[&str]) -> String {
+    let out = qoima(home, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn refused(home: &Path, args: &[&str]) -> (i32, String) {
+    let out = qoima(home, args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn fingerprint(home: &Path) -> String {
+    json(home, &["key", "show", "--json"])["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Exports everything `from` holds and imports it into `to`.
+fn carry(dir: &Path, from: &Path, to: &Path, name: &str) -> std::path::PathBuf {
+    let file = dir.join(name);
+    text(from, &["export", file.to_str().unwrap()]);
+    text(to, &["import", file.to_str().unwrap()]);
+    file
+}
+
+fn testimony(home: &Path, title: &str) -> String {
+    text(
+        home,
+        &["add", "testimony", "--title", title, "--consent", "share"],
+    )
+}
+
+#[test]
+fn a_retraction_deletes_the_record_here_and_wherever_it_is_carried() {
+    let dir = tempfile::tempdir().unwrap();
+    let (author, other) = (home(dir.path(), "author"), home(dir.path(), "other"));
+    let id = testimony(&author, "Written under pressure");
+    carry(dir.path(), &author, &other, "first.qb");
+    assert_eq!(
+        json(&other, &["list", "--json"]).as_array().unwrap().len(),
+        1
+    );
+
+    // Someone else cannot retract it.
+    let (code, says) = refused(&other, &["retract", &id]);
+    assert_eq!(code, 2, "{says}");
+    assert!(says.contains("only its author can retract it"), "{says}");
+
+    let retraction = text(&author, &["retract", &id, "--reason", "forced"]);
+    let (_, says) = refused(&author, &["show", &id]);
+    assert!(says.contains("its author retracted it"), "{says}");
+    let listed = json(&author, &["list", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "only the retraction");
+    assert_eq!(listed[0]["id"], retraction.as_str());
+
+    carry(dir.path(), &author, &other, "second.qb");
+    let (_, says) = refused(&other, &["show", &id]);
+    assert!(says.contains("its author retracted it"), "{says}");
+    // The old file still holds the record; importing it again brings nothing back.
+    text(
+        &other,
+        &["import", dir.path().join("first.qb").to_str().unwrap()],
+    );
+    refused(&other, &["show", &id]);
+}
+
+#[test]
+fn a_revoked_key_makes_its_later_records_suspect_and_a_kept_certificate_revokes_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (me, friend) = (home(dir.path(), "me"), home(dir.path(), "friend"));
+    let before = testimony(&me, "Before the seizure");
+    let cert = dir.path().join("revocation.qb");
+    text(
+        &me,
+        &[
+            "key",
+            "revocation-cert",
+            cert.to_str().unwrap(),
+            "--reason",
+            "kept on paper",
+        ],
+    );
+    // Made, not published: nothing is revoked yet.
+    let shown = json(&me, &["show", &before, "--json"]);
+    assert_eq!(shown["author_trust"]["trust"], "own");
+    let (code, says) = refused(&me, &["key", "revocation-cert", cert.to_str().unwrap()]);
+    assert_eq!(code, 2, "an existing file is never replaced: {says}");
+    assert!(says.contains("already exists"), "{says}");
+
+    carry(dir.path(), &me, &friend, "records.qb");
+    text(&friend, &["import", cert.to_str().unwrap()]);
+    let shown = json(&friend, &["show", &before, "--json"]);
+    assert_eq!(shown["author_trust"]["trust"], "revoked");
+    assert_eq!(shown["suspect"], false, "seen before the revocation");
+
+    // The seized key writes on; the friend's node sees it after the revocation.
+    let after = testimony(&me, "Confession");
+    carry(dir.path(), &me, &friend, "later.qb");
+    let shown = json(&friend, &["show", &after, "--json"]);
+    assert_eq!(shown["suspect"], true);
+    let shown = text(&friend, &["show", &after]);
+    assert!(shown.contains("SUSPECT"), "{shown}");
+
+    // `key revoke` without --yes and without a terminal refuses.
+    let (code, says) = refused(&me, &["key", "revoke"]);
+    assert_eq!(code, 2, "{says}");
+    text(&me, &["key", "revoke", "--yes", "--reason", "seized"]);
+    assert_eq!(
+        json(&me, &["show", &before, "--json"])["author_trust"]["trust"],
+        "revoked"
+    );
+}
+
+#[test]
+fn a_sealed_testimony_reads_for_its_recipient_and_its_author_and_nobody_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ngo, witness, courier) = (
+        home(dir.path(), "ngo"),
+        home(dir.path(), "witness"),
+        home(dir.path(), "courier"),
+    );
+    let ngo_key = text(&ngo, &["key", "sealing"]);
+    assert_eq!(ngo_key.len(), 64);
+    carry(dir.path(), &ngo, &witness, "ngo-key.qb");
+
+    // Not yet possible to a key whose sealing key is not here.
+    let (code, says) = refused(
+        &witness,
+        &[
+            "add",
+            "testimony",
+            "--title",
+            "t",
+            "--seal-to",
+            &fingerprint(&courier),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        says.contains("no record here is signed by") || says.contains("no key for sealed records"),
+        "{says}"
+    );
+
+    let marker = "Айгерим-Нурланқызы-87015550000";
+    let id = text(
+        &witness,
+        &[
+            "add",
+            "testimony",
+            "--title",
+            "Detention near the akimat",
+            "--text",
+            marker,
+            "--witness",
+            "W-Айгерим",
+            "--consent",
+            "share",
+            "--seal-to",
+            &fingerprint(&ngo),
+            "--public-title",
+            "A testimony for the NGO",
+        ],
+    );
+    let own = json(&witness, &["show", &id, "--json"]);
+    assert_eq!(own["title"], "A testimony for the NGO");
+    assert_eq!(own["sealed"]["readable"], true, "the author reads it too");
+    assert_eq!(own["sealed"]["content"]["text"], marker);
+
+    let file = carry(dir.path(), &witness, &courier, "drop.qb");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+        "the sealed text is not in the bundle in clear"
+    );
+    let carried = json(&courier, &["show", &id, "--json"]);
+    assert_eq!(carried["signature"], "valid");
+    assert_eq!(carried["sealed"]["readable"], false);
+    assert!(carried["sealed"].get("content").is_none());
+    let shown = text(&courier, &["show", &id]);
+    assert!(shown.contains("not readable here"), "{shown}");
+
+    text(&ngo, &["import", file.to_str().unwrap()]);
+    let read = json(&ngo, &["show", &id, "--json"]);
+    assert_eq!(read["sealed"]["readable"], true);
+    assert_eq!(read["sealed"]["content"]["text"], marker);
+    assert_eq!(
+        read["sealed"]["content"]["details"]["witness_ref"],
+        "W-Айгерим"
+    );
+    // Attachments cannot be sealed yet, and that is said rather than done half.
+    let photo = dir.path().join("p.bin");
+    std::fs::write(&photo, b"bytes").unwrap();
+    let (code, says) = refused(
+        &witness,
+        &[
+            "add",
+            "evidence",
+            "--title",
+            "p",
+            "--attach",
+            photo.to_str().unwrap(),
+            "--seal-to",
+            &fingerprint(&ngo),
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(says.contains("attachments cannot be sealed yet"), "{says}");
+}
+
+#[test]
+fn an_endorsement_makes_a_key_endorsed_for_those_who_trust_the_endorser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (madina, ruslan, me) = (
+        home(dir.path(), "madina"),
+        home(dir.path(), "ruslan"),
+        home(dir.path(), "me"),
+    );
+    let id = testimony(&ruslan, "From Ruslan");
+    carry(dir.path(), &ruslan, &madina, "r.qb");
+    text(
+        &madina,
+        &[
+            "trust",
+            "endorse",
+            &fingerprint(&ruslan),
+            "--name",
+            "Руслан",
+        ],
+    );
+    // I never met Ruslan; I trust Madina.
+    carry(dir.path(), &ruslan, &me, "r2.qb");
+    carry(dir.path(), &madina, &me, "m.qb");
+    assert_eq!(
+        json(&me, &["show", &id, "--json"])["author_trust"]["trust"],
+        "unknown"
+    );
+    text(
+        &me,
+        &["trust", "add", &fingerprint(&madina), "--name", "Мадина"],
+    );
+    let trust = &json(&me, &["show", &id, "--json"])["author_trust"];
+    assert_eq!(trust["trust"], "endorsed");
+    assert_eq!(trust["name"], "Руслан");
+    assert_eq!(trust["by"], "Мадина");
+    assert_eq!(trust["hops"], 1);
+    let shown = text(&me, &["show", &id]);
+    assert!(
+        shown.contains("endorsed: Руслан — vouched for by Мадина (directly)"),
+        "{shown}"
+    );
+}
