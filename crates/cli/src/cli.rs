@@ -464,9 +464,34 @@ pub struct NodeArgs {
     /// mobile data); records still sync once it is spent.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub budget: Option<u64>,
+    /// Whose records to keep, from peers and from files alike: `open` keeps every
+    /// validly signed record, with quotas for authors nobody here vouches for; `trusted`
+    /// keeps only your personas', trusted and endorsed authors' records. Saved in the
+    /// archive (`qoima import` follows it too) until changed. Declining a valid record is
+    /// never held against whoever sent it.
+    #[arg(long, value_enum)]
+    pub accept: Option<AcceptArg>,
+    /// Under --accept open: records kept per unknown author per hour (default 10000;
+    /// 0: no limit). Saved in the archive.
+    #[arg(long, value_name = "N")]
+    pub quota_records: Option<u32>,
+    /// Under --accept open: bytes of records kept per unknown author in all (default
+    /// 256MB; 0: no limit). Attachments are governed by --fetch-up-to and --blob-quota.
+    /// Saved in the archive.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub quota_bytes: Option<u64>,
     /// More log output (-v: debug, -vv: trace).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// `qoima node --accept`
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AcceptArg {
+    /// Every valid record; unknown authors within quotas.
+    Open,
+    /// Only records of your personas, trusted and endorsed authors.
+    Trusted,
 }
 
 /// `qoima export`

@@ -54,6 +54,12 @@ pub struct ImportReport {
     pub blobs_new: u64,
     /// Blobs that were already stored (and whose bytes in the bundle matched).
     pub blobs_present: u64,
+    /// Valid records this archive's acceptance policy did not keep (no fault of the
+    /// sender's), by reason.
+    pub declined: Vec<(crate::Declined, u64)>,
+    /// The ids of those records (bounded by the bundle), so they are not passed on.
+    #[serde(skip)]
+    pub declined_ids: Vec<RecordId>,
     /// Items refused, each with its reason.
     pub rejected: Vec<Rejection>,
     /// Why the bundle as a whole could not be read (fully), if it could not.
@@ -130,6 +136,8 @@ struct Written {
     records_new: u64,
     records_present: u64,
     blobs_new: u64,
+    declined: Vec<(crate::Declined, u64)>,
+    declined_ids: Vec<RecordId>,
 }
 
 /// Records read and hash-checked, waiting for their signatures to be checked.
@@ -363,6 +371,8 @@ impl Store {
         report.records_new = written.records_new;
         report.records_present = written.records_present;
         report.blobs_new = written.blobs_new;
+        report.declined = written.declined;
+        report.declined_ids = written.declined_ids;
         // Attachments of records that retractions in this bundle deleted.
         self.remove_doomed_blobs()?;
         if report.fault.is_none() && !report.rejected.is_empty() {
@@ -451,11 +461,20 @@ fn write_all(
 ) -> Result<Option<Written>, StoreError> {
     let tx = db.transaction()?;
     let now = now_ms();
+    let mut admission = crate::acceptance::Admission::new(&tx, now)?;
     let mut written = Written::default();
     for message in input {
         match message {
             ToWriter::Records(records) => {
                 for record in &records {
+                    if let Some(why) = admit(&tx, &mut admission, record)? {
+                        match written.declined.iter_mut().find(|(w, _)| *w == why) {
+                            Some((_, n)) => *n += 1,
+                            None => written.declined.push((why, 1)),
+                        }
+                        written.declined_ids.push(record.id());
+                        continue;
+                    }
                     if insert_record(&tx, record, source, bundle, now, false)? {
                         written.records_new += 1;
                     } else {
@@ -474,6 +493,7 @@ fn write_all(
                 )?;
             }
             ToWriter::Finish { bundler, rejected } => {
+                admission.finish(&tx)?;
                 log_import(&tx, bundle, bundler, source, &written, rejected)?;
                 tx.commit()?;
                 return Ok(Some(written));
@@ -481,6 +501,24 @@ fn write_all(
         }
     }
     Ok(None)
+}
+
+/// The policy's verdict on a record from elsewhere; one already held (or retracted here)
+/// is not judged again.
+fn admit(
+    tx: &rusqlite::Transaction<'_>,
+    admission: &mut crate::acceptance::Admission,
+    record: &VerifiedRecord,
+) -> Result<Option<crate::Declined>, StoreError> {
+    let held = tx
+        .prepare_cached(
+            "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM tombstones WHERE id = ?1",
+        )?
+        .exists([record.id().as_bytes()])?;
+    if held {
+        return Ok(None);
+    }
+    admission.admit(tx, record)
 }
 
 fn rejection(index: usize, kind: ItemKind, hash: &[u8; 32], reason: String) -> Rejection {

@@ -28,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+mod acceptance;
 mod archive;
 pub mod at_rest;
 mod bans;
@@ -48,6 +49,7 @@ mod transfer;
 mod trust;
 pub mod wipe;
 
+pub use acceptance::{Acceptance, DECLINED_MAX, Declined, Policy, Quotas};
 pub use archive::{Source, Store};
 pub use at_rest::keys::ArchiveKey;
 pub use blobs::BlobReader;

@@ -243,11 +243,13 @@ impl Store {
         Ok(removed)
     }
 
-    /// Those of `ids` this archive does not hold (a record retracted here is held as its
-    /// tombstone: it is not to be fetched again).
+    /// Those of `ids` this archive does not hold and wants: a record retracted here is
+    /// held as its tombstone, and one the acceptance policy declined lately is not
+    /// wanted; neither is to be fetched again.
     pub fn missing(&self, ids: &[RecordId]) -> Result<Vec<RecordId>, StoreError> {
         let mut stmt = self.db.prepare_cached(
-            "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM tombstones WHERE id = ?1",
+            "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM tombstones WHERE id = ?1
+             UNION ALL SELECT 1 FROM declined WHERE id = ?1",
         )?;
         let mut missing = Vec::new();
         for id in ids {

@@ -180,6 +180,8 @@ CREATE TABLE trusted_keys (
 ///   is only known when it does);
 /// * `endorsements`, `revocations`: the records about keys, for trust and suspicion;
 /// * `personas.sealing_seed`: each persona's X25519 secret for sealed records;
+/// * `settings` (the acceptance policy) and `declined`: valid records the policy did
+///   not keep, remembered for an hour so they are not fetched again and again;
 /// * `doomed_blobs`: attachment files a committed retraction deleted, removed after the
 ///   commit (and at the next open, after a crash).
 const SCHEMA_V9: &str = "
@@ -212,6 +214,16 @@ CREATE TABLE doomed_blobs (
     hash        BLOB PRIMARY KEY
 ) WITHOUT ROWID;
 ALTER TABLE personas ADD COLUMN sealing_seed BLOB;
+CREATE TABLE settings (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE declined (
+    id          BLOB PRIMARY KEY,
+    author      BLOB NOT NULL,
+    declined_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX declined_by_time ON declined(declined_ms);
 ";
 
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
@@ -340,6 +352,8 @@ mod tests {
             [
                 "bans",
                 "corrupt_records",
+                "declined",
+                "declined_by_time",
                 "doomed_blobs",
                 "endorsements",
                 "endorsements_by_endorsed",
@@ -351,6 +365,7 @@ mod tests {
                 "personas",
                 "revocations",
                 "revocations_by_key",
+                "settings",
                 "tombstones",
                 "trusted_keys"
             ]

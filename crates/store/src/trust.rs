@@ -7,7 +7,7 @@
 //! A seized, locked device reveals nothing of it; an unlocked one reveals it all.
 
 use qoima_core::{AuthorKey, Fingerprint};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::archive::now_ms;
 use crate::{Store, StoreError};
@@ -132,6 +132,8 @@ impl Store {
             }
         };
         tx.commit()?;
+        // Records declined from an author nobody vouched for may be welcome now.
+        self.forget_declined()?;
         Ok(added)
     }
 
@@ -164,75 +166,7 @@ impl Store {
         if let Some(since_ms) = crate::standing::revoked_since(&self.db, author)? {
             return Ok(AuthorTrust::Revoked { since_ms });
         }
-        Ok(match self.direct_trust(author)? {
-            Some(trust) => trust,
-            None => self.endorsed(author)?.unwrap_or(AuthorTrust::Unknown),
-        })
-    }
-
-    /// Own or trusted, by this archive's owner.
-    fn direct_trust(&self, key: &AuthorKey) -> Result<Option<AuthorTrust>, StoreError> {
-        let mut own = self
-            .db
-            .prepare_cached("SELECT name FROM personas WHERE public = ?1")?;
-        if let Some(persona) = own.query_row([key.as_bytes()], |r| r.get(0)).optional()? {
-            return Ok(Some(AuthorTrust::Own { persona }));
-        }
-        let mut trusted = self
-            .db
-            .prepare_cached("SELECT name FROM trusted_keys WHERE key = ?1")?;
-        Ok(trusted
-            .query_row([key.as_bytes()], |r| r.get(0))
-            .optional()?
-            .map(|name| AuthorTrust::Trusted { name }))
-    }
-
-    /// The shortest endorsement chain from a key trusted here to `author`, breadth first
-    /// backwards from the author; loops end at keys already visited. Endorsements a
-    /// revoked key made after its revocation count for nothing.
-    fn endorsed(&self, author: &AuthorKey) -> Result<Option<AuthorTrust>, StoreError> {
-        let mut endorsers = self.db.prepare_cached(
-            "SELECT e.endorser, e.name, r.created_ms, r.stored_ms FROM endorsements e
-             JOIN records r ON r.rowid = e.record WHERE e.endorsed = ?1
-             ORDER BY r.stored_ms LIMIT 256",
-        )?;
-        // (key, the name the author's own endorser gave the author)
-        let mut level: Vec<(AuthorKey, Option<String>)> = vec![(*author, None)];
-        let mut visited = std::collections::HashSet::from([*author]);
-        for hops in 1..=ENDORSEMENT_HOPS_MAX {
-            let mut next = Vec::new();
-            for (key, name_of_author) in &level {
-                let rows: Vec<(AuthorKey, String, i64, i64)> = endorsers
-                    .query_map([key.as_bytes()], |r| {
-                        Ok((AuthorKey(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
-                    })?
-                    .collect::<Result<_, _>>()?;
-                for (endorser, name, created_ms, stored_ms) in rows {
-                    if crate::standing::is_suspect(&self.db, &endorser, created_ms, stored_ms)?
-                        || !visited.insert(endorser)
-                    {
-                        continue;
-                    }
-                    let name = name_of_author.clone().unwrap_or(name);
-                    if crate::standing::revoked_since(&self.db, &endorser)?.is_none()
-                        && let Some(root) = self.direct_trust(&endorser)?
-                    {
-                        let by = match root {
-                            AuthorTrust::Own { persona } => persona,
-                            AuthorTrust::Trusted { name } => name,
-                            _ => unreachable!("direct trust is own or trusted"),
-                        };
-                        return Ok(Some(AuthorTrust::Endorsed { name, by, hops }));
-                    }
-                    if visited.len() >= ENDORSERS_VISITED_MAX {
-                        return Ok(None);
-                    }
-                    next.push((endorser, Some(name)));
-                }
-            }
-            level = next;
-        }
-        Ok(None)
+        Ok(vouched(&self.db, author)?.unwrap_or(AuthorTrust::Unknown))
     }
 
     /// The author key `text` names: a whole public key (64 hex digits), a fingerprint
@@ -269,6 +203,77 @@ impl Store {
         let matching = keys.into_iter().filter(|key| key.fingerprint() == wanted);
         one_key(matching, text)
     }
+}
+
+/// Own, trusted or endorsed: how `key` is vouched for here, whether or not it has since
+/// been revoked (the acceptance policy keeps carrying a trusted key's records; suspicion
+/// is judged per record).
+pub(crate) fn vouched(db: &Connection, key: &AuthorKey) -> Result<Option<AuthorTrust>, StoreError> {
+    Ok(match direct_trust(db, key)? {
+        Some(trust) => Some(trust),
+        None => endorsed(db, key)?,
+    })
+}
+
+/// Own or trusted, by this archive's owner.
+fn direct_trust(db: &Connection, key: &AuthorKey) -> Result<Option<AuthorTrust>, StoreError> {
+    let mut own = db.prepare_cached("SELECT name FROM personas WHERE public = ?1")?;
+    if let Some(persona) = own.query_row([key.as_bytes()], |r| r.get(0)).optional()? {
+        return Ok(Some(AuthorTrust::Own { persona }));
+    }
+    let mut trusted = db.prepare_cached("SELECT name FROM trusted_keys WHERE key = ?1")?;
+    Ok(trusted
+        .query_row([key.as_bytes()], |r| r.get(0))
+        .optional()?
+        .map(|name| AuthorTrust::Trusted { name }))
+}
+
+/// The shortest endorsement chain from a key trusted here to `author`, breadth first
+/// backwards from the author; loops end at keys already visited. Endorsements a revoked
+/// key made after its revocation count for nothing, and a revoked key starts no chain.
+fn endorsed(db: &Connection, author: &AuthorKey) -> Result<Option<AuthorTrust>, StoreError> {
+    let mut endorsers = db.prepare_cached(
+        "SELECT e.endorser, e.name, r.created_ms, r.stored_ms FROM endorsements e
+         JOIN records r ON r.rowid = e.record WHERE e.endorsed = ?1
+         ORDER BY r.stored_ms LIMIT 256",
+    )?;
+    // (key, the name the author's own endorser gave the author)
+    let mut level: Vec<(AuthorKey, Option<String>)> = vec![(*author, None)];
+    let mut visited = std::collections::HashSet::from([*author]);
+    for hops in 1..=ENDORSEMENT_HOPS_MAX {
+        let mut next = Vec::new();
+        for (key, name_of_author) in &level {
+            let rows: Vec<(AuthorKey, String, i64, i64)> = endorsers
+                .query_map([key.as_bytes()], |r| {
+                    Ok((AuthorKey(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            for (endorser, name, created_ms, stored_ms) in rows {
+                if crate::standing::is_suspect(db, &endorser, created_ms, stored_ms)?
+                    || !visited.insert(endorser)
+                {
+                    continue;
+                }
+                let name = name_of_author.clone().unwrap_or(name);
+                if crate::standing::revoked_since(db, &endorser)?.is_none() {
+                    let root = match direct_trust(db, &endorser)? {
+                        Some(AuthorTrust::Own { persona }) => Some(persona),
+                        Some(AuthorTrust::Trusted { name }) => Some(name),
+                        _ => None,
+                    };
+                    if let Some(by) = root {
+                        return Ok(Some(AuthorTrust::Endorsed { name, by, hops }));
+                    }
+                }
+                if visited.len() >= ENDORSERS_VISITED_MAX {
+                    return Ok(None);
+                }
+                next.push((endorser, Some(name)));
+            }
+        }
+        level = next;
+    }
+    Ok(None)
 }
 
 /// The one key of `matching`. Two keys with one fingerprint (80 bits: a collision can be

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
 use qoima_core::{BlobHash, RecordId, VerifiedRecord, fixtures};
 use qoima_store::at_rest::segments::SegmentReader;
-use qoima_store::{ExportQuery, Source, Store};
+use qoima_store::{Acceptance, ExportQuery, Policy, Quotas, Source, Store};
 
 /// Set (to the store's directory) in the child process only.
 const CHILD_ENV: &str = "QOIMA_CRASH_CHILD";
@@ -124,6 +124,13 @@ fn base_store(home: &Path) -> Vec<RecordId> {
     let author = fixtures::author(91);
     let records = fixtures::chain(&author, BASE_RECORDS, 50);
     let mut store = Store::open(home, &test_key()).unwrap();
+    // These tests are about crashes: 20,000 records of one unknown author are welcome.
+    store
+        .set_policy(&Policy {
+            accept: Acceptance::Open,
+            quotas: Quotas::NONE,
+        })
+        .unwrap();
     let report = store
         .import_bundle(
             &fixtures::bundle(&author, &records, &[b"base blob"])[..],

@@ -117,6 +117,12 @@ fn print_report(path: &Path, report: &ImportReport) -> anyhow::Result<()> {
             ),
         }
     )?;
+    for (why, count) in &report.declined {
+        outln!(
+            "  {count} valid record(s) not kept: {} (this archive's policy: see `qoima node --accept`)",
+            why.describe()
+        )?;
+    }
     for rejection in &report.rejected {
         outln!(
             "  rejected item {} ({}): {}",

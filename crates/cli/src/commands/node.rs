@@ -33,7 +33,10 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     };
     // Opened (and, for an archive from an older version, encrypted in place) before
     // the network starts.
-    ctx.open_store(&secrets.archive_key, Some(&secrets.author))?;
+    let mut store = ctx.open_store(&secrets.archive_key, Some(&secrets.author))?;
+    let policy = policy_from(store.policy()?, &args);
+    store.set_policy(&policy)?;
+    drop(store);
     let filter = match args.verbose {
         0 => "info,libp2p_mdns=warn,libp2p_gossipsub=warn",
         1 => "debug,libp2p=info",
@@ -71,6 +74,24 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The saved policy with what this command line changes laid over it.
+fn policy_from(saved: qoima_store::Policy, args: &crate::cli::NodeArgs) -> qoima_store::Policy {
+    let mut policy = saved;
+    if let Some(accept) = args.accept {
+        policy.accept = match accept {
+            crate::cli::AcceptArg::Open => qoima_store::Acceptance::Open,
+            crate::cli::AcceptArg::Trusted => qoima_store::Acceptance::Trusted,
+        };
+    }
+    if let Some(n) = args.quota_records {
+        policy.quotas.records_per_hour = (n > 0).then_some(n);
+    }
+    if let Some(bytes) = args.quota_bytes {
+        policy.quotas.bytes_per_author = (bytes > 0).then_some(bytes);
+    }
+    policy
 }
 
 pub fn status(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {

@@ -189,6 +189,7 @@ impl EventLoop {
                             Ok(report) => match report.sender_fault() {
                                 None => GossipVerdict::Valid {
                                     new_records: report.records_new,
+                                    declined: report.declined.iter().map(|(_, n)| n).sum(),
                                 },
                                 Some(fault) => GossipVerdict::Invalid(fault.to_string()),
                             },
@@ -223,15 +224,26 @@ impl EventLoop {
         self.work.finish(source, Work::Gossip);
         debug!(%source, "gossip checked: {verdict:?}");
         match verdict {
-            GossipVerdict::Valid { new_records: 0 } => {
+            GossipVerdict::Valid { new_records: 0, .. } => {
                 // Valid but nothing new: old records, perhaps re-wrapped in a new bundle.
                 // Not forwarded (it is news to no one downstream of us either) and
                 // counted against the sender's budget.
                 self.finish(source, reply, MessageAcceptance::Ignore);
                 self.book.useless(source);
             }
-            GossipVerdict::Valid { new_records } => {
-                self.finish(source, reply, MessageAcceptance::Accept);
+            GossipVerdict::Valid {
+                new_records,
+                declined,
+            } => {
+                // A bundle holding records this node declined is not passed on as it is:
+                // what the policy keeps out is neither stored nor forwarded here. What
+                // it kept travels on by sync.
+                let acceptance = if declined == 0 {
+                    MessageAcceptance::Accept
+                } else {
+                    MessageAcceptance::Ignore
+                };
+                self.finish(source, reply, acceptance);
                 self.book.info(source).received += new_records;
                 self.poll_store();
             }

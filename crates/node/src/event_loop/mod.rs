@@ -291,8 +291,9 @@ enum Reply {
 /// What checking a gossiped bundle found.
 #[derive(Debug)]
 enum GossipVerdict {
-    /// Every record verified; this many were new here.
-    Valid { new_records: u64 },
+    /// Every record verified; this many were new here, and this many the acceptance
+    /// policy did not keep (local choice: no fault of the sender's).
+    Valid { new_records: u64, declined: u64 },
     /// The bytes are bad: the sender's fault.
     Invalid(String),
     /// This node could not check it (its own failure): neither accepted nor blamed.

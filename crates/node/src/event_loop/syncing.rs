@@ -364,11 +364,15 @@ impl EventLoop {
                 self.book.useless(peer);
             } else {
                 // Pass the news on, as ids of records this node now holds and verified.
-                let held: HashSet<[u8; 32]> = leftover.iter().copied().collect();
+                let not_passed_on: HashSet<[u8; 32]> = leftover
+                    .iter()
+                    .copied()
+                    .chain(report.declined_ids.iter().map(|id| id.0))
+                    .collect();
                 let ids: Vec<[u8; 32]> = batch
                     .ids
                     .iter()
-                    .filter(|id| !held.contains(*id))
+                    .filter(|id| !not_passed_on.contains(*id))
                     .copied()
                     .collect();
                 self.publish(vec![GossipMessage::Announce { ids }]);

@@ -1,0 +1,267 @@
+//! The acceptance policy: which valid records this archive keeps from elsewhere (files
+//! and peers alike). A local choice, saved in the archive so that `qoima import` and the
+//! node apply the same one; a record it declines is valid, is not a fault of whoever sent
+//! it, and earns nobody a strike.
+//!
+//! * `open` keeps every valid record, but an author nobody here vouches for (not a
+//!   persona, not trusted, not endorsed) gets quotas: records per hour and bytes in all
+//!   of records, so one key cannot fill the archive.
+//! * `trusted` keeps only the records of personas, trusted and endorsed authors.
+//!
+//! Declined ids are remembered for an hour (at most [`DECLINED_MAX`]), so sync does not
+//! fetch them again and again; trusting a key or changing the policy forgets them.
+
+use std::collections::HashMap;
+
+use qoima_core::{AuthorKey, VerifiedRecord};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use crate::{Store, StoreError};
+
+/// Most declined ids remembered.
+pub const DECLINED_MAX: usize = 65_536;
+/// How long a declined id is remembered: after that a record over an hourly quota may
+/// be offered and kept again.
+const DECLINED_FOR_MS: i64 = 3600 * 1000;
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// Whose records this archive keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Acceptance {
+    /// Every valid record; unknown authors within [`Quotas`].
+    #[default]
+    Open,
+    /// Only records of personas, trusted and endorsed authors.
+    Trusted,
+}
+
+/// Limits for each author nobody here vouches for, under [`Acceptance::Open`]; `None`
+/// is no limit. Attachments are not counted here: what is fetched of them is the node's
+/// attachment policy (`--fetch-up-to`, `--blob-quota`, `--budget`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quotas {
+    /// Records kept per author per hour (by when they were stored here).
+    pub records_per_hour: Option<u32>,
+    /// Bytes of records kept per author in all.
+    pub bytes_per_author: Option<u64>,
+}
+
+impl Quotas {
+    /// No limits at all.
+    pub const NONE: Quotas = Quotas {
+        records_per_hour: None,
+        bytes_per_author: None,
+    };
+}
+
+impl Default for Quotas {
+    /// Generous for a person's or an organisation's real output (a large archive arrives
+    /// over a few hours), small against one key flooding the network.
+    fn default() -> Self {
+        Quotas {
+            records_per_hour: Some(10_000),
+            bytes_per_author: Some(256 * 1024 * 1024),
+        }
+    }
+}
+
+/// The policy in force: acceptance and quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Policy {
+    /// Whose records are kept.
+    pub accept: Acceptance,
+    /// Limits for unknown authors.
+    pub quotas: Quotas,
+}
+
+/// Why a valid record was not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Declined {
+    /// The policy is `trusted` and nobody here vouches for the author.
+    NotTrusted,
+    /// The author is unknown and over its records per hour.
+    OverHourlyQuota,
+    /// The author is unknown and over its bytes in all.
+    OverByteQuota,
+}
+
+impl Declined {
+    /// In words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Declined::NotTrusted => "its author is not trusted here (--accept trusted)",
+            Declined::OverHourlyQuota => "its author, unknown here, is over its records per hour",
+            Declined::OverByteQuota => "its author, unknown here, is over its bytes in all",
+        }
+    }
+}
+
+impl Store {
+    /// The policy saved in this archive (the default if none was saved).
+    pub fn policy(&self) -> Result<Policy, StoreError> {
+        let saved: Option<String> = self
+            .db
+            .query_row(
+                "SELECT value FROM settings WHERE name = 'policy'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match saved {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("the saved policy: {e}")))?,
+            None => Policy::default(),
+        })
+    }
+
+    /// Saves `policy`; declined ids are forgotten when it changes.
+    pub fn set_policy(&mut self, policy: &Policy) -> Result<(), StoreError> {
+        if *policy == self.policy()? {
+            return Ok(());
+        }
+        let text = serde_json::to_string(policy)
+            .map_err(|e| StoreError::Invalid(format!("policy: {e}")))?;
+        let tx = self.db.transaction()?;
+        tx.execute(
+            "INSERT INTO settings (name, value) VALUES ('policy', ?1)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [text],
+        )?;
+        tx.execute("DELETE FROM declined", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets every declined id (trust changed: some may be welcome now).
+    pub(crate) fn forget_declined(&self) -> Result<(), StoreError> {
+        self.db.execute("DELETE FROM declined", [])?;
+        Ok(())
+    }
+}
+
+/// The policy applied over one import: per-author verdicts and usage, cached.
+pub(crate) struct Admission {
+    policy: Policy,
+    now: i64,
+    authors: HashMap<AuthorKey, Usage>,
+}
+
+#[derive(Clone, Copy)]
+enum Usage {
+    Vouched,
+    Unknown { records_this_hour: u64, bytes: u64 },
+}
+
+impl Admission {
+    pub(crate) fn new(db: &Connection, now: i64) -> Result<Admission, StoreError> {
+        let saved: Option<String> = db
+            .query_row(
+                "SELECT value FROM settings WHERE name = 'policy'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let policy = match saved {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("the saved policy: {e}")))?,
+            None => Policy::default(),
+        };
+        db.execute(
+            "DELETE FROM declined WHERE declined_ms < ?1",
+            [now - DECLINED_FOR_MS],
+        )?;
+        Ok(Admission {
+            policy,
+            now,
+            authors: HashMap::new(),
+        })
+    }
+
+    /// Whether `record` (not stored here yet) is kept; a declined one is remembered.
+    pub(crate) fn admit(
+        &mut self,
+        tx: &Transaction<'_>,
+        record: &VerifiedRecord,
+    ) -> Result<Option<Declined>, StoreError> {
+        let author = record.body().author;
+        let usage = match self.authors.get(&author) {
+            Some(usage) => *usage,
+            None => {
+                let usage = self.usage_of(tx, &author)?;
+                self.authors.insert(author, usage);
+                usage
+            }
+        };
+        let verdict = match usage {
+            Usage::Vouched => None,
+            Usage::Unknown { .. } if self.policy.accept == Acceptance::Trusted => {
+                Some(Declined::NotTrusted)
+            }
+            Usage::Unknown {
+                records_this_hour,
+                bytes,
+            } => {
+                let size = record.bytes().len() as u64;
+                let quotas = self.policy.quotas;
+                if quotas
+                    .records_per_hour
+                    .is_some_and(|max| records_this_hour >= u64::from(max))
+                {
+                    Some(Declined::OverHourlyQuota)
+                } else if quotas
+                    .bytes_per_author
+                    .is_some_and(|max| bytes.saturating_add(size) > max)
+                {
+                    Some(Declined::OverByteQuota)
+                } else {
+                    self.authors.insert(
+                        author,
+                        Usage::Unknown {
+                            records_this_hour: records_this_hour + 1,
+                            bytes: bytes + size,
+                        },
+                    );
+                    None
+                }
+            }
+        };
+        if verdict.is_some() {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO declined (id, author, declined_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![record.id().as_bytes(), author.as_bytes(), self.now])?;
+        }
+        Ok(verdict)
+    }
+
+    /// Keeps the declined set within [`DECLINED_MAX`], forgetting the oldest.
+    pub(crate) fn finish(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        tx.execute(
+            "DELETE FROM declined WHERE id IN (SELECT id FROM declined
+             ORDER BY declined_ms DESC LIMIT -1 OFFSET ?1)",
+            [DECLINED_MAX as i64],
+        )?;
+        Ok(())
+    }
+
+    fn usage_of(&self, db: &Connection, author: &AuthorKey) -> Result<Usage, StoreError> {
+        if crate::trust::vouched(db, author)?.is_some() {
+            return Ok(Usage::Vouched);
+        }
+        let (records_this_hour, record_bytes): (i64, i64) = db
+            .prepare_cached(
+                "SELECT count(*) FILTER (WHERE stored_ms > ?2), coalesce(sum(length(bytes)), 0)
+                 FROM records WHERE author = ?1",
+            )?
+            .query_row(params![author.as_bytes(), self.now - HOUR_MS], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok(Usage::Unknown {
+            records_this_hour: records_this_hour as u64,
+            bytes: record_bytes.max(0) as u64,
+        })
+    }
+}
