@@ -124,7 +124,9 @@ impl Store {
         }
         let text = serde_json::to_string(policy)
             .map_err(|e| StoreError::Invalid(format!("policy: {e}")))?;
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO settings (name, value) VALUES ('policy', ?1)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",

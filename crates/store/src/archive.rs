@@ -98,7 +98,9 @@ impl Store {
     /// flags (for tools, tests and benchmarks that decided that already; records written
     /// for a person go through [`Store::append_local`]). Returns whether it was new.
     pub fn insert_local(&mut self, record: &VerifiedRecord) -> Result<bool, StoreError> {
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let new = insert_record(&tx, record, &Source::Local, &[], now_ms(), false)?;
         tx.commit()?;
         self.remove_doomed_blobs()?;

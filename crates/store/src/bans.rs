@@ -22,7 +22,9 @@ impl Store {
     /// until the later of the two ends, with the newer reason. Bans already over by this
     /// machine's clock are removed on the way.
     pub fn ban_peer(&mut self, peer: &str, until_ms: i64, reason: &str) -> Result<(), StoreError> {
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO bans (peer, until_ms, reason) VALUES (?1, ?2, ?3)
              ON CONFLICT (peer) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms),

@@ -459,7 +459,9 @@ fn write_all(
     source: &Source,
     bundle: &[u8],
 ) -> Result<Option<Written>, StoreError> {
-    let tx = db.transaction()?;
+    // IMMEDIATE: the write lock is taken now, not on the first write after a read, which
+    // fails at once (SQLITE_BUSY) when another connection wrote in between.
+    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let now = now_ms();
     let mut admission = crate::acceptance::Admission::new(&tx, now)?;
     let mut written = Written::default();

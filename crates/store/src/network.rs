@@ -183,7 +183,9 @@ impl Store {
     /// with the claimed creation time it was indexed under (for the reconciliation
     /// index).
     pub fn quarantine(&mut self, ids: &[RecordId]) -> Result<Vec<(i64, RecordId)>, StoreError> {
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let now = now_ms();
         let mut removed = Vec::new();
         for id in ids {

@@ -37,7 +37,9 @@ impl Store {
     /// (the default persona if there is none). Idempotent.
     pub fn adopt_key_file_author(&mut self, author: &AuthorSecret) -> Result<(), StoreError> {
         let seed = Zeroizing::new(author.to_seed());
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let has_default: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM personas WHERE is_default = 1)",
             [],
@@ -74,7 +76,9 @@ impl Store {
         let mut seed = Zeroizing::new([0u8; 32]);
         getrandom::fill(&mut seed[..]).map_err(|e| std::io::Error::other(e.to_string()))?;
         let secret = AuthorSecret::from_seed(&seed);
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (count, has_default): (i64, bool) = tx.query_row(
             "SELECT count(*), EXISTS (SELECT 1 FROM personas WHERE is_default = 1) FROM personas",
             [],
@@ -152,7 +156,9 @@ impl Store {
 
     /// Makes `name` the persona records are signed with when none is named.
     pub fn set_default_persona(&mut self, name: &str) -> Result<(), StoreError> {
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM personas WHERE name = ?1)",
             [name],

@@ -14,7 +14,9 @@ impl Store {
     /// The sealing secret of the persona `public`, made (from 32 random bytes) the first
     /// time it is asked for.
     pub fn sealing_secret(&mut self, public: &AuthorKey) -> Result<SealingSecret, StoreError> {
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let seed: Option<Option<Zeroizing<Vec<u8>>>> = tx
             .query_row(
                 "SELECT sealing_seed FROM personas WHERE public = ?1",

@@ -85,7 +85,9 @@ impl Store {
         check_name(name)?;
         key.verifying_key()
             .map_err(|e| StoreError::Invalid(format!("{key} is not a usable author key: {e}")))?;
-        let tx = self.db.transaction()?;
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let persona: Option<String> = tx
             .query_row(
                 "SELECT name FROM personas WHERE public = ?1",

@@ -51,7 +51,10 @@ fn under_trusted_an_unknown_author_is_declined_without_fault_until_trusted() {
     // …until its author is trusted.
     store.trust_add(&stranger.public(), "Руслан").unwrap();
     assert_eq!(store.missing(&[forged.id()]).unwrap(), vec![forged.id()]);
-    assert_eq!(import(&mut store, std::slice::from_ref(&forged)).records_new, 1);
+    assert_eq!(
+        import(&mut store, std::slice::from_ref(&forged)).records_new,
+        1
+    );
 }
 
 #[test]
