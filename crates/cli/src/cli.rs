@@ -521,8 +521,14 @@ pub struct ExportArgs {
     /// (or $QOIMA_BUNDLE_PASSPHRASE): a stick found at a checkpoint then reveals its size
     /// and nothing else. Tell the recipient the passphrase in person or by another way
     /// than the stick; `qoima import` asks for it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "seal_to")]
     pub passphrase: bool,
+    /// Seal the whole file to this recipient instead (a key, fingerprint or trusted name
+    /// whose key for sealed records has reached this archive; repeat for several, up to
+    /// 16): only their archives open it, and no passphrase has to travel. A stick found
+    /// at a checkpoint reveals its size, that it is sealed, and how many recipients.
+    #[arg(long = "seal-to", value_name = "KEY|NAME")]
+    pub seal_to: Vec<String>,
     /// Also write the records you made whose consent does not allow sharing (`add`
     /// without `--consent share`); they are otherwise left out, as they are never
     /// offered to peers.

@@ -30,7 +30,7 @@ pub fn code_for(error: &anyhow::Error) -> ExitCode {
         }
         if let Some(e) = cause.downcast_ref::<SealedBundleError>() {
             return ExitCode::from(match e {
-                SealedBundleError::WrongPassphrase => KEY,
+                SealedBundleError::WrongPassphrase | SealedBundleError::NotARecipient => KEY,
                 SealedBundleError::Malformed => INVALID,
                 SealedBundleError::Io(_) => OTHER,
             });

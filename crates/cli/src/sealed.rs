@@ -1,10 +1,12 @@
-//! Reading a bundle file that may be sealed (`export --passphrase`): the first bytes say
-//! which; a sealed one is opened with its own passphrase before anything is verified.
+//! Reading a bundle file that may be sealed (`export --passphrase` or `--seal-to`): the
+//! first bytes say which; a sealed one is opened with its own passphrase, or with this
+//! archive's keys for sealed records, before anything is verified.
 
 use std::io::Read;
 use std::path::Path;
 
-use qoima_store::sealed_bundle::{is_sealed_bundle, open_sealed};
+use qoima_core::SealingSecret;
+use qoima_store::sealed_bundle::{SealedWith, open_for_recipient, open_sealed, sealed_with};
 
 use crate::context::bundle_passphrase;
 
@@ -12,6 +14,7 @@ use crate::context::bundle_passphrase;
 pub fn bundle_input<'a>(
     mut input: impl Read + 'a,
     path: &Path,
+    secrets: impl FnOnce() -> anyhow::Result<Vec<SealingSecret>>,
 ) -> anyhow::Result<Box<dyn Read + 'a>> {
     let mut head = [0u8; 8];
     let mut filled = 0;
@@ -24,8 +27,12 @@ pub fn bundle_input<'a>(
         }
     }
     let whole = std::io::Cursor::new(head[..filled].to_vec()).chain(input);
-    if !is_sealed_bundle(&head[..filled]) {
-        return Ok(Box::new(whole));
+    match sealed_with(&head[..filled]) {
+        None => return Ok(Box::new(whole)),
+        Some(SealedWith::Recipients) => {
+            return Ok(Box::new(open_for_recipient(whole, &secrets()?)?));
+        }
+        Some(SealedWith::Passphrase) => {}
     }
     let passphrase = bundle_passphrase(
         &format!(

@@ -270,3 +270,63 @@ fn an_endorsement_makes_a_key_endorsed_for_those_who_trust_the_endorser() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_bundle_sealed_to_a_recipient_opens_only_in_the_recipients_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ngo, me, checkpoint) = (
+        home(dir.path(), "ngo"),
+        home(dir.path(), "me"),
+        home(dir.path(), "checkpoint"),
+    );
+    text(&ngo, &["key", "sealing"]);
+    carry(dir.path(), &ngo, &me, "ngo-key.qb");
+    let marker = "Жаңаөзен-тізім-2022";
+    let id = testimony(&me, marker);
+    let drop = dir.path().join("drop.qb");
+    text(
+        &me,
+        &[
+            "export",
+            drop.to_str().unwrap(),
+            "--seal-to",
+            &fingerprint(&ngo),
+        ],
+    );
+    let bytes = std::fs::read(&drop).unwrap();
+    assert!(bytes.starts_with(b"qoima-r\0"));
+    assert!(!bytes.windows(marker.len()).any(|w| w == marker.as_bytes()));
+
+    // Found at a checkpoint: nothing opens it there.
+    let (code, says) = refused(&checkpoint, &["import", drop.to_str().unwrap()]);
+    assert_eq!(code, 4, "{says}");
+    assert!(says.contains("sealed to other recipients"), "{says}");
+    let (code, _) = refused(&checkpoint, &["verify", drop.to_str().unwrap()]);
+    assert_eq!(code, 4);
+
+    let imported = text(&ngo, &["import", drop.to_str().unwrap()]);
+    assert!(imported.contains("new"), "{imported}");
+    assert_eq!(json(&ngo, &["show", &id, "--json"])["title"], marker);
+    // Refused together with a passphrase, and to a key whose sealing key is not here.
+    let (code, _) = refused(
+        &me,
+        &[
+            "export",
+            "x.qb",
+            "--passphrase",
+            "--seal-to",
+            &fingerprint(&ngo),
+        ],
+    );
+    assert_eq!(code, 2);
+    let (code, says) = refused(
+        &me,
+        &[
+            "export",
+            dir.path().join("y.qb").to_str().unwrap(),
+            "--seal-to",
+            &fingerprint(&checkpoint),
+        ],
+    );
+    assert_ne!(code, 0, "{says}");
+}

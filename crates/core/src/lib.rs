@@ -40,7 +40,8 @@ pub use record::{
     Attachment, Consent, Details, GeoPoint, IncidentType, Link, LinkKind, Place, RECORD_FORMAT_V2,
     RECORD_FORMAT_VERSION, RECORD_SIGNATURE_CONTEXT, RecordBody, RecordError, RecordKind,
     SEAL_SUITE_HPKE_X25519_CHACHA, SealError, Sealed, SealedContent, SealedRecipient,
-    SealingSecret, SourceType, VerifiedRecord, WitnessRelation, open_sealed, seal,
+    SealingSecret, SourceType, VerifiedRecord, WitnessRelation, open_sealed, seal, unwrap_key,
+    wrap_key,
 };
 pub use time::{
     ClaimedTime, ClockSource, ParseTimeError, Precision, TimeSpan, format_ms, parse_instant_ms,

@@ -1,12 +1,19 @@
-//! Sealed bundle files: a whole bundle (manifest included) encrypted under a passphrase
-//! of its own, for a USB stick that may be found at a checkpoint. Whoever finds it learns
-//! its length and that it is a sealed qoima bundle; nothing else. The recipient learns
-//! the passphrase by another way than the stick.
+//! Sealed bundle files: a whole bundle (manifest included) encrypted, for a USB stick that
+//! may be found at a checkpoint. Whoever finds it learns its length and that it is a
+//! sealed qoima bundle; nothing else. Two ways to hold the key:
+//!
+//! * a passphrase of its own (`export --passphrase`), which the recipient learns by
+//!   another way than the stick;
+//! * recipients' keys for sealed records (`export --seal-to`): a random file key wrapped
+//!   with HPKE for each (as a record's sealed part is, under another `info`), so only
+//!   their archives open it and no passphrase has to travel. Recipients are not named.
 //!
 //! The passphrase is stretched by Argon2id; the bundle's bytes are sealed with
 //! XChaCha20-Poly1305 in the STREAM construction (`aead-stream`) in 64 KiB segments, the
 //! last one flagged, so reordering, truncation and any change are detected. The header
 //! is the associated data of every segment. No padding is added: the length shows.
+//!
+//! Under a passphrase:
 //!
 //! ```text
 //! 0   8   magic "qoima-p\0"
@@ -19,15 +26,35 @@
 //! 57  …   segments: min(64 KiB, rest) ciphertext bytes + 16-byte tag each; at least
 //!         one (the last, flagged), even for an empty input
 //! ```
+//!
+//! To recipients (n from 1 to 16; each entry HPKE suite 1, as in FORMAT.md "Sealed
+//! parts", with `info` "qoima sealed bundle file key v1" and empty associated data; the
+//! STREAM key is BLAKE3 `derive_key("qoima 2026-11 recipient-sealed bundle v1", file key)`):
+//!
+//! ```text
+//! 0      8    magic "qoima-r\0"
+//! 8      2    version (u16 LE) = 1
+//! 10     1    n
+//! 11     82n  per recipient: suite (u16 LE) = 1, enc (32), wrapped file key (48)
+//! 11+82n 19   STREAM nonce prefix
+//! …      …    segments, as above
+//! ```
 
 use std::io::{self, Read, Write};
 
 use aead_stream::{NewStream, StreamBE32, StreamPrimitive};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 
+use qoima_core::{SealingKey, SealingSecret, unwrap_key, wrap_key};
+
 use crate::keyfile::{cost_is_sane, stretch};
 
 const MAGIC: &[u8; 8] = b"qoima-p\0";
+const RECIPIENTS_MAGIC: &[u8; 8] = b"qoima-r\0";
+const ENTRY_LEN: usize = 2 + 32 + 48;
+const PREFIX_LEN: usize = 19;
+const FILE_KEY_INFO: &[u8] = b"qoima sealed bundle file key v1";
+const FILE_KEY_CONTEXT: &str = "qoima 2026-11 recipient-sealed bundle v1";
 const VERSION: u16 = 1;
 const HEADER_LEN: usize = 57;
 const SEGMENT_LEN: usize = 64 * 1024;
@@ -42,6 +69,9 @@ pub enum SealedBundleError {
     /// Not a sealed bundle, or its header is damaged.
     #[error("not a sealed bundle, or its header is damaged")]
     Malformed,
+    /// Sealed to recipients, none of whom is a persona of this archive.
+    #[error("this bundle is sealed to other recipients: none of your keys opens it")]
+    NotARecipient,
     /// Reading failed.
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -78,9 +108,38 @@ impl SealParams {
     }
 }
 
+/// How a sealed bundle's key is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedWith {
+    /// A passphrase of its own.
+    Passphrase,
+    /// Recipients' keys for sealed records.
+    Recipients,
+}
+
+/// Whether `first_bytes` start like a sealed bundle, and of which kind.
+pub fn sealed_with(first_bytes: &[u8]) -> Option<SealedWith> {
+    if first_bytes.starts_with(MAGIC) {
+        Some(SealedWith::Passphrase)
+    } else if first_bytes.starts_with(RECIPIENTS_MAGIC) {
+        Some(SealedWith::Recipients)
+    } else {
+        None
+    }
+}
+
 /// Whether `first_bytes` start like a sealed bundle.
 pub fn is_sealed_bundle(first_bytes: &[u8]) -> bool {
-    first_bytes.starts_with(MAGIC)
+    sealed_with(first_bytes).is_some()
+}
+
+fn recipients_stream(file_key: &[u8; 32], header: &[u8]) -> StreamBE32<XChaCha20Poly1305> {
+    let key = blake3::derive_key(FILE_KEY_CONTEXT, file_key);
+    let aead = XChaCha20Poly1305::new(&key.into());
+    let prefix: [u8; PREFIX_LEN] = header[header.len() - PREFIX_LEN..]
+        .try_into()
+        .expect("the header ends with the prefix");
+    StreamBE32::from_aead(aead, &prefix.into())
 }
 
 fn stream(
@@ -108,7 +167,7 @@ fn stream(
 /// seals the last segment.
 pub struct SealWriter<W: Write> {
     out: W,
-    header: [u8; HEADER_LEN],
+    header: Vec<u8>,
     stream: StreamBE32<XChaCha20Poly1305>,
     buffer: Vec<u8>,
     next_segment: u32,
@@ -140,6 +199,36 @@ impl<W: Write> SealWriter<W> {
         header[18..22].copy_from_slice(&params.lanes.to_le_bytes());
         getrandom::fill(&mut header[22..57]).map_err(|e| io::Error::other(e.to_string()))?;
         let stream = stream(passphrase, &header, params).map_err(io::Error::other)?;
+        out.write_all(&header)?;
+        Ok(SealWriter {
+            out,
+            header: header.to_vec(),
+            stream,
+            buffer: Vec::with_capacity(SEGMENT_LEN + TAG_LEN),
+            next_segment: 0,
+        })
+    }
+
+    /// Starts a bundle sealed to `recipients` (1 to 16 keys for sealed records).
+    pub fn to_recipients(mut out: W, recipients: &[SealingKey]) -> io::Result<SealWriter<W>> {
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        let mut file_key = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(&mut file_key[..]).map_err(|e| io::Error::other(e.to_string()))?;
+        let entries = wrap_key(&file_key, recipients, FILE_KEY_INFO, b"", &mut rng)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let mut header = Vec::with_capacity(11 + ENTRY_LEN * entries.len() + PREFIX_LEN);
+        header.extend_from_slice(RECIPIENTS_MAGIC);
+        header.extend_from_slice(&VERSION.to_le_bytes());
+        header.push(entries.len() as u8);
+        for entry in &entries {
+            header.extend_from_slice(&entry.suite.to_le_bytes());
+            header.extend_from_slice(&entry.enc);
+            header.extend_from_slice(&entry.wrapped_key);
+        }
+        let mut prefix = [0u8; PREFIX_LEN];
+        getrandom::fill(&mut prefix).map_err(|e| io::Error::other(e.to_string()))?;
+        header.extend_from_slice(&prefix);
+        let stream = recipients_stream(&file_key, &header);
         out.write_all(&header)?;
         Ok(SealWriter {
             out,
@@ -209,27 +298,90 @@ pub fn open_sealed<R: Read>(
         lanes: u32_at(18),
     };
     let stream = stream(passphrase, &header, params)?;
-    let mut reader = SealReader {
+    SealReader::start(
         input,
-        header,
+        header.to_vec(),
         stream,
-        next_segment: 0,
-        lookahead: Vec::new(),
-        plain: Vec::new(),
-        at: 0,
-        finished: false,
+        Some(SealedBundleError::WrongPassphrase),
+    )
+}
+
+/// Opens a bundle sealed to recipients with whichever of `secrets` (this archive's keys
+/// for sealed records) it is sealed to.
+pub fn open_for_recipient<R: Read>(
+    mut input: R,
+    secrets: &[SealingSecret],
+) -> Result<SealReader<R>, SealedBundleError> {
+    let malformed = |e: io::Error| match e.kind() {
+        io::ErrorKind::UnexpectedEof => SealedBundleError::Malformed,
+        _ => e.into(),
     };
-    match reader.next_segment() {
-        Ok(()) => Ok(reader),
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(SealedBundleError::WrongPassphrase),
-        Err(e) => Err(e.into()),
+    let mut header = vec![0u8; 11];
+    input.read_exact(&mut header).map_err(malformed)?;
+    let n = usize::from(header[10]);
+    if &header[..8] != RECIPIENTS_MAGIC
+        || header[8..10] != VERSION.to_le_bytes()
+        || !(1..=qoima_core::limits::SEALED_RECIPIENTS_MAX).contains(&n)
+    {
+        return Err(SealedBundleError::Malformed);
+    }
+    header.resize(11 + ENTRY_LEN * n + PREFIX_LEN, 0);
+    input.read_exact(&mut header[11..]).map_err(malformed)?;
+    let entries: Vec<qoima_core::SealedRecipient> = header[11..11 + ENTRY_LEN * n]
+        .chunks_exact(ENTRY_LEN)
+        .map(|e| qoima_core::SealedRecipient {
+            suite: u16::from_le_bytes([e[0], e[1]]),
+            enc: e[2..34].to_vec(),
+            wrapped_key: e[34..].to_vec(),
+        })
+        .collect();
+    let mut file_key = None;
+    for secret in secrets {
+        if let Some(key) = unwrap_key(&entries, FILE_KEY_INFO, b"", secret)
+            .map_err(|_| SealedBundleError::Malformed)?
+        {
+            file_key = Some(zeroize::Zeroizing::new(key));
+            break;
+        }
+    }
+    let file_key = file_key.ok_or(SealedBundleError::NotARecipient)?;
+    let stream = recipients_stream(&file_key, &header);
+    SealReader::start(input, header, stream, None)
+}
+
+impl<R: Read> SealReader<R> {
+    /// Opens the first segment: failing there is `first_fails` if given (under a
+    /// passphrase: the wrong one), else the segment's own error ("altered or cut short").
+    fn start(
+        input: R,
+        header: Vec<u8>,
+        stream: StreamBE32<XChaCha20Poly1305>,
+        first_fails: Option<SealedBundleError>,
+    ) -> Result<SealReader<R>, SealedBundleError> {
+        let mut reader = SealReader {
+            input,
+            header,
+            stream,
+            next_segment: 0,
+            lookahead: Vec::new(),
+            plain: Vec::new(),
+            at: 0,
+            finished: false,
+        };
+        match reader.next_segment() {
+            Ok(()) => Ok(reader),
+            Err(e) => match first_fails {
+                Some(error) if e.kind() == io::ErrorKind::InvalidData => Err(error),
+                _ => Err(e.into()),
+            },
+        }
     }
 }
 
 /// The bundle's bytes, read out of a sealed bundle.
 pub struct SealReader<R> {
     input: R,
-    header: [u8; HEADER_LEN],
+    header: Vec<u8>,
     stream: StreamBE32<XChaCha20Poly1305>,
     next_segment: u32,
     /// Bytes read past the current segment: whether more follow decides its flag.
@@ -369,5 +521,84 @@ mod tests {
             file[at] ^= 1 << bit;
             prop_assert!(open(&file, b"pass").is_err());
         }
+    }
+
+    fn to_recipients(plain: &[u8], recipients: &[SealingKey]) -> Vec<u8> {
+        let mut writer = SealWriter::to_recipients(Vec::new(), recipients).unwrap();
+        writer.write_all(plain).unwrap();
+        writer.finish().unwrap()
+    }
+
+    fn open_as(file: &[u8], secrets: &[SealingSecret]) -> Result<Vec<u8>, SealedBundleError> {
+        let mut out = Vec::new();
+        open_for_recipient(file, secrets)?
+            .read_to_end(&mut out)
+            .map_err(SealedBundleError::Io)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_bundle_sealed_to_recipients_opens_for_each_of_them_and_nobody_else() {
+        let (ngo, lawyer, stranger) = (
+            SealingSecret::from_seed([1; 32]),
+            SealingSecret::from_seed([2; 32]),
+            SealingSecret::from_seed([3; 32]),
+        );
+        let plain: Vec<u8> = (0..SEGMENT_LEN * 2 + 9).map(|i| (i % 251) as u8).collect();
+        let file = to_recipients(&plain, &[ngo.public(), lawyer.public()]);
+        assert_eq!(sealed_with(&file), Some(SealedWith::Recipients));
+        assert_eq!(open_as(&file, &[stranger.clone(), ngo]).unwrap(), plain);
+        assert_eq!(open_as(&file, &[lawyer]).unwrap(), plain);
+        assert!(matches!(
+            open_as(&file, &[stranger]),
+            Err(SealedBundleError::NotARecipient)
+        ));
+        assert!(matches!(
+            open_as(&file, &[]),
+            Err(SealedBundleError::NotARecipient)
+        ));
+    }
+
+    #[test]
+    fn a_damaged_recipient_sealed_bundle_is_refused() {
+        let ngo = SealingSecret::from_seed([1; 32]);
+        let plain = vec![5u8; SEGMENT_LEN + 3];
+        let file = to_recipients(&plain, &[ngo.public()]);
+        // No recipients at all, or more than 16.
+        for n in [0u8, 17, 255] {
+            let mut bad = file.clone();
+            bad[10] = n;
+            assert!(matches!(
+                open_as(&bad, &[ngo.clone()]),
+                Err(SealedBundleError::Malformed)
+            ));
+        }
+        // The nonce prefix (part of every segment's associated data) altered.
+        let mut bad = file.clone();
+        bad[11 + ENTRY_LEN] ^= 1;
+        let error = open_as(&bad, &[ngo.clone()]).unwrap_err();
+        assert!(
+            error.to_string().contains("altered or cut short"),
+            "{error}"
+        );
+        // The wrapped key altered: it no longer opens for anyone.
+        let mut bad = file.clone();
+        bad[11 + 40] ^= 1;
+        assert!(matches!(
+            open_as(&bad, &[ngo.clone()]),
+            Err(SealedBundleError::NotARecipient)
+        ));
+        // Cut inside the header, and cut after the first segment.
+        assert!(matches!(
+            open_as(&file[..50], &[ngo.clone()]),
+            Err(SealedBundleError::Malformed)
+        ));
+        let header_len = 11 + ENTRY_LEN + PREFIX_LEN;
+        let cut = &file[..header_len + SEGMENT_LEN + TAG_LEN];
+        let error = open_as(cut, &[ngo]).unwrap_err();
+        assert!(
+            error.to_string().contains("altered or cut short"),
+            "{error}"
+        );
     }
 }

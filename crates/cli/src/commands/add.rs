@@ -84,15 +84,7 @@ fn recipients(
         return Ok(Vec::new());
     }
     let mut keys = vec![store.sealing_secret(author)?.public()];
-    for name in named {
-        let recipient = store.resolve_author(name)?;
-        let Some(key) = store.sealing_key_of(&recipient)? else {
-            anyhow::bail!(UsageError(format!(
-                "no key for sealed records from {} is here yet: its holder publishes one \
-                 with `qoima key sealing`, and it reaches this archive like any record",
-                recipient.fingerprint()
-            )));
-        };
+    for key in super::sealing_keys(store, named)? {
         if !keys.contains(&key) {
             keys.push(key);
         }

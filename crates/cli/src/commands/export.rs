@@ -30,6 +30,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         throwaway_bundler()?
     };
+    let recipients = super::sealing_keys(&store, &args.seal_to)?;
     let seal_passphrase = if args.passphrase {
         Some(bundle_passphrase(
             "Choose a passphrase for this bundle: ",
@@ -51,6 +52,13 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
         progress: progress.clone(),
     };
     let (report, counted) = match &seal_passphrase {
+        None if !recipients.is_empty() => {
+            let sealed = SealWriter::to_recipients(counted, &recipients)?;
+            let mut output = std::io::BufWriter::with_capacity(1024 * 1024, sealed);
+            let report = store.export(&mut output, &query, &bundler)?;
+            let sealed = output.into_inner().map_err(|e| e.into_error())?;
+            (report, sealed.finish()?)
+        }
         None => {
             let mut output = std::io::BufWriter::with_capacity(1024 * 1024, counted);
             let report = store.export(&mut output, &query, &bundler)?;

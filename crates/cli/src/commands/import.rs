@@ -70,12 +70,14 @@ fn import_one(store: &mut qoima_store::Store, path: &Path) -> Result<ImportRepor
     );
     progress.set_message(file_name(path));
     let input = std::io::BufReader::with_capacity(1024 * 1024, progress.wrap_read(file));
-    let input = crate::sealed::bundle_input(input, path).map_err(|e| {
-        match e.downcast_ref::<std::io::Error>() {
+    let secrets = store.sealing_secrets();
+    let input =
+        crate::sealed::bundle_input(input, path, || Ok(secrets?)).map_err(|e| match e
+            .downcast_ref::<std::io::Error>()
+        {
             Some(_) => FileProblem::Unreadable(std::io::Error::other(e.to_string())),
             None => FileProblem::Store(e),
-        }
-    })?;
+        })?;
     let report = store
         .import_bundle(input, Source::File(file_name(path)))
         .map_err(|e| FileProblem::Store(e.into()))?;

@@ -91,6 +91,29 @@ fn parse_kind(name: &str) -> anyhow::Result<qoima_core::RecordKind> {
     })
 }
 
+/// The keys for sealed records of the recipients `named` (keys, fingerprints or trusted
+/// names), each published by its holder in a record that has reached this archive.
+fn sealing_keys(
+    store: &qoima_store::Store,
+    named: &[String],
+) -> anyhow::Result<Vec<qoima_core::SealingKey>> {
+    let mut keys = Vec::with_capacity(named.len());
+    for name in named {
+        let recipient = store.resolve_author(name)?;
+        let Some(key) = store.sealing_key_of(&recipient)? else {
+            anyhow::bail!(UsageError(format!(
+                "no key for sealed records from {} is here yet: its holder publishes one \
+                 with `qoima key sealing`, and it reaches this archive like any record",
+                recipient.fingerprint()
+            )));
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
 /// Parses a time given on the command line to the start of the unit written.
 fn parse_since(text: &str) -> anyhow::Result<i64> {
     qoima_core::parse_instant_ms(text).map_err(|e| UsageError(e.to_string()).into())

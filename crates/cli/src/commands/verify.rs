@@ -18,7 +18,7 @@ use crate::output::{outln, print_json, safe};
 
 pub fn run(ctx: &Context, target: &str, json: bool) -> anyhow::Result<ExitCode> {
     let (report, valid) = if Path::new(target).is_file() {
-        verify_bundle(Path::new(target))?
+        verify_bundle(ctx, Path::new(target))?
     } else {
         verify_record(ctx, target)?
     };
@@ -38,11 +38,11 @@ pub fn run(ctx: &Context, target: &str, json: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::from(if valid { exit::OK } else { exit::INVALID }))
 }
 
-fn verify_bundle(path: &Path) -> anyhow::Result<(Value, bool)> {
+fn verify_bundle(ctx: &Context, path: &Path) -> anyhow::Result<(Value, bool)> {
     let file = fs::File::open(path)?;
     let progress = ProgressBar::new(file.metadata()?.len());
     let input = std::io::BufReader::with_capacity(1024 * 1024, progress.wrap_read(file));
-    let input = crate::sealed::bundle_input(input, path)?;
+    let input = crate::sealed::bundle_input(input, path, || Ok(ctx.store()?.sealing_secrets()?))?;
     let mut reader = match BundleReader::open(input) {
         Ok(reader) => reader,
         Err(e) => {

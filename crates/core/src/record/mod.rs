@@ -11,5 +11,5 @@ pub use body::{
     RECORD_FORMAT_VERSION, RecordBody, RecordKind, SEAL_SUITE_HPKE_X25519_CHACHA, Sealed,
     SealedContent, SealedRecipient, SourceType, WitnessRelation,
 };
-pub use seal::{SealError, SealingSecret, open as open_sealed, seal};
+pub use seal::{SealError, SealingSecret, open as open_sealed, seal, unwrap_key, wrap_key};
 pub use signed::{RECORD_SIGNATURE_CONTEXT, RecordError, VerifiedRecord};

@@ -88,38 +88,10 @@ pub fn seal(
     recipients: &[SealingKey],
     rng: &mut impl CryptoRng,
 ) -> Result<Sealed, SealError> {
-    if recipients.is_empty() {
-        return Err(SealError::NoRecipients);
-    }
-    if recipients.len() > SEALED_RECIPIENTS_MAX {
-        return Err(SealError::TooManyRecipients(recipients.len()));
-    }
     check_sealed_content(content).map_err(SealError::Field)?;
     let mut content_key = [0u8; 32];
     rng.fill_bytes(&mut content_key);
-    let mut entries = Vec::with_capacity(recipients.len());
-    for recipient in recipients {
-        let bad = || SealError::BadRecipientKey(recipient.short());
-        let public =
-            <Kem as hpke::Kem>::PublicKey::from_bytes(recipient.as_bytes()).map_err(|_| bad())?;
-        let (enc, wrapped_key) = hpke::single_shot_seal_with_rng::<HpkeAead, Kdf, Kem>(
-            &OpModeS::Base,
-            &public,
-            HPKE_INFO,
-            &content_key,
-            author.as_bytes(),
-            rng,
-        )
-        .map_err(|_| bad())?;
-        entries.push(SealedRecipient {
-            suite: SEAL_SUITE_HPKE_X25519_CHACHA,
-            enc: enc.to_bytes().to_vec(),
-            wrapped_key,
-        });
-    }
-    // The order of entries would otherwise follow the order the recipients were named
-    // in; sorted by their (random) encapsulated keys, it says nothing.
-    entries.sort_by(|a, b| a.enc.cmp(&b.enc));
+    let entries = wrap_key(&content_key, recipients, HPKE_INFO, author.as_bytes(), rng)?;
     let ciphertext = content_cipher(&content_key)
         .encrypt(
             &Nonce::default(),
@@ -142,29 +114,10 @@ pub fn open(
     author: &AuthorKey,
     secret: &SealingSecret,
 ) -> Result<Option<SealedContent>, SealError> {
-    let (private, _) = Kem::derive_keypair(&secret.seed);
-    let Some(content_key) = sealed
-        .recipients
-        .iter()
-        .filter(|r| r.suite == SEAL_SUITE_HPKE_X25519_CHACHA)
-        .find_map(|r| {
-            let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&r.enc).ok()?;
-            hpke::single_shot_open::<HpkeAead, Kdf, Kem>(
-                &OpModeR::Base,
-                &private,
-                &enc,
-                HPKE_INFO,
-                &r.wrapped_key,
-                author.as_bytes(),
-            )
-            .ok()
-        })
+    let Some(content_key) = unwrap_key(&sealed.recipients, HPKE_INFO, author.as_bytes(), secret)?
     else {
         return Ok(None);
     };
-    let content_key: [u8; 32] = content_key
-        .try_into()
-        .map_err(|_| SealError::Damaged("the content key is not 32 bytes".into()))?;
     let plain = content_cipher(&content_key)
         .decrypt(
             &Nonce::default(),
@@ -178,6 +131,79 @@ pub fn open(
         .map_err(|e| SealError::Damaged(e.to_string()))?;
     check_sealed_content(&content).map_err(SealError::Damaged)?;
     Ok(Some(content))
+}
+
+/// Wraps `key` for each of `recipients` with HPKE (suite 1) under `info` and `aad`. The
+/// entries come out sorted by their (random) encapsulated keys, so their order says
+/// nothing about the order the recipients were named in.
+pub fn wrap_key(
+    key: &[u8; 32],
+    recipients: &[SealingKey],
+    info: &[u8],
+    aad: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<SealedRecipient>, SealError> {
+    if recipients.is_empty() {
+        return Err(SealError::NoRecipients);
+    }
+    if recipients.len() > SEALED_RECIPIENTS_MAX {
+        return Err(SealError::TooManyRecipients(recipients.len()));
+    }
+    let mut entries = Vec::with_capacity(recipients.len());
+    for recipient in recipients {
+        let bad = || SealError::BadRecipientKey(recipient.short());
+        let public =
+            <Kem as hpke::Kem>::PublicKey::from_bytes(recipient.as_bytes()).map_err(|_| bad())?;
+        let (enc, wrapped_key) = hpke::single_shot_seal_with_rng::<HpkeAead, Kdf, Kem>(
+            &OpModeS::Base,
+            &public,
+            info,
+            key,
+            aad,
+            rng,
+        )
+        .map_err(|_| bad())?;
+        entries.push(SealedRecipient {
+            suite: SEAL_SUITE_HPKE_X25519_CHACHA,
+            enc: enc.to_bytes().to_vec(),
+            wrapped_key,
+        });
+    }
+    entries.sort_by(|a, b| a.enc.cmp(&b.enc));
+    Ok(entries)
+}
+
+/// The key wrapped for `secret` among `entries` (by [`wrap_key`] with the same `info`
+/// and `aad`), if any; entries of unknown suites are passed over.
+pub fn unwrap_key(
+    entries: &[SealedRecipient],
+    info: &[u8],
+    aad: &[u8],
+    secret: &SealingSecret,
+) -> Result<Option<[u8; 32]>, SealError> {
+    let (private, _) = Kem::derive_keypair(&secret.seed);
+    let Some(key) = entries
+        .iter()
+        .filter(|r| r.suite == SEAL_SUITE_HPKE_X25519_CHACHA)
+        .find_map(|r| {
+            let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&r.enc).ok()?;
+            hpke::single_shot_open::<HpkeAead, Kdf, Kem>(
+                &OpModeR::Base,
+                &private,
+                &enc,
+                info,
+                &r.wrapped_key,
+                aad,
+            )
+            .ok()
+        })
+    else {
+        return Ok(None);
+    };
+    let key: [u8; 32] = key
+        .try_into()
+        .map_err(|_| SealError::Damaged("the wrapped key is not 32 bytes".into()))?;
+    Ok(Some(key))
 }
 
 fn content_cipher(content_key: &[u8; 32]) -> ChaCha20Poly1305 {
