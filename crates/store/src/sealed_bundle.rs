@@ -569,14 +569,14 @@ mod tests {
             let mut bad = file.clone();
             bad[10] = n;
             assert!(matches!(
-                open_as(&bad, &[ngo.clone()]),
+                open_as(&bad, std::slice::from_ref(&ngo)),
                 Err(SealedBundleError::Malformed)
             ));
         }
         // The nonce prefix (part of every segment's associated data) altered.
         let mut bad = file.clone();
         bad[11 + ENTRY_LEN] ^= 1;
-        let error = open_as(&bad, &[ngo.clone()]).unwrap_err();
+        let error = open_as(&bad, std::slice::from_ref(&ngo)).unwrap_err();
         assert!(
             error.to_string().contains("altered or cut short"),
             "{error}"
@@ -585,12 +585,12 @@ mod tests {
         let mut bad = file.clone();
         bad[11 + 40] ^= 1;
         assert!(matches!(
-            open_as(&bad, &[ngo.clone()]),
+            open_as(&bad, std::slice::from_ref(&ngo)),
             Err(SealedBundleError::NotARecipient)
         ));
         // Cut inside the header, and cut after the first segment.
         assert!(matches!(
-            open_as(&file[..50], &[ngo.clone()]),
+            open_as(&file[..50], std::slice::from_ref(&ngo)),
             Err(SealedBundleError::Malformed)
         ));
         let header_len = 11 + ENTRY_LEN + PREFIX_LEN;
