@@ -114,8 +114,19 @@ pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(value)?)
 }
 
+/// A listed record, with what this archive makes of its author.
+pub struct Listed {
+    /// The record.
+    pub summary: RecordSummary,
+    /// Whether its author is believed here.
+    pub trust: AuthorTrust,
+    /// Signed after its key's revocation (claimed and first seen).
+    pub suspect: bool,
+}
+
 /// The JSON object for a listed record.
-pub fn summary_json(summary: &RecordSummary, trust: &AuthorTrust) -> serde_json::Value {
+fn summary_json(listed: &Listed) -> serde_json::Value {
+    let (summary, trust) = (&listed.summary, &listed.trust);
     json!({
         "id": summary.id,
         "kind": summary.kind,
@@ -125,27 +136,25 @@ pub fn summary_json(summary: &RecordSummary, trust: &AuthorTrust) -> serde_json:
         "seq": summary.seq,
         "created_at": format_ms(summary.created_ms),
         "title": summary.title,
+        "suspect": listed.suspect,
     })
 }
 
 /// Prints listed records (each with its author's trust) as a table, or JSON.
-pub fn print_summaries(
-    summaries: &[(RecordSummary, AuthorTrust)],
-    json: bool,
-) -> anyhow::Result<()> {
+pub fn print_summaries(summaries: &[Listed], json: bool) -> anyhow::Result<()> {
     if json {
-        return print_json(
-            &summaries
-                .iter()
-                .map(|(s, trust)| summary_json(s, trust))
-                .collect::<Vec<_>>(),
-        );
+        return print_json(&summaries.iter().map(summary_json).collect::<Vec<_>>());
     }
     if summaries.is_empty() {
         errln!("No records.");
         return Ok(());
     }
-    for (s, trust) in summaries {
+    for Listed {
+        summary: s,
+        trust,
+        suspect,
+    } in summaries
+    {
         let created = format_ms(s.created_ms);
         outln!(
             "{}  {:<10}  {:<10}  {}  {:<12}  {}",
@@ -153,7 +162,11 @@ pub fn print_summaries(
             created.get(..10).unwrap_or(&created),
             s.kind.name(),
             short_fingerprint(&s.author),
-            trust_label(trust),
+            if *suspect {
+                "SUSPECT".to_owned()
+            } else {
+                trust_label(trust)
+            },
             safe(&s.title)
         )?;
     }

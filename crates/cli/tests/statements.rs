@@ -121,6 +121,15 @@ fn a_revoked_key_makes_its_later_records_suspect_and_a_kept_certificate_revokes_
     assert_eq!(shown["suspect"], true);
     let shown = text(&friend, &["show", &after]);
     assert!(shown.contains("SUSPECT"), "{shown}");
+    let listed = json(&friend, &["list", "--json"]);
+    let suspect: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["suspect"] == true)
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(suspect, vec![after.clone()]);
 
     // `key revoke` without --yes and without a terminal refuses.
     let (code, says) = refused(&me, &["key", "revoke"]);

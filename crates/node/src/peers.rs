@@ -34,6 +34,8 @@ pub struct PeerInfo {
     pub strikes: u32,
     last_strike: Instant,
     pub received: u64,
+    /// Valid records from it that the acceptance policy did not keep (no blame).
+    pub declined: u64,
     pub last_sync_ms: i64,
     pub last_sync_new: u64,
     /// The IP this peer was last connected from: the yardstick for the addresses it
@@ -58,6 +60,7 @@ impl PeerInfo {
             strikes: 0,
             last_strike: now,
             received: 0,
+            declined: 0,
             last_sync_ms: 0,
             last_sync_new: 0,
             observed_ip: None,

@@ -52,6 +52,10 @@ pub struct PeerStatus {
     pub last_sync_new: u64,
     /// Records received from it since this node started (sync and gossip).
     pub received_since_start: u64,
+    /// Valid records from it that this node's acceptance policy did not keep (local
+    /// choice: no strike), since this node started.
+    #[serde(default)]
+    pub declined_since_start: u64,
     /// Invalid messages it sent, net of those forgiven with time.
     pub strikes: u32,
     /// Its gossip messages ignored unread because it sent too many valid but useless

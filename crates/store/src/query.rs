@@ -34,6 +34,8 @@ pub struct RecordSummary {
     pub created_ms: i64,
     /// Title.
     pub title: String,
+    /// When this archive first stored it, ms since the epoch.
+    pub stored_ms: i64,
 }
 
 /// A record read back from the archive, re-verified, with its provenance.
@@ -60,7 +62,7 @@ pub struct ProvenanceEntry {
     pub received_ms: i64,
 }
 
-const SUMMARY_COLUMNS: &str = "r.id, r.kind, r.author, r.seq, r.created_ms, r.title";
+const SUMMARY_COLUMNS: &str = "r.id, r.kind, r.author, r.seq, r.created_ms, r.title, r.stored_ms";
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<RecordSummary> {
     let kind: u8 = row.get(1)?;
@@ -71,6 +73,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<RecordSummary> {
         seq: row.get::<_, i64>(3)? as u64,
         created_ms: row.get(4)?,
         title: row.get(5)?,
+        stored_ms: row.get(6)?,
     })
 }
 

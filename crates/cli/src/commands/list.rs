@@ -8,7 +8,7 @@ use qoima_store::{AuthorTrust, ListQuery, RecordSummary, Store};
 use super::{parse_kind, parse_since};
 use crate::cli::ListArgs;
 use crate::context::Context;
-use crate::output::print_summaries;
+use crate::output::{Listed, print_summaries};
 
 pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
@@ -32,16 +32,20 @@ pub fn search(ctx: &Context, text: &str, limit: usize, json: bool) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each listed record with whether its author is trusted.
-fn with_trust(
-    store: &Store,
-    summaries: Vec<RecordSummary>,
-) -> anyhow::Result<Vec<(RecordSummary, AuthorTrust)>> {
+/// Each listed record with whether its author is trusted and whether it is suspect
+/// (signed after its key's revocation).
+fn with_trust(store: &Store, summaries: Vec<RecordSummary>) -> anyhow::Result<Vec<Listed>> {
     summaries
         .into_iter()
-        .map(|s| {
-            let trust = store.author_trust(&s.author)?;
-            Ok((s, trust))
+        .map(|summary| {
+            let trust = store.author_trust(&summary.author)?;
+            let suspect = matches!(trust, AuthorTrust::Revoked { .. })
+                && store.is_suspect(&summary.author, summary.created_ms, summary.stored_ms)?;
+            Ok(Listed {
+                summary,
+                trust,
+                suspect,
+            })
         })
         .collect()
 }

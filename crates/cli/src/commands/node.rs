@@ -173,7 +173,7 @@ pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             ),
         };
         outln!(
-            "{} {}  {sync}{}",
+            "{} {}  {sync}{}{}",
             if peer.connected {
                 "connected"
             } else {
@@ -182,6 +182,14 @@ pub fn peers(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             peer.peer_id,
             if peer.strikes > 0 {
                 format!(", {} invalid messages", peer.strikes)
+            } else {
+                String::new()
+            },
+            if peer.declined_since_start > 0 {
+                format!(
+                    ", {} valid records not kept by your --accept policy",
+                    peer.declined_since_start
+                )
             } else {
                 String::new()
             }

@@ -224,7 +224,11 @@ impl EventLoop {
         self.work.finish(source, Work::Gossip);
         debug!(%source, "gossip checked: {verdict:?}");
         match verdict {
-            GossipVerdict::Valid { new_records: 0, .. } => {
+            GossipVerdict::Valid {
+                new_records: 0,
+                declined,
+            } => {
+                self.book.info(source).declined += declined;
                 // Valid but nothing new: old records, perhaps re-wrapped in a new bundle.
                 // Not forwarded (it is news to no one downstream of us either) and
                 // counted against the sender's budget.
@@ -244,6 +248,7 @@ impl EventLoop {
                     MessageAcceptance::Ignore
                 };
                 self.finish(source, reply, acceptance);
+                self.book.info(source).declined += declined;
                 self.book.info(source).received += new_records;
                 self.poll_store();
             }

@@ -350,6 +350,7 @@ impl EventLoop {
         };
         let new_records = report.records_new;
         self.book.info(peer).received += new_records;
+        self.book.info(peer).declined += report.declined_ids.len() as u64;
         if let Some(fault) = report.sender_fault() {
             self.strike(
                 peer,
