@@ -340,6 +340,10 @@ pub struct AddArgs {
     /// gave is sealed with the rest.
     #[arg(long, value_name = "TEXT", requires = "seal_to")]
     pub public_title: Option<String>,
+    /// With --seal-to: text everyone may read beside the sealed part (e.g. what happened,
+    /// while the witness's name and the exact place stay sealed).
+    #[arg(long, value_name = "TEXT", requires = "seal_to")]
+    pub public_text: Option<String>,
     /// Testimony: a pseudonymous reference to the witness (never a real name).
     #[arg(long, value_name = "REF")]
     pub witness: Option<String>,

@@ -189,10 +189,16 @@ fn a_sealed_testimony_reads_for_its_recipient_and_its_author_and_nobody_else() {
             &fingerprint(&ngo),
             "--public-title",
             "A testimony for the NGO",
+            "--public-text",
+            "Detained at the akimat on 5 January; details sealed.",
         ],
     );
     let own = json(&witness, &["show", &id, "--json"]);
     assert_eq!(own["title"], "A testimony for the NGO");
+    assert_eq!(
+        own["record"]["text"],
+        "Detained at the akimat on 5 January; details sealed."
+    );
     assert_eq!(own["sealed"]["readable"], true, "the author reads it too");
     assert_eq!(own["sealed"]["content"]["text"], marker);
 

@@ -56,7 +56,12 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
             .into_body(authorship, attachments)
             .map_err(UsageError)?;
         if !recipients.is_empty() {
-            seal_fields(&mut body, &recipients, args.public_title.as_deref())?;
+            seal_fields(
+                &mut body,
+                &recipients,
+                args.public_title.as_deref(),
+                args.public_text.as_deref(),
+            )?;
         }
         Ok(VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?)
     })?;
@@ -92,11 +97,13 @@ fn recipients(
     Ok(keys)
 }
 
-/// Moves title, text, place and details into a part sealed to `recipients`.
+/// Moves title, text, place and details into a part sealed to `recipients`; what is
+/// left public is the public title and text given, the kind, times, tags and consent.
 fn seal_fields(
     body: &mut qoima_core::RecordBody,
     recipients: &[qoima_core::SealingKey],
     public_title: Option<&str>,
+    public_text: Option<&str>,
 ) -> anyhow::Result<()> {
     let content = qoima_core::SealedContent {
         title: std::mem::take(&mut body.title),
@@ -105,6 +112,7 @@ fn seal_fields(
         details: std::mem::take(&mut body.details),
     };
     body.title = public_title.unwrap_or("Sealed record").to_owned();
+    body.text = public_text.unwrap_or_default().to_owned();
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     body.sealed = Some(
         qoima_core::seal(&content, &body.author, recipients, &mut rng)
