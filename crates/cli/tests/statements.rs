@@ -171,6 +171,24 @@ fn a_sealed_testimony_reads_for_its_recipient_and_its_author_and_nobody_else() {
         "{says}"
     );
 
+    // Sealing goes only to a key you trust.
+    let (code, says) = refused(
+        &witness,
+        &[
+            "add",
+            "testimony",
+            "--title",
+            "t",
+            "--seal-to",
+            &fingerprint(&ngo),
+        ],
+    );
+    assert_eq!(code, 2, "{says}");
+    assert!(says.contains("you do not trust"), "{says}");
+    text(
+        &witness,
+        &["trust", "add", &fingerprint(&ngo), "--name", "NGO"],
+    );
     let marker = "Айгерим-Нурланқызы-87015550000";
     let id = text(
         &witness,
@@ -296,6 +314,7 @@ fn a_bundle_sealed_to_a_recipient_opens_only_in_the_recipients_archive() {
     );
     text(&ngo, &["key", "sealing"]);
     carry(dir.path(), &ngo, &me, "ngo-key.qb");
+    text(&me, &["trust", "add", &fingerprint(&ngo), "--name", "NGO"]);
     let marker = "Жаңаөзен-тізім-2022";
     let id = testimony(&me, marker);
     let drop = dir.path().join("drop.qb");

@@ -189,6 +189,11 @@ impl Admission {
         record: &VerifiedRecord,
     ) -> Result<Option<Declined>, StoreError> {
         let author = record.body().author;
+        // A revocation only takes power away from its key, and is what its owner most
+        // needs to spread: no quota or trust stands in its way.
+        if record.body().kind == qoima_core::RecordKind::KeyRevocation {
+            return Ok(None);
+        }
         let usage = match self.authors.get(&author) {
             Some(usage) => *usage,
             None => {
@@ -232,9 +237,15 @@ impl Admission {
         };
         if verdict.is_some() {
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO declined (id, author, declined_ms) VALUES (?1, ?2, ?3)",
+                "INSERT INTO declined (id, author, created_ms, declined_ms)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             )?
-            .execute(params![record.id().as_bytes(), author.as_bytes(), self.now])?;
+            .execute(params![
+                record.id().as_bytes(),
+                author.as_bytes(),
+                record.body().created.unix_ms,
+                self.now
+            ])?;
         }
         Ok(verdict)
     }

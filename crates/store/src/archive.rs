@@ -322,10 +322,15 @@ pub(crate) fn insert_record(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![rowid, source.kind(), bundle, source.origin(), now])?;
-    if changed == 1 {
-        crate::standing::on_stored(tx, rowid, record, now)?;
+    if changed == 0 {
+        return Ok(false);
     }
-    Ok(changed == 1)
+    crate::standing::on_stored(tx, rowid, record, now)?;
+    // A retraction that arrived first may have deleted it at once: then it is not new
+    // here, and is neither counted nor passed on.
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM records WHERE rowid = ?1")?
+        .exists([rowid])?)
 }
 
 fn index_text(tx: &Transaction<'_>, rowid: i64, record: &VerifiedRecord) -> Result<(), StoreError> {

@@ -52,13 +52,15 @@ pub struct KnownPeer {
 
 impl Store {
     /// Every record's `(claimed creation time, id)`, for the reconciliation index, and
-    /// every tombstone's, so that peers do not offer a retracted record back.
+    /// every tombstone's, so that peers do not offer a retracted record back. (Declined
+    /// records are not in it: they are filtered out of what a sync fetches, see
+    /// [`Store::missing`], and may be welcome later.)
     pub fn index_entries(&self) -> Result<Vec<(i64, [u8; 32])>, StoreError> {
         // Served from the covering index `records_by_created`, never the table.
         let mut stmt = self.db.prepare(
             "SELECT created_ms, id FROM records INDEXED BY records_by_created
                  WHERE rowid NOT IN (SELECT record FROM held_back)
-             UNION ALL SELECT created_ms, id FROM tombstones",
+             UNION ALL SELECT created_ms, id FROM tombstones WHERE offered",
         )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -189,7 +189,8 @@ CREATE TABLE tombstones (
     id           BLOB PRIMARY KEY,
     created_ms   INTEGER NOT NULL,
     retraction   BLOB NOT NULL,
-    retracted_ms INTEGER NOT NULL
+    retracted_ms INTEGER NOT NULL,
+    offered      INTEGER NOT NULL      -- in the reconciliation index (not held back)
 ) WITHOUT ROWID;
 CREATE TABLE pending_retractions (
     target      BLOB NOT NULL,
@@ -221,6 +222,7 @@ CREATE TABLE settings (
 CREATE TABLE declined (
     id          BLOB PRIMARY KEY,
     author      BLOB NOT NULL,
+    created_ms  INTEGER NOT NULL,
     declined_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX declined_by_time ON declined(declined_ms);

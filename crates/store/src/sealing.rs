@@ -71,12 +71,14 @@ impl Store {
             .collect()
     }
 
-    /// The key to seal to for `author`: from the latest `EncryptionKey` record it signed
-    /// that is here and not suspect (after a revocation of `author`).
+    /// The key to seal to for `author`: from the `EncryptionKey` record it signed that
+    /// this archive saw last (by when it arrived, never by the time it claims: a key
+    /// record dated in the future must not win), leaving out any first seen after a
+    /// revocation of `author`.
     pub fn sealing_key_of(&self, author: &AuthorKey) -> Result<Option<SealingKey>, StoreError> {
         let mut stmt = self.db.prepare_cached(
             "SELECT bytes, stored_ms FROM records WHERE author = ?1 AND kind = ?2
-             ORDER BY created_ms DESC LIMIT 16",
+             ORDER BY stored_ms DESC, rowid DESC LIMIT 16",
         )?;
         let rows = stmt
             .query_map(
@@ -89,7 +91,7 @@ impl Store {
                 continue;
             };
             let body = record.body();
-            if self.is_suspect(author, body.created.unix_ms, stored_ms)? {
+            if crate::standing::acts_after_revocation(&self.db, author, stored_ms)? {
                 continue;
             }
             if let qoima_core::Details::EncryptionKey { x25519 } = body.details {

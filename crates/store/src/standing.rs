@@ -32,15 +32,17 @@ pub(crate) fn on_stored(
             .execute(params![rowid, body.author.as_bytes(), key.as_bytes(), name])?;
         }
         Details::KeyRevocation { since_ms, .. } => {
-            // A revocation made in advance counts from when this node first sees it.
+            // A revocation made in advance counts from when this node first sees it; one
+            // reaching further back than REVOCATION_REACH_MS counts from there, so that
+            // whoever holds a seized key cannot cast doubt on its owner's whole history.
+            let since = since_ms
+                .unwrap_or(now)
+                .clamp(now - REVOCATION_REACH_MS, now);
             tx.prepare_cached(
                 "INSERT INTO revocations (record, key, since_ms) VALUES (?1, ?2, ?3)",
             )?
-            .execute(params![
-                rowid,
-                body.author.as_bytes(),
-                since_ms.unwrap_or(now)
-            ])?;
+            .execute(params![rowid, body.author.as_bytes(), since])?;
+            undo_suspect_retractions(tx, &body.author, since)?;
         }
         _ => {}
     }
@@ -49,7 +51,6 @@ pub(crate) fn on_stored(
             let retraction = Retraction {
                 id: record.id(),
                 author: body.author,
-                created_ms: body.created.unix_ms,
                 first_seen_ms: now,
             };
             retract(tx, &link.target, &retraction, now)?;
@@ -58,7 +59,7 @@ pub(crate) fn on_stored(
     // Retractions that arrived before the record they retract.
     let pending: Vec<Retraction> = tx
         .prepare_cached(
-            "SELECT p.retraction, r.created_ms, r.stored_ms FROM pending_retractions p
+            "SELECT p.retraction, r.stored_ms FROM pending_retractions p
              JOIN records r ON r.id = p.retraction
              WHERE p.target = ?1 AND p.author = ?2",
         )?
@@ -68,8 +69,7 @@ pub(crate) fn on_stored(
                 Ok(Retraction {
                     id: RecordId(r.get(0)?),
                     author: body.author,
-                    created_ms: r.get(1)?,
-                    first_seen_ms: r.get(2)?,
+                    first_seen_ms: r.get(1)?,
                 })
             },
         )?
@@ -98,6 +98,30 @@ pub(crate) fn apply_stored_retractions(tx: &Transaction<'_>) -> Result<(), Store
     Ok(())
 }
 
+/// How far back a revocation's time may reach from when a node first sees it.
+pub const REVOCATION_REACH_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// A revocation of `key` from `since` arrived: retractions by that key first seen here at
+/// or after `since` should have deleted nothing. Their tombstones go (the records can be
+/// fetched again from peers that kept them) and so do their pending entries.
+fn undo_suspect_retractions(
+    tx: &Transaction<'_>,
+    key: &AuthorKey,
+    since: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "DELETE FROM tombstones WHERE retraction IN
+         (SELECT id FROM records WHERE author = ?1 AND stored_ms >= ?2)",
+    )?
+    .execute(params![key.as_bytes(), since])?;
+    tx.prepare_cached(
+        "DELETE FROM pending_retractions WHERE author = ?1 AND retraction IN
+         (SELECT id FROM records WHERE author = ?1 AND stored_ms >= ?2)",
+    )?
+    .execute(params![key.as_bytes(), since])?;
+    Ok(())
+}
+
 /// Whether `id` was retracted by its author here: such a record is never stored again.
 pub(crate) fn is_tombstoned(tx: &Transaction<'_>, id: &RecordId) -> Result<bool, StoreError> {
     Ok(tx
@@ -121,6 +145,20 @@ pub(crate) fn is_suspect(
         .exists(params![key.as_bytes(), created_ms, first_seen_ms])?)
 }
 
+/// Whether a record by `key` first seen here at `first_seen_ms` may no longer *act*: a
+/// retraction that would delete, an endorsement that would vouch, a key to seal to.
+/// Stricter than [`is_suspect`]: whatever time it claims (a seized key can backdate), a
+/// record first seen at or after the revocation's time changes nothing.
+pub(crate) fn acts_after_revocation(
+    db: &rusqlite::Connection,
+    key: &AuthorKey,
+    first_seen_ms: i64,
+) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached("SELECT 1 FROM revocations WHERE key = ?1 AND since_ms <= ?2")?
+        .exists(params![key.as_bytes(), first_seen_ms])?)
+}
+
 /// The earliest time `key` is revoked from, if it is.
 pub(crate) fn revoked_since(
     db: &rusqlite::Connection,
@@ -134,7 +172,6 @@ pub(crate) fn revoked_since(
 struct Retraction {
     id: RecordId,
     author: AuthorKey,
-    created_ms: i64,
     first_seen_ms: i64,
 }
 
@@ -144,12 +181,7 @@ fn retract(
     retraction: &Retraction,
     now: i64,
 ) -> Result<(), StoreError> {
-    if is_suspect(
-        tx,
-        &retraction.author,
-        retraction.created_ms,
-        retraction.first_seen_ms,
-    )? {
+    if acts_after_revocation(tx, &retraction.author, retraction.first_seen_ms)? {
         return Ok(());
     }
     let held = tx
@@ -168,15 +200,22 @@ fn retract(
         Some((rowid, author, kind, created_ms))
             if author == retraction.author && kind != RecordKind::KeyRevocation.code() =>
         {
+            // A record never offered to peers (held back) is not offered as a tombstone
+            // either: its id would tell them it existed.
+            let offered = !tx
+                .prepare_cached("SELECT 1 FROM held_back WHERE record = ?1")?
+                .exists([rowid])?;
+            // ON CONFLICT, not OR IGNORE: that would also swallow a broken constraint.
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO tombstones (id, created_ms, retraction, retracted_ms)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO tombstones (id, created_ms, retraction, retracted_ms, offered)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
             )?
             .execute(params![
                 target.as_bytes(),
                 created_ms,
                 retraction.id.as_bytes(),
-                now
+                now,
+                offered
             ])?;
             tx.prepare_cached("DELETE FROM pending_retractions WHERE target = ?1")?
                 .execute([target.as_bytes()])?;
@@ -186,8 +225,8 @@ fn retract(
         None if is_tombstoned(tx, target)? => {}
         None => {
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO pending_retractions (target, author, retraction)
-                 VALUES (?1, ?2, ?3)",
+                "INSERT INTO pending_retractions (target, author, retraction)
+                 VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
                 target.as_bytes(),
@@ -210,7 +249,7 @@ pub(crate) fn delete_record(tx: &Transaction<'_>, rowid: i64) -> Result<(), Stor
         .query_map([rowid], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for blob in &orphans {
-        tx.prepare_cached("INSERT OR IGNORE INTO doomed_blobs (hash) VALUES (?1)")?
+        tx.prepare_cached("INSERT INTO doomed_blobs (hash) VALUES (?1) ON CONFLICT DO NOTHING")?
             .execute([blob])?;
         tx.prepare_cached("DELETE FROM blobs WHERE hash = ?1")?
             .execute([blob])?;
@@ -223,6 +262,8 @@ pub(crate) fn delete_record(tx: &Transaction<'_>, rowid: i64) -> Result<(), Stor
         "DELETE FROM attachments WHERE record = ?1",
         "DELETE FROM endorsements WHERE record = ?1",
         "DELETE FROM revocations WHERE record = ?1",
+        "DELETE FROM pending_retractions WHERE retraction = (SELECT id FROM records WHERE rowid = ?1)",
+        "DELETE FROM pending_retractions WHERE target = (SELECT id FROM records WHERE rowid = ?1)",
         "DELETE FROM records_fts WHERE rowid = ?1",
         "DELETE FROM records WHERE rowid = ?1",
     ] {

@@ -250,8 +250,10 @@ fn endorsed(db: &Connection, author: &AuthorKey) -> Result<Option<AuthorTrust>, 
                     Ok((AuthorKey(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
                 })?
                 .collect::<Result<_, _>>()?;
-            for (endorser, name, created_ms, stored_ms) in rows {
-                if crate::standing::is_suspect(db, &endorser, created_ms, stored_ms)?
+            for (endorser, name, _created_ms, stored_ms) in rows {
+                // First seen after its key's revocation, an endorsement vouches for
+                // nothing, whatever time it claims.
+                if crate::standing::acts_after_revocation(db, &endorser, stored_ms)?
                     || !visited.insert(endorser)
                 {
                     continue;

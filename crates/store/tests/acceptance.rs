@@ -149,3 +149,25 @@ fn the_policy_is_kept_in_the_archive() {
     let store = Store::open(dir.path(), &test_key()).unwrap();
     assert_eq!(store.policy().unwrap(), policy);
 }
+
+#[test]
+fn a_revocation_is_kept_whatever_the_policy() {
+    let (_dir, mut store) = store(Policy {
+        accept: Acceptance::Trusted,
+        quotas: Quotas::default(),
+    });
+    let stranger = fixtures::author(2);
+    let revocation = key_record(
+        &stranger,
+        1,
+        None,
+        RecordKind::KeyRevocation,
+        Details::KeyRevocation {
+            since_ms: None,
+            reason: String::new(),
+        },
+    );
+    let report = import(&mut store, std::slice::from_ref(&revocation));
+    assert_eq!(report.records_new, 1);
+    assert!(report.declined.is_empty());
+}

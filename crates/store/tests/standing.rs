@@ -339,7 +339,8 @@ fn endorsements_a_key_makes_after_its_revocation_count_for_nothing() {
         name: "agent".into(),
         since_ms: since,
     };
-    planted.created.unix_ms = since + 1;
+    // Backdated to before the revocation: first seen after it all the same.
+    planted.created.unix_ms = since - 86_400_000;
     planted.version = planted.needed_version();
     planted.title = "e".into();
     planted.tags.clear();
@@ -351,5 +352,112 @@ fn endorsements_a_key_makes_after_its_revocation_count_for_nothing() {
     assert_eq!(
         store.author_trust(&forged.public()).unwrap(),
         AuthorTrust::Unknown
+    );
+}
+
+#[test]
+fn a_revocation_arriving_later_undoes_the_retractions_its_key_made_after_its_time() {
+    let (_dir, mut store) = store();
+    let a = fixtures::author(1);
+    let records = fixtures::chain(&a, 1, 50);
+    import(&mut store, &records, &[]);
+    let seized_at = now_ms() - 60_000;
+    // The seized key retracts the record before the owner's revocation gets here.
+    let forced = retraction(&a, 2, Some(records[0].id()), records[0].id(), None);
+    import(&mut store, std::slice::from_ref(&forced), &[]);
+    assert!(store.is_retracted(&records[0].id()).unwrap());
+    import(
+        &mut store,
+        &[revocation(&a, 3, Some(forced.id()), seized_at)],
+        &[],
+    );
+    // The tombstone is gone: a peer that kept the record can give it back.
+    assert!(!store.is_retracted(&records[0].id()).unwrap());
+    assert_eq!(
+        store.missing(&[records[0].id()]).unwrap(),
+        vec![records[0].id()]
+    );
+    assert_eq!(import(&mut store, &records, &[]), 1);
+    assert!(store.get(&records[0].id()).is_ok());
+}
+
+#[test]
+fn a_revocation_reaches_back_at_most_thirty_days() {
+    let (_dir, mut store) = store();
+    let a = fixtures::author(1);
+    let before = now_ms();
+    import(&mut store, &[revocation(&a, 1, None, 0)], &[]);
+    let AuthorTrust::Revoked { since_ms } = store.author_trust(&a.public()).unwrap() else {
+        panic!("revoked");
+    };
+    let reach = 30 * 24 * 3600 * 1000;
+    assert!(
+        since_ms >= before - reach && since_ms <= now_ms() - reach + 1000,
+        "{since_ms}"
+    );
+}
+
+#[test]
+fn a_record_retracted_on_arrival_is_not_counted_as_new() {
+    let (_dir, mut store) = store();
+    let a = fixtures::author(1);
+    let records = fixtures::chain(&a, 2, 50);
+    import(
+        &mut store,
+        &[retraction(
+            &a,
+            3,
+            Some(records[1].id()),
+            records[0].id(),
+            None,
+        )],
+        &[],
+    );
+    assert_eq!(
+        import(&mut store, &records, &[]),
+        1,
+        "only the one not retracted"
+    );
+}
+
+#[test]
+fn the_key_to_seal_to_is_the_last_one_seen_and_never_one_seen_after_a_revocation() {
+    use qoima_core::SealingSecret;
+    let (_dir, mut store) = store();
+    let ngo = fixtures::author(5);
+    let key_record_of = |seq: u64, prev, seed: u8, created: i64| {
+        let mut body = fixtures::body(&ngo, seq, prev, "");
+        body.kind = RecordKind::EncryptionKey;
+        body.details = Details::EncryptionKey {
+            x25519: SealingSecret::from_seed([seed; 32]).public(),
+        };
+        body.created.unix_ms = created;
+        body.tags.clear();
+        body.occurred = None;
+        body.version = body.needed_version();
+        VerifiedRecord::sign(&body, &ngo).unwrap()
+    };
+    // A key record dated far in the future arrives first; the real one after it.
+    let future = key_record_of(1, None, 1, now_ms() + 10 * 365 * 86_400_000);
+    import(&mut store, std::slice::from_ref(&future), &[]);
+    let real = key_record_of(2, Some(future.id()), 2, now_ms());
+    import(&mut store, std::slice::from_ref(&real), &[]);
+    assert_eq!(
+        store.sealing_key_of(&ngo.public()).unwrap(),
+        Some(SealingSecret::from_seed([2; 32]).public())
+    );
+    // After a revocation, a newer key record from the seized key is passed over.
+    let since = now_ms() + 1;
+    clock_past(since);
+    import(
+        &mut store,
+        &[revocation(&ngo, 3, Some(real.id()), since)],
+        &[],
+    );
+    let planted = key_record_of(4, Some(real.id()), 3, since - 1);
+    import(&mut store, std::slice::from_ref(&planted), &[]);
+    assert_eq!(
+        store.sealing_key_of(&ngo.public()).unwrap(),
+        Some(SealingSecret::from_seed([2; 32]).public())
     );
 }

@@ -100,6 +100,21 @@ fn sealing_keys(
     let mut keys = Vec::with_capacity(named.len());
     for name in named {
         let recipient = store.resolve_author(name)?;
+        // Sealing hands a witness's name to whoever holds the key: only to keys the owner
+        // believes, and never to one that says it is compromised.
+        match store.author_trust(&recipient)? {
+            qoima_store::AuthorTrust::Revoked { .. } => anyhow::bail!(UsageError(format!(
+                "{} is revoked (its holder says it is compromised): do not seal to it",
+                recipient.fingerprint()
+            ))),
+            qoima_store::AuthorTrust::Unknown => anyhow::bail!(UsageError(format!(
+                "you do not trust {} yet: compare its fingerprint with its holder in \
+                 person, then `qoima trust add {} --name NAME`",
+                recipient.fingerprint(),
+                recipient.fingerprint()
+            ))),
+            _ => {}
+        }
         let Some(key) = store.sealing_key_of(&recipient)? else {
             anyhow::bail!(UsageError(format!(
                 "no key for sealed records from {} is here yet: its holder publishes one \

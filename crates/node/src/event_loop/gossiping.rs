@@ -231,9 +231,12 @@ impl EventLoop {
                 self.book.info(source).declined += declined;
                 // Valid but nothing new: old records, perhaps re-wrapped in a new bundle.
                 // Not forwarded (it is news to no one downstream of us either) and
-                // counted against the sender's budget.
+                // counted against the sender's budget, unless this node's own policy is
+                // why nothing was new: local policy costs the sender nothing.
                 self.finish(source, reply, MessageAcceptance::Ignore);
-                self.book.useless(source);
+                if declined == 0 {
+                    self.book.useless(source);
+                }
             }
             GossipVerdict::Valid {
                 new_records,

@@ -242,6 +242,14 @@ enum Internal {
         source: PeerId,
         missing: Result<Vec<RecordId>, StoreError>,
     },
+    /// What a reconciliation with `peer` found this node lacks, less what it does not
+    /// want (retracted here, or declined by its policy within the hour).
+    NeedChecked {
+        peer: PeerId,
+        need: Result<Vec<RecordId>, StoreError>,
+        complete: bool,
+        resume: qoima_sync::Position,
+    },
     Served {
         peer: PeerId,
         channel: ResponseChannel<SyncResponse>,
@@ -410,6 +418,12 @@ impl EventLoop {
                 source,
                 missing,
             } => self.on_announce_checked(reply, source, missing),
+            Internal::NeedChecked {
+                peer,
+                need,
+                complete,
+                resume,
+            } => self.on_need_checked(peer, need, complete, resume),
             Internal::Served {
                 peer,
                 channel,

@@ -102,14 +102,50 @@ impl EventLoop {
             Ok(Step::Send(next)) => self.send_reconcile(peer, next),
             Ok(Step::Done(outcome)) => {
                 debug!(%peer, need = outcome.need.len(), have = outcome.have.len(), rounds = outcome.rounds, complete = outcome.complete, "reconciled");
-                sync.reconciled(outcome.need, outcome.complete, outcome.resume);
-                self.pump_fetches();
+                let (complete, resume) = (outcome.complete, outcome.resume);
+                let need: Vec<RecordId> = outcome.need.into_iter().map(RecordId).collect();
+                self.spawn_store(
+                    move |s| s.missing(&need),
+                    move |need| Internal::NeedChecked {
+                        peer,
+                        need,
+                        complete,
+                        resume,
+                    },
+                );
             }
             // Only the peer's bytes can make a `SyncError` (a large difference is not
             // one: it ends a session early and the next goes on).
             Err(e) => {
                 sync.abort_session();
                 self.strike(peer, &format!("broke reconciliation: {e}"));
+            }
+        }
+    }
+
+    pub(super) fn on_need_checked(
+        &mut self,
+        peer: PeerId,
+        need: Result<Vec<RecordId>, StoreError>,
+        complete: bool,
+        resume: qoima_sync::Position,
+    ) {
+        let Some(sync) = self.sync.get_mut(&peer) else {
+            return;
+        };
+        // The session may have ended meanwhile (the peer left and came back).
+        if sync.initiator().is_none() {
+            return;
+        }
+        match need {
+            Ok(need) => {
+                sync.reconciled(need.into_iter().map(|id| id.0).collect(), complete, resume);
+                self.pump_fetches();
+            }
+            Err(e) => {
+                // This node's failure: no blame; the next session tries again.
+                warn!("checking what a sync found failed here: {e}");
+                sync.abort_session();
             }
         }
     }
@@ -361,7 +397,7 @@ impl EventLoop {
             self.poll_store();
         }
         if batch.origin == FetchOrigin::Announcement {
-            if new_records == 0 {
+            if new_records == 0 && report.declined_ids.is_empty() {
                 self.book.useless(peer);
             } else {
                 // Pass the news on, as ids of records this node now holds and verified.
