@@ -166,7 +166,7 @@ const TABLE: &[(&str, Expected)] = &[
         items(&[
             Good,
             Bad(
-                "record field: record format version 3 is not supported (this version reads 1 and 2)",
+                "record format version 3 is not supported (this version reads 1 and 2): a later qoima made it",
             ),
         ]),
     ),

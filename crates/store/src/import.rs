@@ -113,6 +113,9 @@ pub struct Rejection {
     pub item: String,
     /// Why it was refused.
     pub reason: String,
+    /// A record of a later format version than this one reads: not known to be bad, so
+    /// no fault of whoever passed it on.
+    pub later_version: bool,
 }
 
 enum ToWriter {
@@ -375,10 +378,9 @@ impl Store {
         report.declined_ids = written.declined_ids;
         // Attachments of records that retractions in this bundle deleted.
         self.remove_doomed_blobs()?;
-        if report.fault.is_none() && !report.rejected.is_empty() {
-            report.fault = Some(SenderFault::BadItem {
-                rejected: report.rejected.len(),
-            });
+        let bad = report.rejected.iter().filter(|r| !r.later_version).count();
+        if report.fault.is_none() && bad > 0 {
+            report.fault = Some(SenderFault::BadItem { rejected: bad });
         }
         Ok(report)
     }
@@ -436,8 +438,11 @@ fn verify_batch(
     let results: Vec<Result<VerifiedRecord, Rejection>> = batch
         .into_par_iter()
         .map_init(KeyCache::new, |keys, (index, id, bytes)| {
-            VerifiedRecord::from_bytes_cached(bytes, id, keys)
-                .map_err(|e| rejection(index, ItemKind::Record, id.as_bytes(), e.to_string()))
+            VerifiedRecord::from_bytes_cached(bytes, id, keys).map_err(|e| {
+                let mut refused = rejection(index, ItemKind::Record, id.as_bytes(), e.to_string());
+                refused.later_version = matches!(e, qoima_core::RecordError::UnsupportedVersion(_));
+                refused
+            })
         })
         .collect();
     let mut verified = Vec::with_capacity(results.len());
@@ -532,6 +537,7 @@ fn rejection(index: usize, kind: ItemKind, hash: &[u8; 32], reason: String) -> R
         index,
         item,
         reason,
+        later_version: false,
     }
 }
 

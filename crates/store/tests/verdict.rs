@@ -72,6 +72,7 @@ fn junk_under_a_held_blobs_hash_is_rejected_whatever_the_store_holds() {
         item: format!("blob {}", BlobHash::of(&blob())),
         reason: "item 3: content does not match its hash in the manifest (corrupted or altered)"
             .into(),
+        later_version: false,
     };
     assert_eq!(
         outcome(&junk),
@@ -241,4 +242,38 @@ fn a_failure_of_this_node_is_an_error_and_stores_nothing() {
         .import_bundle(&bundle(false)[..], file("good.qb"))
         .unwrap();
     assert_eq!(outcome(&report), (None, 3, 0, 1, 0, 0), "{report:?}");
+}
+
+#[test]
+fn a_record_of_a_later_format_version_is_refused_without_blaming_the_sender() {
+    let a = qoima_core::fixtures::author(1);
+    let mut body = qoima_core::fixtures::body(&a, 1, None, "from the future");
+    body.version = qoima_core::RECORD_FORMAT_V2 + 1;
+    // Whatever its signature, this reader cannot decode the body to check it.
+    let mut bytes = qoima_core::encoding::encode(&body);
+    bytes.extend_from_slice(&[7; 64]);
+    let manifest_items = vec![qoima_core::bundle::ItemRef {
+        kind: qoima_core::bundle::ItemKind::Record,
+        hash: qoima_core::RecordId::of(&bytes).0,
+        size: bytes.len() as u64,
+    }];
+    let bundler = qoima_core::fixtures::author(9);
+    let manifest = qoima_core::bundle::Manifest {
+        bundler: bundler.public(),
+        created_ms: 0,
+        collection: "default".into(),
+        items: manifest_items,
+    };
+    let mut writer = qoima_core::bundle::BundleWriter::new(Vec::new(), manifest, &bundler).unwrap();
+    writer.write_record(&bytes).unwrap();
+    let file = writer.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), &common::test_key()).unwrap();
+    let report = store
+        .import_network_bundle(&file[..], Source::Peer("p".into()))
+        .unwrap();
+    assert_eq!(report.rejected.len(), 1);
+    assert!(report.rejected[0].later_version);
+    assert!(report.rejected[0].reason.contains("a later qoima made it"));
+    assert_eq!(report.sender_fault(), None);
 }

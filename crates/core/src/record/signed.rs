@@ -4,7 +4,7 @@
 //! [`RECORD_SIGNATURE_CONTEXT`] ‖ body bytes. The record id is BLAKE3 of those signed
 //! bytes exactly as received; nothing is ever re-encoded before hashing or verifying.
 
-use super::body::RecordBody;
+use super::body::{RECORD_FORMAT_V2, RecordBody};
 use super::validate::check_body;
 use crate::encoding::{DecodeError, decode_canonical, encode};
 use crate::hash::RecordId;
@@ -32,6 +32,12 @@ pub enum RecordError {
     /// A field breaks the format's rules.
     #[error("record field: {0}")]
     Field(String),
+    /// Made by a later version of the format: neither valid nor invalid to this reader,
+    /// which cannot decode it (and so must not blame whoever passed it on).
+    #[error(
+        "record format version {0} is not supported (this version reads 1 and 2): a later qoima made it"
+    )]
+    UnsupportedVersion(u16),
     /// The signature is not the named author's signature over these bytes.
     #[error("signature does not verify against the author key the record names")]
     BadSignature,
@@ -97,6 +103,13 @@ impl VerifiedRecord {
             return Err(RecordError::TooShort(bytes.len()));
         };
         let (body_bytes, signature) = bytes.split_at(body_len);
+        // The version comes first; a later one may lay out the rest differently.
+        if let Ok((version, _)) =
+            bincode::decode_from_slice::<u16, _>(body_bytes, crate::encoding::CONFIG)
+            && version > RECORD_FORMAT_V2
+        {
+            return Err(RecordError::UnsupportedVersion(version));
+        }
         let body: RecordBody = decode_canonical(body_bytes, RECORD_BYTES_MAX)?;
         check_body(&body).map_err(RecordError::Field)?;
         let signature: &[u8; SIGNATURE_LEN] = signature
