@@ -212,25 +212,38 @@ impl BlobDir {
     /// copies anyway; THREAT_MODEL.md says so).
     pub(crate) fn remove(&self, hash: &BlobHash) -> Result<(), StoreError> {
         let path = self.path(hash);
-        match fs::OpenOptions::new().write(true).open(&path) {
-            Ok(mut file) => {
-                use std::io::Write;
-                let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
-                let zeros = vec![0u8; 64 * 1024];
-                let mut left = len;
-                while left > 0 {
-                    let n = left.min(zeros.len() as u64) as usize;
-                    file.write_all(&zeros[..n])
-                        .map_err(|e| StoreError::io(&path, e))?;
-                    left -= n as u64;
-                }
-                file.sync_all().map_err(|e| StoreError::io(&path, e))?;
-                fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
-            }
+        // Moved aside first: a copy another process installs under the same name right
+        // now stays whole (it is only ever renamed into place), and is not overwritten.
+        let aside = path.with_extension("removing");
+        match fs::rename(&path, &aside) {
+            Ok(()) => {}
+            // Gone already, or moved aside by a run that crashed before removing it.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(StoreError::io(&path, e)),
         }
         let _ = fs::remove_file(self.partial_path(hash));
+        let mut file = match fs::OpenOptions::new().write(true).open(&aside) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::io(&aside, e)),
+        };
+        {
+            use std::io::Write;
+            let len = file
+                .metadata()
+                .map_err(|e| StoreError::io(&aside, e))?
+                .len();
+            let zeros = vec![0u8; 64 * 1024];
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                file.write_all(&zeros[..n])
+                    .map_err(|e| StoreError::io(&aside, e))?;
+                left -= n as u64;
+            }
+            file.sync_all().map_err(|e| StoreError::io(&aside, e))?;
+        }
+        fs::remove_file(&aside).map_err(|e| StoreError::io(&aside, e))?;
         Ok(())
     }
 

@@ -229,13 +229,25 @@ impl Store {
 
     /// Indexes an attachment completed from peers ([`BlobFiles::install_partial`]).
     pub fn add_fetched_blob(&self, outboard: &Outboard) -> Result<(), StoreError> {
-        index_blob(
-            &self.db,
-            &outboard.root(),
-            outboard.size(),
-            outboard.pairs(),
-            now_ms(),
-        )?;
+        let hash = outboard.root();
+        // The record that wanted it may have been retracted while it was on its way:
+        // then nothing here refers to it any more, and it goes where retraction sent it.
+        let wanted = self
+            .db
+            .prepare_cached("SELECT 1 FROM attachments WHERE blob = ?1")?
+            .exists([hash.as_bytes()])?;
+        if !wanted {
+            self.db.execute(
+                "INSERT INTO doomed_blobs (hash) VALUES (?1) ON CONFLICT DO NOTHING",
+                [hash.as_bytes()],
+            )?;
+            self.db.execute(
+                "DELETE FROM partial_blobs WHERE hash = ?1",
+                [hash.as_bytes()],
+            )?;
+            return self.remove_doomed_blobs();
+        }
+        index_blob(&self.db, &hash, outboard.size(), outboard.pairs(), now_ms())?;
         Ok(())
     }
 }

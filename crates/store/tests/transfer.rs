@@ -217,3 +217,48 @@ fn a_partial_attachment_is_completed_by_a_bundle_file() {
         .unwrap();
     assert!(again == data);
 }
+
+#[test]
+fn an_attachment_completing_after_its_record_was_retracted_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = blob(3 * GROUP_LEN);
+    let hash = BlobHash::of(&data);
+    let size = data.len() as u64;
+    let mut store = store_referring_to(dir.path(), &data);
+    let files = store.blob_files();
+    let partial = files.open_partial(&hash, size).unwrap();
+    partial.accept(0, 3, &encoded(&data, 0, 3)).unwrap();
+    assert!(partial.is_complete());
+    // Installed under its name, not yet indexed, when its author retracts the record.
+    let outboard = files.install_partial(&partial).unwrap();
+    let author = fixtures::author(7);
+    let listed = store
+        .list(&qoima_store::ListQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let record = listed[0].id;
+    let mut body = fixtures::body(&author, 2, Some(record), "withdrawn");
+    body.kind = qoima_core::RecordKind::Retraction;
+    body.details = qoima_core::Details::None;
+    body.links = vec![qoima_core::Link {
+        kind: qoima_core::LinkKind::Retracts,
+        target: record,
+    }];
+    let retraction = VerifiedRecord::sign(&body, &author).unwrap();
+    let bundle = fixtures::bundle(&fixtures::author(8), &[retraction], &[]);
+    store
+        .import_bundle(&bundle[..], Source::File("r.qb".into()))
+        .unwrap();
+    store.add_fetched_blob(&outboard).unwrap();
+    assert_eq!(
+        store.attachment_state(&hash).unwrap(),
+        AttachmentState::Missing
+    );
+    assert!(
+        store.read_blob(&hash).unwrap().is_none(),
+        "the file is gone"
+    );
+    assert!(store.serving_outboard(&hash, size).unwrap().is_none());
+}
