@@ -109,6 +109,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a record's attachment to a new FILE: decrypted from the archive, checked
+    /// against the hash its author signed, and for a record sealed to you opened with
+    /// your key (its real name and type are printed).
+    Attachment {
+        /// Record id (or a unique prefix of it).
+        id: String,
+        /// Which attachment, from 1 (as `qoima show` lists them).
+        number: usize,
+        /// Where to write it (a new file: never replaced).
+        file: PathBuf,
+    },
     /// Search titles, text, tags and places (Cyrillic and Latin; every word must match).
     Search {
         /// Words to find (each matches whole words or their beginnings).
@@ -333,7 +344,8 @@ pub struct AddArgs {
     /// this recipient: everyone carries and verifies the record, only the recipients (and
     /// you) can read those fields. Give a key, fingerprint or trusted name whose key for
     /// sealed records (`qoima key sealing` on their device) has reached this archive.
-    /// Repeat for several recipients (up to 15). Attachments cannot be sealed yet.
+    /// Repeat for several recipients (up to 15). Attachments (up to 256 MB each) are
+    /// sealed too: carriers hold only their ciphertext.
     #[arg(long = "seal-to", value_name = "KEY|NAME")]
     pub seal_to: Vec<String>,
     /// With --seal-to: the title everyone sees (default "Sealed record"); the title you

@@ -241,10 +241,16 @@ fn a_sealed_testimony_reads_for_its_recipient_and_its_author_and_nobody_else() {
         read["sealed"]["content"]["details"]["witness_ref"],
         "W-Айгерим"
     );
-    // Attachments cannot be sealed yet, and that is said rather than done half.
+    // A sealed photo: carried as ciphertext, opened by the recipient byte for byte.
     let photo = dir.path().join("p.bin");
-    std::fs::write(&photo, b"bytes").unwrap();
-    let (code, says) = refused(
+    let photo_bytes: Vec<u8> = b"PHOTO-OF-THE-DETAINEE-"
+        .iter()
+        .cycle()
+        .take(200_000)
+        .copied()
+        .collect();
+    std::fs::write(&photo, &photo_bytes).unwrap();
+    let with_photo = text(
         &witness,
         &[
             "add",
@@ -253,12 +259,37 @@ fn a_sealed_testimony_reads_for_its_recipient_and_its_author_and_nobody_else() {
             "p",
             "--attach",
             photo.to_str().unwrap(),
+            "--consent",
+            "share",
             "--seal-to",
             &fingerprint(&ngo),
         ],
     );
-    assert_eq!(code, 2);
-    assert!(says.contains("attachments cannot be sealed yet"), "{says}");
+    let exported = dir.path().join("photo-full.qb");
+    text(
+        &witness,
+        &["export", exported.to_str().unwrap(), "--with-attachments"],
+    );
+    let bytes = std::fs::read(&exported).unwrap();
+    assert!(!bytes.windows(22).any(|w| w == b"PHOTO-OF-THE-DETAINEE-"));
+    text(&courier, &["import", exported.to_str().unwrap()]);
+    let out = dir.path().join("courier.bin");
+    let (code, says) = refused(
+        &courier,
+        &["attachment", &with_photo, "1", out.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{says}");
+    assert!(says.contains("sealed, and not to you"), "{says}");
+    assert!(!out.exists());
+    text(&ngo, &["import", exported.to_str().unwrap()]);
+    let out = dir.path().join("ngo.bin");
+    text(
+        &ngo,
+        &["attachment", &with_photo, "1", out.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), photo_bytes);
+    let shown = text(&ngo, &["show", &with_photo]);
+    assert!(shown.contains("attachment-1.bin"), "{shown}");
 }
 
 #[test]

@@ -37,11 +37,11 @@ mod tests;
 pub use hash::{BlobHash, BundleId, Hash32, ParseHashError, RecordId, SealingKey, Sha256Digest};
 pub use keys::{AuthorKey, AuthorSecret, Fingerprint, KeyCache, KeyError};
 pub use record::{
-    Attachment, Consent, Details, GeoPoint, IncidentType, Link, LinkKind, Place, RECORD_FORMAT_V2,
-    RECORD_FORMAT_VERSION, RECORD_SIGNATURE_CONTEXT, RecordBody, RecordError, RecordKind,
-    SEAL_SUITE_HPKE_X25519_CHACHA, SealError, Sealed, SealedContent, SealedRecipient,
-    SealingSecret, SourceType, VerifiedRecord, WitnessRelation, open_sealed, seal, unwrap_key,
-    wrap_key,
+    Attachment, Consent, ContentKey, Details, GeoPoint, IncidentType, Link, LinkKind, Place,
+    RECORD_FORMAT_V2, RECORD_FORMAT_VERSION, RECORD_SIGNATURE_CONTEXT, RecordBody, RecordError,
+    RecordKind, SEAL_SUITE_HPKE_X25519_CHACHA, SealError, Sealed, SealedAttachment, SealedContent,
+    SealedRecipient, SealingSecret, SourceType, VerifiedRecord, WitnessRelation,
+    decrypt_attachment, encrypt_attachment, open_sealed, seal, unwrap_key, wrap_key,
 };
 pub use time::{
     ClaimedTime, ClockSource, ParseTimeError, Precision, TimeSpan, format_ms, parse_instant_ms,

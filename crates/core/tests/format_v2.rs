@@ -3,7 +3,7 @@
 
 use qoima_core::fixtures::{self, FixtureRng};
 use qoima_core::{
-    Details, Place, RECORD_FORMAT_V2, RECORD_FORMAT_VERSION, RecordError, RecordKind,
+    ContentKey, Details, Place, RECORD_FORMAT_V2, RECORD_FORMAT_VERSION, RecordError, RecordKind,
     SEAL_SUITE_HPKE_X25519_CHACHA, SealError, Sealed, SealedContent, SealedRecipient,
     SealingSecret, VerifiedRecord, encoding::encode, open_sealed, seal,
 };
@@ -19,6 +19,10 @@ fn secret(n: u8) -> SealingSecret {
     SealingSecret::from_seed([n; 32])
 }
 
+fn key() -> ContentKey {
+    ContentKey::random(&mut FixtureRng::new("content key"))
+}
+
 fn content() -> SealedContent {
     SealedContent {
         title: String::new(),
@@ -28,6 +32,7 @@ fn content() -> SealedContent {
             point: None,
         }),
         details: Details::None,
+        attachments: Vec::new(),
     }
 }
 
@@ -124,6 +129,7 @@ fn a_sealed_part_opens_for_each_recipient_and_for_nobody_else() {
         &content(),
         &a.public(),
         &[ngo.public(), lawyer.public()],
+        &key(),
         &mut rng,
     )
     .unwrap();
@@ -137,7 +143,9 @@ fn a_sealed_part_opens_for_each_recipient_and_for_nobody_else() {
     let sealed = record.body().sealed.as_ref().unwrap();
     for reader in [&ngo, &lawyer] {
         assert_eq!(
-            open_sealed(sealed, &a.public(), reader).unwrap(),
+            open_sealed(sealed, &a.public(), reader)
+                .unwrap()
+                .map(|(c, _)| c),
             Some(content())
         );
     }
@@ -155,6 +163,7 @@ fn a_sealed_part_lifted_into_another_authors_record_does_not_open() {
         &content(),
         &a.public(),
         &[ngo.public()],
+        &key(),
         &mut FixtureRng::new("lift"),
     )
     .unwrap();
@@ -169,6 +178,7 @@ fn a_damaged_sealed_content_is_named_as_damaged_for_its_recipient() {
         &content(),
         &a.public(),
         &[ngo.public()],
+        &key(),
         &mut FixtureRng::new("damage"),
     )
     .unwrap();
@@ -220,12 +230,12 @@ fn sealing_refuses_what_it_cannot_do() {
     let a = fixtures::author(1);
     let mut rng = FixtureRng::new("refuse");
     assert_eq!(
-        seal(&content(), &a.public(), &[], &mut rng),
+        seal(&content(), &a.public(), &[], &key(), &mut rng),
         Err(SealError::NoRecipients)
     );
     let many: Vec<_> = (0..17).map(|n| secret(n).public()).collect();
     assert_eq!(
-        seal(&content(), &a.public(), &many, &mut rng),
+        seal(&content(), &a.public(), &many, &key(), &mut rng),
         Err(SealError::TooManyRecipients(17))
     );
     let mut key_details = content();
@@ -234,7 +244,13 @@ fn sealing_refuses_what_it_cannot_do() {
         reason: String::new(),
     };
     assert!(matches!(
-        seal(&key_details, &a.public(), &[secret(1).public()], &mut rng),
+        seal(
+            &key_details,
+            &a.public(),
+            &[secret(1).public()],
+            &key(),
+            &mut rng
+        ),
         Err(SealError::Field(_))
     ));
 }

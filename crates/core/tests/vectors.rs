@@ -170,7 +170,7 @@ const TABLE: &[(&str, Expected)] = &[
             ),
         ]),
     ),
-    ("valid-v2.qb", items(&[Good, Good, Good, Good])),
+    ("valid-v2.qb", items(&[Good, Good, Good, Good, Good])),
     ("retraction-by-another-key.qb", items(&[Good, Good])),
     ("endorsement-loop.qb", items(&[Good, Good, Good])),
     ("sealed-unknown-suite.qb", items(&[Good])),
@@ -528,8 +528,8 @@ fn the_sealed_record_of_valid_v2_opens_only_with_its_recipient_secret() {
     let bytes = read_vector("valid-v2.qb");
     let (results, fatal) = read(&bytes);
     assert!(fatal.is_none());
-    let Some(Ok(Accepted::Record(record))) = results.last() else {
-        panic!("the last item of valid-v2.qb is a valid record");
+    let Some(Ok(Accepted::Record(record))) = results.get(3) else {
+        panic!("the fourth item of valid-v2.qb is a valid record");
     };
     let sealed = record.body().sealed.as_ref().expect("sealed");
     let author = record.body().author;
@@ -541,7 +541,21 @@ fn the_sealed_record_of_valid_v2_opens_only_with_its_recipient_secret() {
     )
     .unwrap()
     .expect("sealed to this secret");
+    let (opened, key) = opened;
     assert_eq!(opened.text, "Свидетель: Айгерим Н.");
+    // Its attachment: the carried ciphertext opens to the photo the sealed part names.
+    let cipher = qoima_core::fixtures::vectors::sealed_photo_ciphertext();
+    assert_eq!(
+        record.body().attachments[0].blake3,
+        qoima_core::BlobHash::of(&cipher)
+    );
+    let mut photo = Vec::new();
+    qoima_core::decrypt_attachment(&key, 0, &cipher[..], &mut photo).unwrap();
+    assert_eq!(photo, qoima_core::fixtures::vectors::sealed_photo());
+    assert_eq!(
+        opened.attachments[0].plain.blake3,
+        qoima_core::BlobHash::of(&photo)
+    );
     let other = qoima_core::SealingSecret::from_seed([seed + 1; 32]);
     assert_eq!(
         qoima_core::open_sealed(sealed, &author, &other).unwrap(),

@@ -66,5 +66,6 @@ pub use import::{ImportReport, Rejection, SenderFault};
 pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Served};
 pub use personas::{MAIN_PERSONA, PERSONAS_MAX, Persona};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};
+pub use sealing::Opened;
 pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};
 pub use trust::{AuthorTrust, TRUSTED_MAX, TrustAdded, TrustedKey};

@@ -10,6 +10,10 @@ use zeroize::Zeroizing;
 
 use crate::{Store, StoreError};
 
+/// A sealed part opened for one of this archive's personas: what it holds and the key
+/// of its attachments, or why it is damaged.
+pub type Opened = Result<(SealedContent, qoima_core::ContentKey), qoima_core::SealError>;
+
 impl Store {
     /// The sealing secret of the persona `public`, made (from 32 random bytes) the first
     /// time it is asked for.
@@ -103,10 +107,7 @@ impl Store {
 
     /// Opens the sealed part of `record` with any of this archive's sealing secrets:
     /// `Ok(None)` when it has no sealed part or none of them is a recipient.
-    pub fn open_sealed(
-        &self,
-        record: &VerifiedRecord,
-    ) -> Result<Option<Result<SealedContent, qoima_core::SealError>>, StoreError> {
+    pub fn open_sealed(&self, record: &VerifiedRecord) -> Result<Option<Opened>, StoreError> {
         let Some(sealed) = &record.body().sealed else {
             return Ok(None);
         };

@@ -24,21 +24,21 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let author = signer.public();
 
     let recipients = recipients(&mut store, &args.seal_to, &author)?;
-    if !recipients.is_empty() && !draft.attach.is_empty() {
-        anyhow::bail!(UsageError(
-            "attachments cannot be sealed yet: add them in a separate record (with consent \
-             to share only if they may travel unsealed), or leave them out"
-                .into()
-        ));
-    }
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let content_key = (!recipients.is_empty()).then(|| qoima_core::ContentKey::random(&mut rng));
     let mut attachments = Vec::with_capacity(draft.attach.len());
+    let mut sealed_attachments = Vec::new();
     for (index, path) in draft.attach.iter().enumerate() {
-        attachments.push(attach(
-            &mut store,
-            Path::new(path),
-            index + 1,
-            args.keep_metadata,
-        )?);
+        let path = Path::new(path);
+        match &content_key {
+            None => attachments.push(attach(&mut store, path, index + 1, args.keep_metadata)?),
+            Some(key) => {
+                let (public, sealed) =
+                    attach_sealed(&mut store, path, index, args.keep_metadata, key)?;
+                attachments.push(public);
+                sealed_attachments.push(sealed);
+            }
+        }
     }
     // The head is read and the record stored under one write lock, so two `qoima add`
     // at once cannot both take the same place in the author's chain.
@@ -55,12 +55,13 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
         let mut body = draft
             .into_body(authorship, attachments)
             .map_err(UsageError)?;
-        if !recipients.is_empty() {
+        if let Some(key) = &content_key {
             seal_fields(
                 &mut body,
                 &recipients,
-                args.public_title.as_deref(),
-                args.public_text.as_deref(),
+                key,
+                sealed_attachments,
+                (args.public_title.as_deref(), args.public_text.as_deref()),
             )?;
         }
         Ok(VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?)
@@ -102,20 +103,22 @@ fn recipients(
 fn seal_fields(
     body: &mut qoima_core::RecordBody,
     recipients: &[qoima_core::SealingKey],
-    public_title: Option<&str>,
-    public_text: Option<&str>,
+    key: &qoima_core::ContentKey,
+    attachments: Vec<qoima_core::SealedAttachment>,
+    (public_title, public_text): (Option<&str>, Option<&str>),
 ) -> anyhow::Result<()> {
     let content = qoima_core::SealedContent {
         title: std::mem::take(&mut body.title),
         text: std::mem::take(&mut body.text),
         place: body.place.take(),
         details: std::mem::take(&mut body.details),
+        attachments,
     };
     body.title = public_title.unwrap_or("Sealed record").to_owned();
     body.text = public_text.unwrap_or_default().to_owned();
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     body.sealed = Some(
-        qoima_core::seal(&content, &body.author, recipients, &mut rng)
+        qoima_core::seal(&content, &body.author, recipients, key, &mut rng)
             .map_err(|e| UsageError(e.to_string()))?,
     );
     body.version = body.needed_version();
@@ -240,21 +243,91 @@ fn parse_coords(text: &str) -> anyhow::Result<(Option<f64>, Option<f64>)> {
 }
 
 /// Copies the file into the blob store and describes it for the record.
+/// The media type of the file at `path` (from its content, else its extension) and the
+/// name it is attached under: a camera's file name carries the date and the device
+/// ("IMG_20220105_143012.jpg"), so it becomes `attachment-N.ext` unless kept.
+fn describe(path: &Path, number: usize, keep_metadata: bool) -> (String, String) {
+    let media_type = infer::get_from_path(path)
+        .ok()
+        .flatten()
+        .map(|t| t.mime_type().to_owned())
+        .unwrap_or_else(|| by_extension(path).to_owned());
+    let file_name = if keep_metadata {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        let extension = path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy().to_lowercase()))
+            .unwrap_or_default();
+        format!("attachment-{number}{extension}")
+    };
+    (media_type, file_name)
+}
+
+/// Largest attachment that can be sealed: it is read whole to be cleaned and encrypted.
+const SEALED_ATTACHMENT_MAX: u64 = 256 * 1024 * 1024;
+
+/// Encrypts the (cleaned) file under the record's content key, stores the ciphertext,
+/// and returns the record's public entry for it and what the sealed part says it is.
+fn attach_sealed(
+    store: &mut qoima_store::Store,
+    path: &Path,
+    index: usize,
+    keep_metadata: bool,
+    key: &qoima_core::ContentKey,
+) -> anyhow::Result<(Attachment, qoima_core::SealedAttachment)> {
+    let size = fs::metadata(path)?.len();
+    if size > SEALED_ATTACHMENT_MAX {
+        anyhow::bail!(UsageError(format!(
+            "{}: attachments up to 256 MB can be sealed; send a larger one in a sealed \
+             bundle (`qoima export --seal-to`) instead",
+            safe(&path.display().to_string())
+        )));
+    }
+    let plain = match keep_metadata {
+        true => fs::read(path)?,
+        false => match cleaned(path)? {
+            Some(bytes) => bytes,
+            None => fs::read(path)?,
+        },
+    };
+    let (media_type, file_name) = describe(path, index + 1, keep_metadata);
+    let plain_entry = Attachment {
+        blake3: qoima_core::BlobHash::of(&plain),
+        sha256: qoima_core::Sha256Digest(<sha2::Sha256 as sha2::Digest>::digest(&plain).into()),
+        size: plain.len() as u64,
+        media_type,
+        file_name,
+    };
+    let index = u32::try_from(index).map_err(|_| UsageError("too many attachments".into()))?;
+    let cipher = qoima_core::encrypt_attachment(key, index, &plain);
+    let blob = store
+        .add_blob_bytes(&cipher)
+        .with_context(|| format!("attaching {}", path.display()))?;
+    Ok((
+        Attachment {
+            blake3: blob.blake3,
+            sha256: blob.sha256,
+            size: blob.size,
+            media_type: "application/octet-stream".into(),
+            file_name: String::new(),
+        },
+        qoima_core::SealedAttachment {
+            index,
+            plain: plain_entry,
+        },
+    ))
+}
+
 fn attach(
     store: &mut qoima_store::Store,
     path: &Path,
     number: usize,
     keep_metadata: bool,
 ) -> anyhow::Result<Attachment> {
-    let media_type = infer::get_from_path(path)
-        .ok()
-        .flatten()
-        .map(|t| t.mime_type().to_owned())
-        .unwrap_or_else(|| by_extension(path).to_owned());
-    let original_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (media_type, file_name) = describe(path, number, keep_metadata);
     let blob = if keep_metadata {
         store.add_blob_file(path)
     } else {
@@ -264,16 +337,6 @@ fn attach(
         }
     }
     .with_context(|| format!("attaching {}", path.display()))?;
-    // A camera's file name carries the date and the device ("IMG_20220105_143012.jpg").
-    let file_name = if keep_metadata {
-        original_name
-    } else {
-        let extension = path
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy().to_lowercase()))
-            .unwrap_or_default();
-        format!("attachment-{number}{extension}")
-    };
     Ok(Attachment {
         blake3: blob.blake3,
         sha256: blob.sha256,

@@ -1,6 +1,7 @@
 //! One module per command; [`run`] dispatches.
 
 mod add;
+mod attachment;
 mod export;
 mod fetch;
 mod import;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(args) => list::list(&ctx, args),
         Command::Search { text, limit, json } => list::search(&ctx, &text, limit, json),
         Command::Show { id, json } => show::run(&ctx, &id, json),
+        Command::Attachment { id, number, file } => attachment::run(&ctx, &id, number, &file),
         Command::Fetch { id, wait } => fetch::run(&ctx, &id, wait),
         Command::Export(args) => export::run(&ctx, args),
         Command::Import { files, json } => import::run(&ctx, &files, json),

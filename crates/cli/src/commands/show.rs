@@ -38,7 +38,7 @@ pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
         value["suspect"] = json!(suspect);
         if let Some(sealed) = &body.sealed {
             value["sealed"] = match &opened {
-                Some(Ok(content)) => json!({
+                Some(Ok((content, _))) => json!({
                     "recipients": sealed.recipients.len(), "readable": true, "content": content,
                 }),
                 Some(Err(e)) => json!({
@@ -88,14 +88,11 @@ fn record_json(stored: &StoredRecord) -> serde_json::Value {
     })
 }
 
-fn print_sealed(
-    recipients: usize,
-    opened: Option<&Result<qoima_core::SealedContent, qoima_core::SealError>>,
-) -> anyhow::Result<()> {
+fn print_sealed(recipients: usize, opened: Option<&qoima_store::Opened>) -> anyhow::Result<()> {
     match opened {
         None => outln!("sealed:    a part sealed to {recipients} recipient(s); not readable here")?,
         Some(Err(e)) => outln!("sealed:    sealed to you, but {e}")?,
-        Some(Ok(content)) => {
+        Some(Ok((content, _))) => {
             outln!("sealed:    sealed to you ({recipients} recipient(s) in all); it reads:")?;
             if !content.title.is_empty() {
                 outln!("  title:   {}", safe(&content.title))?;
@@ -118,6 +115,17 @@ fn print_sealed(
                     safe(authority)
                 )?,
                 _ => {}
+            }
+            for sealed in &content.attachments {
+                let a = &sealed.plain;
+                outln!(
+                    "  attached: no. {} is {} {} ({} bytes, blake3 {}): `qoima attachment` opens it",
+                    sealed.index + 1,
+                    safe(&a.file_name),
+                    safe(&a.media_type),
+                    a.size,
+                    a.blake3
+                )?;
             }
             for line in safe_multiline(&content.text).lines() {
                 outln!("    {line}")?;

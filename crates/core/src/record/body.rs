@@ -195,6 +195,18 @@ pub struct SealedContent {
     pub place: Option<Place>,
     /// Kind-specific fields only recipients see (the witness's name and contact, say).
     pub details: Details,
+    /// What the record's encrypted attachments really are.
+    pub attachments: Vec<SealedAttachment>,
+}
+
+/// One of a sealed record's attachments as its recipients see it. The record's public
+/// attachment at `index` is its ciphertext (see `sealed_attachment.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct SealedAttachment {
+    /// Its position in the record's list of attachments.
+    pub index: u32,
+    /// What the plaintext is: its hashes, size, media type and name.
+    pub plain: Attachment,
 }
 
 /// A place, by name and optionally by coordinates.

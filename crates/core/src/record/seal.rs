@@ -14,6 +14,7 @@ use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use rand_core::CryptoRng;
 
 use super::body::{SEAL_SUITE_HPKE_X25519_CHACHA, Sealed, SealedContent, SealedRecipient};
+use super::sealed_attachment::ContentKey;
 use super::validate::check_sealed_content;
 use crate::encoding::{decode_canonical, encode};
 use crate::hash::SealingKey;
@@ -81,16 +82,18 @@ impl std::fmt::Debug for SealingSecret {
     }
 }
 
-/// Seals `content`, written by `author`, so that only `recipients` can read it.
+/// Seals `content`, written by `author`, under `key` (made with [`ContentKey::random`]
+/// for this record alone; its sealed attachments are encrypted under it first), so that
+/// only `recipients` can read it.
 pub fn seal(
     content: &SealedContent,
     author: &AuthorKey,
     recipients: &[SealingKey],
+    key: &ContentKey,
     rng: &mut impl CryptoRng,
 ) -> Result<Sealed, SealError> {
     check_sealed_content(content).map_err(SealError::Field)?;
-    let mut content_key = [0u8; 32];
-    rng.fill_bytes(&mut content_key);
+    let content_key = key.0;
     let entries = wrap_key(&content_key, recipients, HPKE_INFO, author.as_bytes(), rng)?;
     let ciphertext = content_cipher(&content_key)
         .encrypt(
@@ -108,12 +111,13 @@ pub fn seal(
 }
 
 /// Opens `sealed` (from a record by `author`) with `secret`: `Ok(None)` when it is not
-/// sealed to this secret, which is the normal case for everyone but the recipients.
+/// sealed to this secret, which is the normal case for everyone but the recipients. The
+/// content key opens the record's sealed attachments.
 pub fn open(
     sealed: &Sealed,
     author: &AuthorKey,
     secret: &SealingSecret,
-) -> Result<Option<SealedContent>, SealError> {
+) -> Result<Option<(SealedContent, ContentKey)>, SealError> {
     let Some(content_key) = unwrap_key(&sealed.recipients, HPKE_INFO, author.as_bytes(), secret)?
     else {
         return Ok(None);
@@ -130,7 +134,7 @@ pub fn open(
     let content: SealedContent = decode_canonical(&plain, RECORD_BYTES_MAX)
         .map_err(|e| SealError::Damaged(e.to_string()))?;
     check_sealed_content(&content).map_err(SealError::Damaged)?;
-    Ok(Some(content))
+    Ok(Some((content, ContentKey(content_key))))
 }
 
 /// Wraps `key` for each of `recipients` with HPKE (suite 1) under `info` and `aad`. The

@@ -177,6 +177,21 @@ pub(super) fn check_sealed_content(content: &SealedContent) -> Result<(), String
     if content.details.is_about_keys() {
         return Err("a sealed part holds the details of a record about keys".into());
     }
+    count(
+        "sealed attachments",
+        content.attachments.len(),
+        ATTACHMENTS_MAX,
+    )?;
+    for sealed in &content.attachments {
+        if sealed.index as usize >= ATTACHMENTS_MAX {
+            return Err("a sealed attachment's position is past the limit".into());
+        }
+        short("sealed attachment media type", &sealed.plain.media_type)?;
+        short("sealed attachment file name", &sealed.plain.file_name)?;
+        if sealed.plain.size > BLOB_BYTES_MAX {
+            return Err("a sealed attachment over the size limit".into());
+        }
+    }
     check_details(&content.details)
 }
 
