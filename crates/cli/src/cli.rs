@@ -356,6 +356,17 @@ pub struct AddArgs {
     /// while the witness's name and the exact place stay sealed).
     #[arg(long, value_name = "TEXT", requires = "seal_to")]
     pub public_text: Option<String>,
+    /// Keep the untouched original of each attachment (its location, device and time:
+    /// evidence in court) for this recipient: the record carries the copy without
+    /// metadata for everyone, and the original travels in a record of its own, sealed
+    /// to the recipients (and you), which the record links as derived from. A key,
+    /// fingerprint or trusted name, as for --seal-to; repeatable.
+    #[arg(
+        long = "seal-original-to",
+        value_name = "KEY|NAME",
+        conflicts_with = "seal_to"
+    )]
+    pub seal_original_to: Vec<String>,
     /// Testimony: a pseudonymous reference to the witness (never a real name).
     #[arg(long, value_name = "REF")]
     pub witness: Option<String>,

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+mod samples;
 
 use std::path::Path;
 
@@ -394,4 +395,80 @@ fn a_bundle_sealed_to_a_recipient_opens_only_in_the_recipients_archive() {
         ],
     );
     assert_ne!(code, 0, "{says}");
+}
+
+#[test]
+fn the_untouched_original_travels_sealed_while_the_cleaned_copy_is_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ngo, me, courier) = (
+        home(dir.path(), "ngo"),
+        home(dir.path(), "me"),
+        home(dir.path(), "courier"),
+    );
+    text(&ngo, &["key", "sealing"]);
+    carry(dir.path(), &ngo, &me, "ngo-key.qb");
+    text(&me, &["trust", "add", &fingerprint(&ngo), "--name", "NGO"]);
+    let marker = "GPS 43.2383N 76.9453E Canon-Serial-QX81";
+    let photo = dir.path().join("IMG_20220105_143012.png");
+    let original = samples::png_with_text(marker);
+    std::fs::write(&photo, &original).unwrap();
+    let id = text(
+        &me,
+        &[
+            "add",
+            "evidence",
+            "--title",
+            "At the square",
+            "--attach",
+            photo.to_str().unwrap(),
+            "--consent",
+            "share",
+            "--seal-original-to",
+            "NGO",
+        ],
+    );
+    let shown = json(&me, &["show", &id, "--json"]);
+    let links = shown["record"]["links"].as_array().unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["kind"], "derived_from");
+    let original_id = links[0]["target"].as_str().unwrap().to_owned();
+
+    let drop = dir.path().join("all.qb");
+    text(
+        &me,
+        &["export", drop.to_str().unwrap(), "--with-attachments"],
+    );
+    let bytes = std::fs::read(&drop).unwrap();
+    assert!(!bytes.windows(marker.len()).any(|w| w == marker.as_bytes()));
+    for home in [&courier, &ngo] {
+        text(home, &["import", drop.to_str().unwrap()]);
+    }
+    // Everyone gets the cleaned copy; only the NGO the original.
+    let cleaned = dir.path().join("cleaned.png");
+    text(
+        &courier,
+        &["attachment", &id, "1", cleaned.to_str().unwrap()],
+    );
+    let cleaned = std::fs::read(&cleaned).unwrap();
+    assert!(
+        !cleaned
+            .windows(marker.len())
+            .any(|w| w == marker.as_bytes())
+    );
+    let (code, _) = refused(
+        &courier,
+        &[
+            "attachment",
+            &original_id,
+            "1",
+            dir.path().join("x").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2);
+    let kept = dir.path().join("original.png");
+    text(
+        &ngo,
+        &["attachment", &original_id, "1", kept.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read(&kept).unwrap(), original);
 }

@@ -24,6 +24,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let author = signer.public();
 
     let recipients = recipients(&mut store, &args.seal_to, &author)?;
+    let originals_to = recipients_of_originals(&mut store, &args, &draft, &author)?;
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     let content_key = (!recipients.is_empty()).then(|| qoima_core::ContentKey::random(&mut rng));
     let mut attachments = Vec::with_capacity(draft.attach.len());
@@ -39,6 +40,17 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
                 sealed_attachments.push(sealed);
             }
         }
+    }
+    let mut draft = draft;
+    if !originals_to.is_empty() {
+        let signer = store.persona_secret(args.persona.as_deref())?;
+        draft.links.extend(super::sealed_originals::seal_originals(
+            &mut store,
+            &signer,
+            &draft.attach,
+            &originals_to,
+            draft.consent,
+        )?);
     }
     // The head is read and the record stored under one write lock, so two `qoima add`
     // at once cannot both take the same place in the author's chain.
@@ -77,6 +89,32 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For `--seal-original-to`: the recipients' keys (and the author's), after checking
+/// there are attachments to keep originals of.
+fn recipients_of_originals(
+    store: &mut qoima_store::Store,
+    args: &AddArgs,
+    draft: &RecordDraft,
+    author: &qoima_core::AuthorKey,
+) -> anyhow::Result<Vec<qoima_core::SealingKey>> {
+    if args.seal_original_to.is_empty() {
+        return Ok(Vec::new());
+    }
+    if draft.attach.is_empty() {
+        anyhow::bail!(UsageError(
+            "--seal-original-to keeps the untouched originals of attachments: give --attach".into()
+        ));
+    }
+    if args.keep_metadata {
+        anyhow::bail!(UsageError(
+            "--seal-original-to and --keep-metadata together would publish the original: \
+             choose one"
+                .into()
+        ));
+    }
+    recipients(store, &args.seal_original_to, author)
 }
 
 /// The sealing keys of the recipients named on the command line, and the author's own
@@ -271,7 +309,7 @@ const SEALED_ATTACHMENT_MAX: u64 = 256 * 1024 * 1024;
 
 /// Encrypts the (cleaned) file under the record's content key, stores the ciphertext,
 /// and returns the record's public entry for it and what the sealed part says it is.
-fn attach_sealed(
+pub(super) fn attach_sealed(
     store: &mut qoima_store::Store,
     path: &Path,
     index: usize,

@@ -55,17 +55,7 @@ pub fn run(ctx: &Context, id: &str, number: usize, out: &Path) -> anyhow::Result
             id.short()
         )));
     }
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(out)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => anyhow::Error::new(UsageError(format!(
-                "{} already exists: choose a new file name",
-                out.display()
-            ))),
-            _ => anyhow::anyhow!("{}: {e}", out.display()),
-        })?;
+    let file = super::create_new_file(out)?;
     let mut hashing = Hashing {
         inner: std::io::BufWriter::new(file),
         hasher: blake3::Hasher::new(),

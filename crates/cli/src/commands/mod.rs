@@ -10,6 +10,7 @@ mod key;
 mod list;
 mod network_key;
 mod node;
+mod sealed_originals;
 mod show;
 mod statements;
 mod trust;
@@ -129,6 +130,21 @@ fn sealing_keys(
         }
     }
     Ok(keys)
+}
+
+/// Creates `path` for writing, refusing to write over anything already there.
+fn create_new_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => anyhow::Error::new(UsageError(format!(
+                "{} already exists: choose a new file name (nothing is ever written over a file)",
+                path.display()
+            ))),
+            _ => anyhow::anyhow!("{}: {e}", path.display()),
+        })
 }
 
 /// Parses a time given on the command line to the start of the unit written.

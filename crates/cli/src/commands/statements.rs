@@ -20,7 +20,7 @@ use crate::output::{errln, outln, safe};
 
 /// A body by `signer` of `kind`, following `previous` in its chain; it consents to
 /// sharing, since these records exist to travel.
-fn body(
+pub(super) fn body(
     signer: &AuthorSecret,
     previous: Option<(u64, RecordId)>,
     kind: RecordKind,
@@ -299,17 +299,7 @@ fn write_single_record_bundle(file: &Path, record: &VerifiedRecord) -> anyhow::R
             size: record.bytes().len() as u64,
         }],
     };
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(file)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => anyhow::Error::new(UsageError(format!(
-                "{} already exists: choose a new file name (nothing is ever written over a file)",
-                file.display()
-            ))),
-            _ => anyhow::anyhow!("{}: {e}", file.display()),
-        })?;
+    let out = super::create_new_file(file)?;
     let mut writer = BundleWriter::new(std::io::BufWriter::new(out), manifest, &bundler)?;
     writer.write_record(record.bytes())?;
     let out = writer.finish()?;
