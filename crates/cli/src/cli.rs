@@ -215,6 +215,10 @@ pub enum KeyCommand {
         /// Why, in a few words.
         #[arg(long)]
         reason: Option<String>,
+        /// Write it as text to print and keep on paper (base32 between two marker
+        /// lines); `qoima import` reads it back, typed in or scanned, as it reads a file.
+        #[arg(long)]
+        paper: bool,
     },
     /// Publish this persona's key for sealed records (made on first use, separate from
     /// its signing key), so that others can write records only you can read

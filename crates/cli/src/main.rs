@@ -6,6 +6,7 @@ mod commands;
 mod context;
 mod exit;
 mod output;
+mod paper;
 mod sealed;
 
 use std::process::ExitCode;

@@ -1,5 +1,5 @@
-//! Reading a bundle file that may be sealed (`export --passphrase` or `--seal-to`): the
-//! first bytes say which; a sealed one is opened with its own passphrase, or with this
+//! Reading a bundle file that may be sealed (`export --passphrase` or `--seal-to`) or on
+//! paper (`key revocation-cert --paper`): the first bytes say which; a sealed one is opened with its own passphrase, or with this
 //! archive's keys for sealed records, before anything is verified.
 
 use std::io::Read;
@@ -27,6 +27,16 @@ pub fn bundle_input<'a>(
         }
     }
     let whole = std::io::Cursor::new(head[..filled].to_vec()).chain(input);
+    if crate::paper::is_paper(&head[..filled]) {
+        let mut text = String::new();
+        whole
+            .take(crate::paper::TEXT_MAX)
+            .read_to_string(&mut text)
+            .map_err(|e| anyhow::anyhow!("a bundle on paper must be text: {e}"))?;
+        return Ok(Box::new(std::io::Cursor::new(crate::paper::from_paper(
+            &text,
+        )?)));
+    }
     match sealed_with(&head[..filled]) {
         None => return Ok(Box::new(whole)),
         Some(SealedWith::Recipients) => {

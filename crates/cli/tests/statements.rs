@@ -132,6 +132,33 @@ fn a_revoked_key_makes_its_later_records_suspect_and_a_kept_certificate_revokes_
         .collect();
     assert_eq!(suspect, vec![after.clone()]);
 
+    // On paper, typed back sloppily, it revokes as well.
+    let paper = dir.path().join("revocation.txt");
+    text(
+        &me,
+        &["key", "revocation-cert", paper.to_str().unwrap(), "--paper"],
+    );
+    let printed = std::fs::read_to_string(&paper).unwrap();
+    assert!(
+        printed.starts_with("-----BEGIN QOIMA BUNDLE-----"),
+        "{printed}"
+    );
+    let (begin, rest) = printed.split_at(printed.find('\n').unwrap());
+    let (body, end) = rest.split_at(rest.find("-----END").unwrap());
+    let typed = dir.path().join("typed.txt");
+    std::fs::write(
+        &typed,
+        format!("{begin}\n{}{end}", body.to_lowercase().replace(' ', "")),
+    )
+    .unwrap();
+    let elsewhere = home(dir.path(), "elsewhere");
+    carry(dir.path(), &me, &elsewhere, "records-2.qb");
+    text(&elsewhere, &["import", typed.to_str().unwrap()]);
+    assert_eq!(
+        json(&elsewhere, &["show", &before, "--json"])["author_trust"]["trust"],
+        "revoked"
+    );
+
     // `key revoke` without --yes and without a terminal refuses.
     let (code, says) = refused(&me, &["key", "revoke"]);
     assert_eq!(code, 2, "{says}");

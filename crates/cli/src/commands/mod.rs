@@ -53,7 +53,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             persona,
             reason,
-        }) => statements::revocation_cert(&ctx, &file, persona.as_deref(), reason.as_deref()),
+            paper,
+        }) => {
+            statements::revocation_cert(&ctx, &file, persona.as_deref(), reason.as_deref(), paper)
+        }
         Command::Key(KeyCommand::Sealing { persona }) => {
             statements::publish_sealing_key(&ctx, persona.as_deref())
         }

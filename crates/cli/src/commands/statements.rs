@@ -3,7 +3,7 @@
 //! and `qoima trust endorse`. Each is an ordinary signed record that travels like any
 //! other; what it changes on a node is decided there (`qoima_store` `standing.rs`).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -175,6 +175,7 @@ pub fn revocation_cert(
     file: &Path,
     persona: Option<&str>,
     reason: Option<&str>,
+    paper: bool,
 ) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
     let signer = store.persona_secret(persona)?;
@@ -192,7 +193,7 @@ pub fn revocation_cert(
         Vec::new(),
     );
     let record = VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?;
-    write_single_record_bundle(file, &record)?;
+    write_single_record_bundle(file, &record, paper)?;
     outln!("{}", file.display())?;
     errln!(
         "Revocation of {} written to {} and NOT published. Keep it away from this device \
@@ -286,8 +287,13 @@ fn confirm(question: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A bundle file holding just `record`, signed by a throw-away key; never replaces a file.
-fn write_single_record_bundle(file: &Path, record: &VerifiedRecord) -> anyhow::Result<()> {
+/// A bundle file holding just `record`, signed by a throw-away key (as text for paper
+/// if `paper`); never replaces a file.
+fn write_single_record_bundle(
+    file: &Path,
+    record: &VerifiedRecord,
+    paper: bool,
+) -> anyhow::Result<()> {
     let bundler = super::export::throwaway_bundler()?;
     let manifest = Manifest {
         bundler: bundler.public(),
@@ -299,12 +305,15 @@ fn write_single_record_bundle(file: &Path, record: &VerifiedRecord) -> anyhow::R
             size: record.bytes().len() as u64,
         }],
     };
-    let out = super::create_new_file(file)?;
-    let mut writer = BundleWriter::new(std::io::BufWriter::new(out), manifest, &bundler)?;
+    let mut writer = BundleWriter::new(Vec::new(), manifest, &bundler)?;
     writer.write_record(record.bytes())?;
-    let out = writer.finish()?;
-    out.into_inner()
-        .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.error()))?
-        .sync_all()?;
+    let bundle = writer.finish()?;
+    let mut out = super::create_new_file(file)?;
+    if paper {
+        out.write_all(crate::paper::to_paper(&bundle).as_bytes())?;
+    } else {
+        out.write_all(&bundle)?;
+    }
+    out.sync_all()?;
     Ok(())
 }
