@@ -511,6 +511,11 @@ pub struct NodeArgs {
     /// Saved in the archive.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub quota_bytes: Option<u64>,
+    /// Under --accept open: records kept per hour from all unknown authors together
+    /// (default 50000; 0: no limit), so a flood split over many new keys is bounded too.
+    /// Saved in the archive.
+    #[arg(long, value_name = "N")]
+    pub quota_unknown: Option<u32>,
     /// More log output (-v: debug, -vv: trace).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -46,6 +46,14 @@ pub struct Quotas {
     pub records_per_hour: Option<u32>,
     /// Bytes of records kept per author in all.
     pub bytes_per_author: Option<u64>,
+    /// Records kept per hour from all unknown authors together: keys cost nothing, so
+    /// without it a flood split over many keys would pass every per-author quota.
+    #[serde(default = "default_unknown_per_hour")]
+    pub unknown_per_hour: Option<u32>,
+}
+
+fn default_unknown_per_hour() -> Option<u32> {
+    Some(50_000)
 }
 
 impl Quotas {
@@ -53,6 +61,7 @@ impl Quotas {
     pub const NONE: Quotas = Quotas {
         records_per_hour: None,
         bytes_per_author: None,
+        unknown_per_hour: None,
     };
 }
 
@@ -63,6 +72,7 @@ impl Default for Quotas {
         Quotas {
             records_per_hour: Some(10_000),
             bytes_per_author: Some(256 * 1024 * 1024),
+            unknown_per_hour: default_unknown_per_hour(),
         }
     }
 }
@@ -86,6 +96,8 @@ pub enum Declined {
     OverHourlyQuota,
     /// The author is unknown and over its bytes in all.
     OverByteQuota,
+    /// The authors unknown here are, together, over their records per hour.
+    OverSharedQuota,
 }
 
 impl Declined {
@@ -95,6 +107,9 @@ impl Declined {
             Declined::NotTrusted => "its author is not trusted here (--accept trusted)",
             Declined::OverHourlyQuota => "its author, unknown here, is over its records per hour",
             Declined::OverByteQuota => "its author, unknown here, is over its bytes in all",
+            Declined::OverSharedQuota => {
+                "authors unknown here are, together, over their records per hour"
+            }
         }
     }
 }
@@ -149,6 +164,8 @@ pub(crate) struct Admission {
     policy: Policy,
     now: i64,
     authors: HashMap<AuthorKey, Usage>,
+    /// Records from unknown authors kept this hour, all of them together.
+    unknown_this_hour: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -175,10 +192,21 @@ impl Admission {
             "DELETE FROM declined WHERE declined_ms < ?1",
             [now - DECLINED_FOR_MS],
         )?;
+        let hour = now.div_euclid(HOUR_MS);
+        db.execute("DELETE FROM unknown_arrivals WHERE hour < ?1", [hour])?;
+        let unknown_this_hour: i64 = db
+            .query_row(
+                "SELECT records FROM unknown_arrivals WHERE hour = ?1",
+                [hour],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
         Ok(Admission {
             policy,
             now,
             authors: HashMap::new(),
+            unknown_this_hour: unknown_this_hour.max(0) as u64,
         })
     }
 
@@ -219,6 +247,11 @@ impl Admission {
                 {
                     Some(Declined::OverHourlyQuota)
                 } else if quotas
+                    .unknown_per_hour
+                    .is_some_and(|max| self.unknown_this_hour >= u64::from(max))
+                {
+                    Some(Declined::OverSharedQuota)
+                } else if quotas
                     .bytes_per_author
                     .is_some_and(|max| bytes.saturating_add(size) > max)
                 {
@@ -231,6 +264,7 @@ impl Admission {
                             bytes: bytes + size,
                         },
                     );
+                    self.unknown_this_hour += 1;
                     None
                 }
             }
@@ -252,6 +286,11 @@ impl Admission {
 
     /// Keeps the declined set within [`DECLINED_MAX`], forgetting the oldest.
     pub(crate) fn finish(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        tx.execute(
+            "INSERT INTO unknown_arrivals (hour, records) VALUES (?1, ?2)
+             ON CONFLICT (hour) DO UPDATE SET records = excluded.records",
+            params![self.now.div_euclid(HOUR_MS), self.unknown_this_hour as i64],
+        )?;
         tx.execute(
             "DELETE FROM declined WHERE id IN (SELECT id FROM declined
              ORDER BY declined_ms DESC LIMIT -1 OFFSET ?1)",

@@ -89,6 +89,7 @@ fn a_flood_of_100000_records_from_one_unknown_key_stays_within_its_quota() {
         quotas: Quotas {
             records_per_hour: Some(1_000),
             bytes_per_author: None,
+            unknown_per_hour: None,
         },
     });
     let flooder = fixtures::author(66);
@@ -118,6 +119,7 @@ fn an_unknown_author_over_its_bytes_is_declined_and_a_trusted_one_is_not() {
         quotas: Quotas {
             records_per_hour: None,
             bytes_per_author: Some(20_000),
+            unknown_per_hour: None,
         },
     });
     let (stranger, friend) = (fixtures::author(2), fixtures::author(3));
@@ -139,6 +141,7 @@ fn the_policy_is_kept_in_the_archive() {
         quotas: Quotas {
             records_per_hour: Some(5),
             bytes_per_author: None,
+            unknown_per_hour: None,
         },
     };
     {
@@ -170,4 +173,31 @@ fn a_revocation_is_kept_whatever_the_policy() {
     let report = import(&mut store, std::slice::from_ref(&revocation));
     assert_eq!(report.records_new, 1);
     assert!(report.declined.is_empty());
+}
+
+#[test]
+fn a_flood_spread_over_many_keys_stays_within_the_shared_quota() {
+    let (_dir, mut store) = store(Policy {
+        accept: Acceptance::Open,
+        quotas: Quotas {
+            records_per_hour: Some(1_000),
+            bytes_per_author: None,
+            unknown_per_hour: Some(250),
+        },
+    });
+    let friend = fixtures::author(1);
+    store.trust_add(&friend.public(), "друг").unwrap();
+    // Ten throwaway keys, each well within its own quota.
+    let mut flood = Vec::new();
+    for seed in 50..60 {
+        flood.extend(fixtures::chain(&fixtures::author(seed), 40, 0));
+    }
+    let report = import(&mut store, &flood);
+    assert_eq!(report.records_new, 250);
+    assert_eq!(report.declined, vec![(Declined::OverSharedQuota, 150)]);
+    // Counted across imports within the hour; a trusted author is not counted at all.
+    let more = fixtures::chain(&fixtures::author(70), 5, 0);
+    assert_eq!(import(&mut store, &more).records_new, 0);
+    let honest = fixtures::chain(&friend, 5, 0);
+    assert_eq!(import(&mut store, &honest).records_new, 5);
 }

@@ -80,7 +80,7 @@ fn legacy_archive(home: &Path) -> Legacy {
         "DROP TABLE personas; DROP TABLE held_back; DROP TABLE partial_blobs; DROP TABLE trusted_keys;
          DROP TABLE tombstones; DROP TABLE pending_retractions; DROP TABLE endorsements;
          DROP TABLE revocations; DROP TABLE doomed_blobs; DROP TABLE settings;
-         DROP TABLE declined;
+         DROP TABLE declined; DROP TABLE unknown_arrivals;
          ALTER TABLE attachments DROP COLUMN size; ALTER TABLE blobs DROP COLUMN outboard;
          PRAGMA user_version = 5;",
     )

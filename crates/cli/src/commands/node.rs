@@ -91,6 +91,9 @@ fn policy_from(saved: qoima_store::Policy, args: &crate::cli::NodeArgs) -> qoima
     if let Some(bytes) = args.quota_bytes {
         policy.quotas.bytes_per_author = (bytes > 0).then_some(bytes);
     }
+    if let Some(n) = args.quota_unknown {
+        policy.quotas.unknown_per_hour = (n > 0).then_some(n);
+    }
     policy
 }
 
