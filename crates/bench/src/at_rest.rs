@@ -50,8 +50,8 @@ enum Mode {
 
 fn open(home: &Path, mode: Mode) -> anyhow::Result<Store> {
     Ok(match mode {
-        Mode::Plain => Store::open_unprotected_for_comparison(home)?,
-        Mode::Encrypted => Store::open(home, &crate::util::bench_key())?,
+        Mode::Plain => crate::util::without_quotas(Store::open_unprotected_for_comparison(home)?)?,
+        Mode::Encrypted => crate::util::open_store(home)?,
     })
 }
 
@@ -200,7 +200,7 @@ fn attachment_round(
 /// An encrypted archive of `gib` GiB of attachments, then `wipe`.
 fn wipe(work: &WorkDir, gib: u64) -> anyhow::Result<()> {
     let home = work.fresh("wiped")?;
-    let mut store = Store::open(&home, &crate::util::bench_key())?;
+    let mut store = crate::util::open_store(&home)?;
     let chunk_bytes = 256usize << 20;
     let mut chunk = vec![0u8; chunk_bytes];
     let mut state = 0xA11CE_u64;

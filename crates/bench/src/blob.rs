@@ -65,7 +65,7 @@ pub(crate) fn random_file(path: &Path, bytes: u64) -> anyhow::Result<()> {
 /// The export as `qoima export --with-attachments` does it: a 1 MiB buffer over an
 /// atomic file, committed (synced and renamed) at the end.
 fn export(home: &Path, bundle: &Path) -> anyhow::Result<u64> {
-    let mut store = Store::open(home, &crate::util::bench_key())?;
+    let mut store = crate::util::open_store(home)?;
     let report = export_with_attachments(&mut store, bundle)?;
     anyhow::ensure!(
         report.blobs == 1,
@@ -95,7 +95,7 @@ pub(crate) fn export_with_attachments(
 
 /// The import as `qoima import` does it: a 1 MiB buffered reader over the file.
 fn import(home: &Path, bundle: &Path) -> anyhow::Result<()> {
-    let mut store = Store::open(home, &crate::util::bench_key())?;
+    let mut store = crate::util::open_store(home)?;
     let input = BufReader::with_capacity(1 << 20, std::fs::File::open(bundle)?);
     let report = store.import_bundle(input, Source::File("blob.qoima".into()))?;
     anyhow::ensure!(
@@ -201,7 +201,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     // qoima add evidence --attach FILE: the blob, then a record naming it.
     let home1 = work.fresh("store-1")?;
-    let mut store = Store::open(&home1, &crate::util::bench_key())?;
+    let mut store = crate::util::open_store(&home1)?;
     let (added, add_time) = timed(|| store.add_blob_file(&source));
     let blob = added?;
     anyhow::ensure!(blob.size == bytes, "stored {} bytes of {bytes}", blob.size);

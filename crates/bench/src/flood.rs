@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     write_bundle(&bundle, &fixtures::author(99), &records)?;
     drop(records);
     let source_home = work.fresh("source")?;
-    Store::open(&source_home, &crate::util::bench_key())?
+    crate::util::open_store(&source_home)?
         .import_bundle(std::fs::File::open(&bundle)?, Source::File("all.qb".into()))?;
 
     // The victim's one record, which the flood re-wraps again and again.
@@ -140,7 +140,7 @@ async fn sync_once(
     flood: bool,
 ) -> anyhow::Result<Run> {
     let home = work.fresh(name)?;
-    Store::open(&home, &crate::util::bench_key())?.insert_local(seed)?;
+    crate::util::open_store(&home)?.insert_local(seed)?;
     let child = Victim::spawn(&home, source)?;
     let start = Instant::now();
     let sent = Arc::new(AtomicU64::new(0));

@@ -169,7 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let import = |threads: &rayon::ThreadPool, name: &str| -> anyhow::Result<Duration> {
         let home = work.fresh(name)?;
-        let mut store = Store::open(&home, &crate::util::bench_key())?;
+        let mut store = crate::util::open_store(&home)?;
         let (report, t) = threads.install(|| {
             timed(|| -> anyhow::Result<_> {
                 let file = std::fs::File::open(&bundle)?;

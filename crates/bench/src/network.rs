@@ -139,13 +139,13 @@ pub fn sync_full(args: SyncFullArgs) -> anyhow::Result<()> {
     drop(records);
 
     let source = work.fresh("source")?;
-    Store::open(&source, &crate::util::bench_key())?
+    crate::util::open_store(&source)?
         .import_bundle(std::fs::File::open(&bundle)?, Source::File("all.qb".into()))?;
 
     // The reference: `qoima import` of the same records, through the library.
     let imported = work.fresh("imported")?;
     let (report, import_time) = timed(|| -> anyhow::Result<_> {
-        let mut store = Store::open(&imported, &crate::util::bench_key())?;
+        let mut store = crate::util::open_store(&imported)?;
         Ok(store.import_bundle(
             std::io::BufReader::new(std::fs::File::open(&bundle)?),
             Source::File("all.qb".into()),
@@ -158,6 +158,7 @@ pub fn sync_full(args: SyncFullArgs) -> anyhow::Result<()> {
 
     let runtime = tokio::runtime::Runtime::new()?;
     let target = work.fresh("target")?;
+    crate::util::open_store(&target)?; // made beforehand, without quotas
     let sync_time = runtime.block_on(async {
         let a = Node::start(node_config(&source, vec![]))
             .await
@@ -264,7 +265,7 @@ pub fn gossip(args: GossipArgs) -> anyhow::Result<()> {
             let record = qoima_core::VerifiedRecord::sign(&fixtures::body(&author, seq, prev, "gossip"), &author)?;
             prev = Some(record.id());
             let expected = seq;
-            Store::open(origin, &crate::util::bench_key())?.insert_local(&record)?;
+            crate::util::open_store(origin)?.insert_local(&record)?;
             // From the moment the record is in the origin's archive.
             let start = Instant::now();
             let told = origin.clone();

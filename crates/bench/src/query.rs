@@ -56,7 +56,7 @@ fn ensure_store(args: &Args, dir: &Path) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&home)?;
     // `qoima list` refuses a data directory without a key file.
     qoima_store::keyfile::create(&home.join("key"), b"qoima-bench")?;
-    let mut store = Store::open(&home, &crate::util::bench_key())?;
+    let mut store = crate::util::open_store(&home)?;
     let mut corpus = Corpus::new(args.authors, args.text_bytes, Flavour::Varied);
     let bundle = dir.join("building.qoima");
     let (mut sign_time, mut import_time) = (Duration::ZERO, Duration::ZERO);
@@ -254,9 +254,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         let mut opened = Vec::with_capacity(args.runs);
         for _ in 0..args.runs {
-            let (n, t) = timed(|| -> anyhow::Result<usize> {
-                case.run(&Store::open(&home, &crate::util::bench_key())?)
-            });
+            let (n, t) =
+                timed(|| -> anyhow::Result<usize> { case.run(&crate::util::open_store(&home)?) });
             n?;
             opened.push(t);
         }

@@ -290,7 +290,7 @@ fn record_bundle(attachment: Attachment) -> anyhow::Result<Vec<u8>> {
 }
 
 fn holding_the_record(home: &Path, bundle: &[u8]) -> anyhow::Result<Store> {
-    let mut store = Store::open(home, &bench_key())?;
+    let mut store = crate::util::open_store(home)?;
     store.import_bundle(bundle, Source::File("record.qb".into()))?;
     Ok(store)
 }
@@ -392,7 +392,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     eprintln!("writing a {} MiB attachment…", args.size_mib);
     crate::blob::random_file(&file, size)?;
     let sender_home = work.fresh("sender")?;
-    let stored = Store::open(&sender_home, &bench_key())?.add_blob_file(&file)?;
+    let stored = crate::util::open_store(&sender_home)?.add_blob_file(&file)?;
     let attachment = Attachment {
         blake3: stored.blake3,
         sha256: stored.sha256,
@@ -401,7 +401,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         file_name: "square.mp4".into(),
     };
     let bundle = record_bundle(attachment.clone())?;
-    Store::open(&sender_home, &bench_key())?
+    crate::util::open_store(&sender_home)?
         .import_bundle(&bundle[..], Source::File("record.qb".into()))?;
 
     eprintln!("plain TCP copy…");

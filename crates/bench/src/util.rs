@@ -190,6 +190,23 @@ pub fn bench_key() -> qoima_store::ArchiveKey {
     qoima_store::ArchiveKey::from_bytes([42; 32])
 }
 
+/// Opens (or makes) a benchmark archive under [`bench_key`], with no quotas: a
+/// benchmark measures the work of storing and syncing, and its few authors would
+/// otherwise be declined as a flood after 10,000 records an hour.
+pub fn open_store(home: &std::path::Path) -> anyhow::Result<qoima_store::Store> {
+    let store = qoima_store::Store::open(home, &bench_key())?;
+    without_quotas(store)
+}
+
+/// `store` with its acceptance policy set to keep every valid record.
+pub fn without_quotas(mut store: qoima_store::Store) -> anyhow::Result<qoima_store::Store> {
+    store.set_policy(&qoima_store::Policy {
+        accept: qoima_store::Acceptance::Open,
+        quotas: qoima_store::Quotas::NONE,
+    })?;
+    Ok(store)
+}
+
 /// Runs a node with `config` in this process (a child of a benchmark), prints its TCP
 /// address with its peer id, and stops it when standard input closes.
 pub fn serve_node_until_stdin_closes(config: qoima_node::NodeConfig) -> anyhow::Result<()> {
