@@ -23,7 +23,7 @@ use qoima_net::gossip::{GossipMessage, topic};
 use qoima_net::libp2p::{Multiaddr, identity};
 use qoima_net::{NetConfig, build_swarm};
 use qoima_node::{Node, NodeConfig, control};
-use qoima_store::{Source, Store};
+use qoima_store::Source;
 
 use crate::corpus::{Corpus, Flavour, write_bundle};
 use crate::util::{Table, WorkDir, secs};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ed25519_dalek::{Signature, VerifyingKey};
 use qoima_core::{RECORD_SIGNATURE_CONTEXT, VerifiedRecord};
-use qoima_store::{Source, Store};
+use qoima_store::Source;
 use rayon::prelude::*;
 
 use crate::corpus::{Corpus, Flavour, write_bundle};

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use qoima_core::fixtures;
 use qoima_node::{Multiaddr, Node, NodeConfig};
-use qoima_store::{Source, Store};
+use qoima_store::Source;
 use qoima_sync::{ArchiveIndex, Initiator, Limits, Position, Step, respond};
 
 use crate::corpus::{Corpus, Flavour, write_bundle};
