@@ -23,7 +23,7 @@ use crate::{Store, StoreError};
 pub const DECLINED_MAX: usize = 65_536;
 /// How long a declined id is remembered: after that a record over an hourly quota may
 /// be offered and kept again.
-const DECLINED_FOR_MS: i64 = 3600 * 1000;
+const DECLINED_FOR_MS: i64 = HOUR_MS;
 const HOUR_MS: i64 = 3600 * 1000;
 
 /// Whose records this archive keeps.
@@ -117,19 +117,7 @@ impl Declined {
 impl Store {
     /// The policy saved in this archive (the default if none was saved).
     pub fn policy(&self) -> Result<Policy, StoreError> {
-        let saved: Option<String> = self
-            .db
-            .query_row(
-                "SELECT value FROM settings WHERE name = 'policy'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(match saved {
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("the saved policy: {e}")))?,
-            None => Policy::default(),
-        })
+        saved_policy(&self.db)
     }
 
     /// Saves `policy`; declined ids are forgotten when it changes.
@@ -147,9 +135,8 @@ impl Store {
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             [text],
         )?;
-        tx.execute("DELETE FROM declined", [])?;
         tx.commit()?;
-        Ok(())
+        self.forget_declined()
     }
 
     /// Forgets every declined id (trust changed: some may be welcome now).
@@ -157,6 +144,21 @@ impl Store {
         self.db.execute("DELETE FROM declined", [])?;
         Ok(())
     }
+}
+
+fn saved_policy(db: &Connection) -> Result<Policy, StoreError> {
+    let saved: Option<String> = db
+        .query_row(
+            "SELECT value FROM settings WHERE name = 'policy'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match saved {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("the saved policy: {e}")))?,
+        None => Policy::default(),
+    })
 }
 
 /// The policy applied over one import: per-author verdicts and usage, cached.
@@ -176,18 +178,7 @@ enum Usage {
 
 impl Admission {
     pub(crate) fn new(db: &Connection, now: i64) -> Result<Admission, StoreError> {
-        let saved: Option<String> = db
-            .query_row(
-                "SELECT value FROM settings WHERE name = 'policy'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let policy = match saved {
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("the saved policy: {e}")))?,
-            None => Policy::default(),
-        };
+        let policy = saved_policy(db)?;
         db.execute(
             "DELETE FROM declined WHERE declined_ms < ?1",
             [now - DECLINED_FOR_MS],

@@ -325,12 +325,9 @@ pub(crate) fn insert_record(
     if changed == 0 {
         return Ok(false);
     }
-    crate::standing::on_stored(tx, rowid, record, now)?;
     // A retraction that arrived first may have deleted it at once: then it is not new
     // here, and is neither counted nor passed on.
-    Ok(tx
-        .prepare_cached("SELECT 1 FROM records WHERE rowid = ?1")?
-        .exists([rowid])?)
+    crate::standing::on_stored(tx, rowid, record, now)
 }
 
 fn index_text(tx: &Transaction<'_>, rowid: i64, record: &VerifiedRecord) -> Result<(), StoreError> {

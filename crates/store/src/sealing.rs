@@ -38,9 +38,7 @@ impl Store {
             )));
         };
         let seed: [u8; 32] = match seed {
-            Some(seed) => seed[..]
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("a sealing key has the wrong length".into()))?,
+            Some(seed) => seed32(&seed)?,
             None => {
                 let mut fresh = [0u8; 32];
                 getrandom::fill(&mut fresh)
@@ -66,12 +64,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         seeds
             .iter()
-            .map(|seed| {
-                let seed: [u8; 32] = seed[..].try_into().map_err(|_| {
-                    StoreError::Corrupt("a sealing key has the wrong length".into())
-                })?;
-                Ok(SealingSecret::from_seed(seed))
-            })
+            .map(|seed| Ok(SealingSecret::from_seed(seed32(seed)?)))
             .collect()
     }
 
@@ -94,11 +87,10 @@ impl Store {
             let Ok(record) = VerifiedRecord::from_bytes(bytes) else {
                 continue;
             };
-            let body = record.body();
             if crate::standing::acts_after_revocation(&self.db, author, stored_ms)? {
                 continue;
             }
-            if let qoima_core::Details::EncryptionKey { x25519 } = body.details {
+            if let qoima_core::Details::EncryptionKey { x25519 } = record.body().details {
                 return Ok(Some(x25519));
             }
         }
@@ -120,4 +112,10 @@ impl Store {
         }
         Ok(None)
     }
+}
+
+fn seed32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a sealing key has the wrong length".into()))
 }

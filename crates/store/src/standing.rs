@@ -17,12 +17,14 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use crate::{Store, StoreError};
 
 /// Applies what a newly stored record means (its rowid is `rowid`, first seen `now`).
+/// Returns whether the record is still stored: a retraction that arrived before it
+/// deletes it at once.
 pub(crate) fn on_stored(
     tx: &Transaction<'_>,
     rowid: i64,
     record: &VerifiedRecord,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let body = record.body();
     match &body.details {
         Details::KeyEndorsement { key, name, .. } => {
@@ -47,12 +49,12 @@ pub(crate) fn on_stored(
         _ => {}
     }
     if body.kind == RecordKind::Retraction {
+        let retraction = Retraction {
+            id: record.id(),
+            author: body.author,
+            first_seen_ms: now,
+        };
         for link in body.links.iter().filter(|l| l.kind == LinkKind::Retracts) {
-            let retraction = Retraction {
-                id: record.id(),
-                author: body.author,
-                first_seen_ms: now,
-            };
             retract(tx, &link.target, &retraction, now)?;
         }
     }
@@ -74,10 +76,11 @@ pub(crate) fn on_stored(
             },
         )?
         .collect::<Result<_, _>>()?;
+    let mut stored = true;
     for retraction in pending {
-        retract(tx, &record.id(), &retraction, now)?;
+        stored &= !retract(tx, &record.id(), &retraction, now)?;
     }
-    Ok(())
+    Ok(stored)
 }
 
 /// Applies the retractions an archive already held before it knew what they mean (kind
@@ -123,8 +126,8 @@ fn undo_suspect_retractions(
 }
 
 /// Whether `id` was retracted by its author here: such a record is never stored again.
-pub(crate) fn is_tombstoned(tx: &Transaction<'_>, id: &RecordId) -> Result<bool, StoreError> {
-    Ok(tx
+pub(crate) fn is_tombstoned(db: &rusqlite::Connection, id: &RecordId) -> Result<bool, StoreError> {
+    Ok(db
         .prepare_cached("SELECT 1 FROM tombstones WHERE id = ?1")?
         .exists([id.as_bytes()])?)
 }
@@ -175,14 +178,15 @@ struct Retraction {
     first_seen_ms: i64,
 }
 
+/// Applies `retraction` to `target`; whether it deleted it.
 fn retract(
     tx: &Transaction<'_>,
     target: &RecordId,
     retraction: &Retraction,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     if acts_after_revocation(tx, &retraction.author, retraction.first_seen_ms)? {
-        return Ok(());
+        return Ok(false);
     }
     let held = tx
         .prepare_cached("SELECT rowid, author, kind, created_ms FROM records WHERE id = ?1")?
@@ -220,6 +224,7 @@ fn retract(
             tx.prepare_cached("DELETE FROM pending_retractions WHERE target = ?1")?
                 .execute([target.as_bytes()])?;
             delete_record(tx, rowid)?;
+            return Ok(true);
         }
         Some(_) => {}
         None if is_tombstoned(tx, target)? => {}
@@ -235,7 +240,7 @@ fn retract(
             ])?;
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Removes the record at `rowid` and everything that hangs off it; attachments no other
@@ -300,10 +305,7 @@ impl Store {
 
     /// Whether `id` was retracted by its author and is kept here only as a tombstone.
     pub fn is_retracted(&self, id: &RecordId) -> Result<bool, StoreError> {
-        Ok(self
-            .db
-            .prepare_cached("SELECT 1 FROM tombstones WHERE id = ?1")?
-            .exists([id.as_bytes()])?)
+        is_tombstoned(&self.db, id)
     }
 
     /// Whether a record by `key`, claiming `created_ms` and first seen here at

@@ -35,10 +35,20 @@ pub fn search(ctx: &Context, text: &str, limit: usize, json: bool) -> anyhow::Re
 /// Each listed record with whether its author is trusted and whether it is suspect
 /// (signed after its key's revocation).
 fn with_trust(store: &Store, summaries: Vec<RecordSummary>) -> anyhow::Result<Vec<Listed>> {
+    // Once per author, not per row: a listing is mostly a few authors' records, and the
+    // trust of an unknown author walks the endorsements.
+    let mut trust_of: std::collections::HashMap<AuthorKey, AuthorTrust> = Default::default();
     summaries
         .into_iter()
         .map(|summary| {
-            let trust = store.author_trust(&summary.author)?;
+            let trust = match trust_of.get(&summary.author) {
+                Some(trust) => trust.clone(),
+                None => {
+                    let trust = store.author_trust(&summary.author)?;
+                    trust_of.insert(summary.author, trust.clone());
+                    trust
+                }
+            };
             let suspect = matches!(trust, AuthorTrust::Revoked { .. })
                 && store.is_suspect(&summary.author, summary.created_ms, summary.stored_ms)?;
             Ok(Listed {
