@@ -48,7 +48,7 @@ pub struct Batch {
 #[derive(Debug)]
 enum Stage {
     /// Exchanging negentropy messages.
-    Reconciling(Initiator),
+    Reconciling(Box<Initiator>),
     /// Fetching what reconciliation found; `pending` batches are queued or in flight.
     Fetching { pending: usize },
 }
@@ -98,7 +98,7 @@ impl PeerSync {
             return false;
         }
         self.session = Some(Session {
-            stage: Stage::Reconciling(initiator),
+            stage: Stage::Reconciling(Box::new(initiator)),
             new_records: 0,
             started: Instant::now(),
             complete: true,

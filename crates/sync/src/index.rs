@@ -2,6 +2,8 @@
 
 use negentropy::{Bound, Error, Id, Item, NegentropyStorageBase};
 
+use crate::Position;
+
 /// `(timestamp, id)` pairs in ascending order, without duplicates. The timestamp is the
 /// record's claimed creation time (ms, negative clamped to 0): it is part of the signed
 /// record, so every node orders the same record the same way, and recent records, which
@@ -68,6 +70,13 @@ impl ArchiveIndex {
     /// Whether the record is in the index.
     pub fn contains(&self, created_ms: i64, id: &[u8; 32]) -> bool {
         self.items.binary_search(&item(created_ms, *id)).is_ok()
+    }
+
+    /// The ids of the records at `from` and above, in order.
+    pub(crate) fn ids_from(&self, from: &Position) -> impl Iterator<Item = &[u8; 32]> {
+        let bound = from.bound();
+        let start = self.items.partition_point(|item| item < &bound.item);
+        self.items[start..].iter().map(|item| item.id.as_bytes())
     }
 
     /// Number of records.

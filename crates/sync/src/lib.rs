@@ -12,12 +12,27 @@
 //!   the next one starts from the [`Position`] it reached, so any difference is
 //!   reconciled in as many sessions as it takes (see below).
 //! * [`respond`] answers one message; the responder keeps no state between messages.
+//!   [`Initiator::start_salted`] takes the random salt the sketch's hashes are keyed by.
 //! * [`fetch_batches`] cuts a list of wanted ids into bounded requests.
 //!
 //! The protocol is range-based set reconciliation (negentropy, protocol version 1):
 //! both sides compare fingerprints of ranges of the sorted set and split only ranges
 //! that differ, so the bytes exchanged grow with the size of the difference, not of the
 //! archive, in a logarithmic number of round trips.
+//!
+//! # Scattered differences: a sketch beside the ranges
+//!
+//! negentropy lists any range of fewer than 32 records in full, so a difference spread
+//! thinly over the archive costs about twenty listed ids per differing id. The first
+//! message of a session therefore also asks for 128 numbers that estimate the size of
+//! the difference (`estimate.rs`), and the initiator reads the first
+//! reply to see how many of its ranges differ (`spread.rs`). A difference
+//! that touches many ranges and is small next to the archive is then found with a
+//! rateless sketch (`sketch.rs`): the responder sends coded symbols, about
+//! 1.4 per differing id, and the initiator peels the difference out of them. Everything
+//! else (new records at the end, a node far behind, a sketch that does not decode) goes
+//! on as negentropy, so the resuming below is untouched. The two added messages are
+//! described byte by byte in `bundles/PROTOCOL.md`.
 //!
 //! # Large differences: sessions that resume
 //!
@@ -73,13 +88,19 @@
 
 #![deny(missing_docs)]
 
+mod estimate;
+mod extension;
 mod index;
 mod position;
 mod session;
+mod sketch;
+mod spread;
 
+pub use extension::{EXTENSION_BYTES_MAX, SYMBOLS_MAX, SYMBOLS_PER_REPLY_MAX};
 pub use index::ArchiveIndex;
 pub use position::Position;
 pub use session::{
     FRAME_BYTES_MAX, IDS_PER_REPLY_MAX, Initiator, Limits, Outcome, Step, SyncError, fetch_batches,
     respond,
 };
+pub use sketch::{SALT_BYTES, SYMBOL_BYTES, Salt};

@@ -9,9 +9,11 @@
 use negentropy::{Bound, ID_SIZE, PROTOCOL_VERSION};
 
 /// Range mode "skip": the sender holds this range settled and asks nothing about it.
-const MODE_SKIP: u64 = 0;
+pub(crate) const MODE_SKIP: u64 = 0;
 /// Range mode "fingerprint": the sender's fingerprint of the range follows.
-const MODE_FINGERPRINT: u64 = 1;
+pub(crate) const MODE_FINGERPRINT: u64 = 1;
+/// Range mode "id list": every id the sender holds in the range follows.
+pub(crate) const MODE_ID_LIST: u64 = 2;
 
 /// A place in the `(claimed creation time, id)` order of an [`ArchiveIndex`]. A
 /// reconciliation started from a position takes everything below it as already
@@ -40,6 +42,35 @@ impl Position {
         self.timestamp
     }
 
+    /// Appends the position as the first bound of a message writes it.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        let len = usize::from(self.id_len).min(ID_SIZE);
+        push_varint(out, timestamp_code(self.timestamp));
+        push_varint(out, len as u64);
+        out.extend_from_slice(&self.id[..len]);
+    }
+
+    /// Reads a position written by [`Position::write`].
+    pub(crate) fn read(bytes: &mut &[u8]) -> Option<Position> {
+        let timestamp = match read_varint(bytes)? {
+            0 => u64::MAX,
+            code => code - 1,
+        };
+        let len = usize::try_from(read_varint(bytes)?).ok()?;
+        if len > ID_SIZE {
+            return None;
+        }
+        let prefix = bytes.get(..len)?;
+        let mut id = [0; ID_SIZE];
+        id[..len].copy_from_slice(prefix);
+        *bytes = &bytes[len..];
+        Some(Position {
+            timestamp,
+            id,
+            id_len: len as u8,
+        })
+    }
+
     pub(crate) fn bound(&self) -> Bound {
         let mut bound = Bound::with_timestamp(self.timestamp);
         let len = usize::from(self.id_len).min(ID_SIZE);
@@ -54,12 +85,9 @@ impl Position {
     /// `self`, then its own split of the rest. `fingerprint` must differ from the
     /// initiator's own fingerprint of that range, or it would answer nothing.
     pub(crate) fn skip_to_then_differ(&self, fingerprint: &[u8]) -> Vec<u8> {
-        let len = usize::from(self.id_len).min(ID_SIZE);
         let mut message = vec![PROTOCOL_VERSION as u8];
         // The first bound's timestamp is a difference from zero.
-        push_varint(&mut message, timestamp_code(self.timestamp));
-        push_varint(&mut message, len as u64);
-        message.extend_from_slice(&self.id[..len]);
+        self.write(&mut message);
         push_varint(&mut message, MODE_SKIP);
         // Infinity, an empty id prefix.
         push_varint(&mut message, 0);
@@ -77,26 +105,11 @@ impl Position {
         if u64::from(version) != PROTOCOL_VERSION {
             return None;
         }
-        let timestamp = match read_varint(&mut rest)? {
-            0 => u64::MAX,
-            code => code - 1,
-        };
-        let len = usize::try_from(read_varint(&mut rest)?).ok()?;
-        if len > ID_SIZE {
-            return None;
-        }
-        let prefix = rest.get(..len)?;
-        rest = &rest[len..];
+        let position = Position::read(&mut rest)?;
         if read_varint(&mut rest)? != MODE_SKIP {
             return None;
         }
-        let mut id = [0; ID_SIZE];
-        id[..len].copy_from_slice(prefix);
-        Some(Position {
-            timestamp,
-            id,
-            id_len: len as u8,
-        })
+        Some(position)
     }
 }
 
@@ -109,7 +122,7 @@ fn timestamp_code(timestamp: u64) -> u64 {
     }
 }
 
-fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_varint(out: &mut Vec<u8>, mut n: u64) {
     let mut groups = vec![(n & 0x7f) as u8];
     n >>= 7;
     while n > 0 {
@@ -119,7 +132,7 @@ fn push_varint(out: &mut Vec<u8>, mut n: u64) {
     out.extend(groups.iter().rev());
 }
 
-fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
+pub(crate) fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
     let mut n: u64 = 0;
     loop {
         let (&byte, rest) = bytes.split_first()?;

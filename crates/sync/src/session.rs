@@ -5,7 +5,11 @@
 
 use negentropy::{FINGERPRINT_SIZE, ID_SIZE, Id, Negentropy, NegentropyStorageBase};
 
-use crate::{ArchiveIndex, Position};
+use crate::extension::{
+    self, EXTENSION_BYTES_MAX, EstimateReply, Request, SYMBOLS_MAX, SYMBOLS_PER_REPLY_MAX,
+};
+use crate::sketch::{self, Decoder, Hashed, SALT_BYTES, Salt};
+use crate::{ArchiveIndex, Position, estimate, spread};
 
 /// The largest reconciliation message either side sends. Bigger differences take more
 /// round trips instead of bigger messages, so a peer can never make us buffer more.
@@ -61,6 +65,8 @@ pub struct Outcome {
     /// new pass), else the end of what this pass has settled. Never below the session's
     /// own start.
     pub resume: Position,
+    /// True when a sketch found the difference (it was scattered over the archive).
+    pub sketched: bool,
 }
 
 /// What to do after a reply.
@@ -74,7 +80,8 @@ pub enum Step {
 
 /// The side that starts and drives a session. Holds no borrow of the index between
 /// messages, so the index can change (records arriving) while replies are awaited; the
-/// next fingerprint simply reflects the newer set.
+/// next fingerprint simply reflects the newer set (a sketch works on the snapshot it
+/// took, which is consistent in itself).
 #[derive(Debug)]
 pub struct Initiator {
     outcome: Outcome,
@@ -84,14 +91,40 @@ pub struct Initiator {
     need_reported: usize,
     /// [`FRAME_BYTES_MAX`], but for tests that need many small rounds.
     frame: usize,
+    salt: Salt,
+    stage: Stage,
+}
+
+/// Where a session is.
+#[derive(Debug)]
+enum Stage {
+    /// The first message is out; its reply carries the estimate.
+    AwaitingEstimate,
+    /// Range-based reconciliation (negentropy).
+    Ranges,
+    /// Asking for coded symbols until the difference decodes.
+    Sketch(Box<SketchRun>),
 }
 
 impl Initiator {
     /// Starts a session over `index` from `from` (everything below it is taken as
     /// settled: pass [`Position::START`], or the [`Outcome::resume`] of the session
-    /// before); returns the initiator and the first message.
+    /// before); returns the initiator and the first message. The sketch's salt is
+    /// derived from the index and `from`; a node passes a random one
+    /// ([`Initiator::start_salted`]) so that nobody can prepare ids for its sessions.
     pub fn start(index: &ArchiveIndex, from: &Position, limits: Limits) -> (Initiator, Vec<u8>) {
-        Self::start_framed(index, from, limits, FRAME_BYTES_MAX)
+        Self::start_salted(index, from, limits, derived_salt(index, from))
+    }
+
+    /// As [`Initiator::start`], with the salt every hash of the session's sketch is
+    /// keyed by.
+    pub fn start_salted(
+        index: &ArchiveIndex,
+        from: &Position,
+        limits: Limits,
+        salt: Salt,
+    ) -> (Initiator, Vec<u8>) {
+        Self::start_framed(index, from, limits, FRAME_BYTES_MAX, salt)
     }
 
     fn start_framed(
@@ -99,6 +132,7 @@ impl Initiator {
         from: &Position,
         limits: Limits,
         frame: usize,
+        salt: Salt,
     ) -> (Initiator, Vec<u8>) {
         // Building a resuming first message fails only on a bug in this crate; a
         // whole-index reconciliation is always right, merely slower.
@@ -115,12 +149,55 @@ impl Initiator {
             limits,
             need_reported: 0,
             frame,
+            salt,
+            stage: Stage::AwaitingEstimate,
         };
-        (initiator, first)
+        (initiator, extension::estimate_request(&salt, from, &first))
     }
 
     /// Takes the other side's reply.
     pub fn step(&mut self, index: &ArchiveIndex, reply: &[u8]) -> Result<Step, SyncError> {
+        if reply.len() > self.frame + EXTENSION_BYTES_MAX {
+            return Err(SyncError::TooLarge(reply.len()));
+        }
+        match std::mem::replace(&mut self.stage, Stage::Ranges) {
+            Stage::AwaitingEstimate => {
+                let estimate = extension::parse_estimate_reply(reply)?;
+                let Some(next) = self.ranges_step(index, estimate.negentropy)? else {
+                    return Ok(Step::Done(self.finish(true, Position::START)));
+                };
+                match self.plan_sketch(index, &estimate, next) {
+                    Ok(run) => self.ask_symbols(run),
+                    Err(next) => self.send_ranges(next),
+                }
+            }
+            Stage::Ranges => match self.ranges_step(index, reply)? {
+                None => Ok(Step::Done(self.finish(true, Position::START))),
+                Some(next) => self.send_ranges(next),
+            },
+            Stage::Sketch(mut run) => {
+                let symbols = extension::parse_symbols_reply(reply, run.asked)?;
+                run.decoder.receive(&symbols);
+                if run.decoder.is_decoded() {
+                    return Ok(Step::Done(self.finish_sketch(&run)));
+                }
+                if run.decoder.received() >= run.cap {
+                    // Not decodable within what an honest peer needs (or the estimate
+                    // was far off): range-based reconciliation takes it from the reply
+                    // to the first message, as if the sketch had not been tried.
+                    return self.send_ranges(run.fallback);
+                }
+                self.ask_symbols(run)
+            }
+        }
+    }
+
+    /// Feeds a negentropy reply to the engine; returns its next message, if any.
+    fn ranges_step(
+        &mut self,
+        index: &ArchiveIndex,
+        reply: &[u8],
+    ) -> Result<Option<Vec<u8>>, SyncError> {
         if reply.len() > self.frame {
             return Err(SyncError::TooLarge(reply.len()));
         }
@@ -138,9 +215,12 @@ impl Initiator {
         self.outcome
             .need
             .extend(need.iter().map(|id| id.to_bytes()));
-        let Some(message) = next else {
-            return Ok(Step::Done(self.finish(true, Position::START)));
-        };
+        Ok(next)
+    }
+
+    /// Sends the next negentropy message, or stops at a limit.
+    fn send_ranges(&mut self, message: Vec<u8>) -> Result<Step, SyncError> {
+        self.stage = Stage::Ranges;
         let out_of_rounds = self.outcome.rounds >= self.limits.rounds_max;
         // Stop only once something was found, so a session that finds nothing still
         // uses its rounds to move the position forward.
@@ -156,9 +236,102 @@ impl Initiator {
         Ok(Step::Send(message))
     }
 
+    /// Decides from the first reply whether a sketch is worth it; gives the negentropy
+    /// message back when it is not. See [`crate::spread`] and [`crate::estimate`].
+    fn plan_sketch(
+        &self,
+        index: &ArchiveIndex,
+        estimate: &EstimateReply<'_>,
+        next: Vec<u8>,
+    ) -> Result<Box<SketchRun>, Vec<u8>> {
+        // A sketch needs a round for its symbols and one to spare if the estimate was
+        // low; with fewer, its session could not finish and the next would try again.
+        if self.limits.rounds_max < self.outcome.rounds + SKETCH_ROUNDS_MIN {
+            return Err(next);
+        }
+        let spread = spread::differing_ranges(index, estimate.negentropy).unwrap_or(0);
+        if spread < SPREAD_MIN {
+            return Err(next);
+        }
+        let key = sketch::session_key(&self.salt);
+        let local: Vec<Hashed> = index
+            .ids_from(&self.from)
+            .map(|id| Hashed::new(id, &key))
+            .collect();
+        if local.len() > SKETCH_ITEMS_MAX {
+            return Err(next);
+        }
+        let difference = estimate::difference(&estimate::sums(&local), &estimate.sums);
+        // Ranges list whole small ranges: near the difference's size when it is most
+        // of the archive (a node far behind), about twenty ids per differing id when it
+        // is sparse. A sketch costs about 1.4 symbols of 42 bytes per differing id
+        // wherever they are: the cheaper one while the difference is under about half
+        // the records.
+        let records = local.len().max(estimate.count as usize) as f64;
+        if difference > SKETCH_DIFFERENCE_MAX || difference > SKETCH_SHARE_MAX * records {
+            return Err(next);
+        }
+        let first = (1.5 * difference).ceil() as u64 + 32;
+        Ok(Box::new(SketchRun {
+            decoder: Decoder::new(key, local),
+            fallback: next,
+            cap: (4.0 * difference).ceil() as u64 + 1024,
+            next: first,
+            asked: 0,
+        }))
+    }
+
+    /// Asks for the next symbols (`run.next` of them), or stops at the round limit.
+    fn ask_symbols(&mut self, mut run: Box<SketchRun>) -> Result<Step, SyncError> {
+        if self.outcome.rounds >= self.limits.rounds_max {
+            let settled = Position::settled_by(&run.fallback).unwrap_or(self.from);
+            return Ok(Step::Done(self.finish(false, settled.max(self.from))));
+        }
+        let first = run.decoder.received();
+        let count = run
+            .next
+            .min(SYMBOLS_PER_REPLY_MAX as u64)
+            .min(SYMBOLS_MAX - first)
+            .max(1) as usize;
+        let message = extension::symbols_request(&self.salt, &self.from, first, count);
+        run.asked = count;
+        // Each later request adds a quarter of what came before: a low estimate costs a
+        // round trip more, not twice the bytes.
+        run.next = (first + count as u64).div_ceil(4).max(64);
+        self.stage = Stage::Sketch(run);
+        self.outcome.rounds += 1;
+        Ok(Step::Send(message))
+    }
+
+    fn finish_sketch(&mut self, run: &SketchRun) -> Outcome {
+        let (theirs, ours) = run.decoder.difference();
+        // Only a responder that makes symbols up can name an id we hold as one we lack
+        // (or the reverse); such ids are dropped, not fetched or offered.
+        let mut local: Vec<[u8; 32]> = run.decoder.local_ids().collect();
+        local.sort_unstable();
+        let held = |id: &[u8; 32]| local.binary_search(id).is_ok();
+        self.outcome
+            .need
+            .extend(theirs.into_iter().filter(|id| !held(id)));
+        self.outcome.have.extend(ours.into_iter().filter(held));
+        self.outcome.sketched = true;
+        let mut outcome = self.finish(true, Position::START);
+        // A difference larger than one session may report (only when the estimate was
+        // far off): the rest is found by the next session.
+        if outcome.need.len() > self.limits.need_max.max(IDS_PER_REPLY_MAX) {
+            outcome
+                .need
+                .truncate(self.limits.need_max.max(IDS_PER_REPLY_MAX));
+            outcome.complete = false;
+            outcome.resume = self.from;
+        }
+        outcome
+    }
+
     fn finish(&mut self, complete: bool, resume: Position) -> Outcome {
         let mut outcome = std::mem::take(&mut self.outcome);
-        // With a frame limit, an id can be reported in two rounds.
+        // With a frame limit, an id can be reported in two rounds; the sketch reports
+        // again what the first reply listed.
         outcome.need.sort_unstable();
         outcome.need.dedup();
         outcome.have.sort_unstable();
@@ -167,6 +340,53 @@ impl Initiator {
         outcome.resume = resume;
         outcome
     }
+}
+
+/// A sketch in progress.
+#[derive(Debug)]
+struct SketchRun {
+    decoder: Decoder,
+    /// The negentropy message to go on with if the sketch does not decode.
+    fallback: Vec<u8>,
+    /// Symbols after which the sketch is given up.
+    cap: u64,
+    /// Symbols to ask for next.
+    next: u64,
+    /// Symbols asked for in the request in flight.
+    asked: usize,
+}
+
+/// Differing ranges in the first reply from which a difference counts as scattered: with
+/// 16 top-level ranges split 16 ways, an eighth of the second level.
+const SPREAD_MIN: usize = 32;
+/// The share of the records above which a difference is listed by ranges rather than
+/// sketched (see `plan_sketch`).
+const SKETCH_SHARE_MAX: f64 = 0.5;
+/// Rounds a sketch needs after the first: its symbols, and one more if the estimate
+/// was low.
+const SKETCH_ROUNDS_MIN: u32 = 2;
+/// Records from the session's start up to which the initiator builds a sketch (its
+/// snapshot takes 48 bytes a record: 12 MiB at most); bigger archives use ranges.
+const SKETCH_ITEMS_MAX: usize = 262_144;
+/// Estimated differences up to which a sketch is tried: about 28,000 symbols (1.2 MB).
+/// Bigger ones take several sessions anyway, which only range-based reconciliation can
+/// resume.
+const SKETCH_DIFFERENCE_MAX: f64 = 20_000.0;
+
+/// The salt of a session started without one: a hash of the index's size, its last
+/// record and `from`, so it changes as the archive does.
+fn derived_salt(index: &ArchiveIndex, from: &Position) -> Salt {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(index.len() as u64).to_le_bytes());
+    if let Some(last) = index.ids_from(&Position::START).last() {
+        hasher.update(last);
+    }
+    let mut bound = Vec::new();
+    from.write(&mut bound);
+    hasher.update(&bound);
+    let mut salt = [0; SALT_BYTES];
+    salt.copy_from_slice(&hasher.finalize().as_bytes()[..SALT_BYTES]);
+    salt
 }
 
 /// The first message of a session that skips what lies below `from`. negentropy's own
@@ -206,10 +426,52 @@ pub fn respond(index: &ArchiveIndex, query: &[u8]) -> Result<Vec<u8>, SyncError>
 }
 
 fn respond_framed(index: &ArchiveIndex, query: &[u8], frame: usize) -> Result<Vec<u8>, SyncError> {
-    if query.len() > frame {
+    if query.len() > frame + EXTENSION_BYTES_MAX {
         return Err(SyncError::TooLarge(query.len()));
     }
-    engine(index, frame).reconcile(query).map_err(malformed)
+    match extension::parse_request(query)? {
+        Request::Negentropy(message) => ranges_reply(index, message, frame),
+        Request::Estimate {
+            salt,
+            from,
+            negentropy,
+        } => {
+            let items = hashed_from(index, &from, &salt);
+            let reply = ranges_reply(index, negentropy, frame)?;
+            Ok(extension::estimate_reply(
+                items.len(),
+                &estimate::sums(&items),
+                &reply,
+            ))
+        }
+        Request::Symbols {
+            salt,
+            from,
+            first,
+            count,
+        } => {
+            let items = hashed_from(index, &from, &salt);
+            Ok(extension::symbols_reply(&sketch::encode(
+                &items, first, count,
+            )))
+        }
+    }
+}
+
+fn ranges_reply(index: &ArchiveIndex, message: &[u8], frame: usize) -> Result<Vec<u8>, SyncError> {
+    if message.len() > frame {
+        return Err(SyncError::TooLarge(message.len()));
+    }
+    engine(index, frame).reconcile(message).map_err(malformed)
+}
+
+/// The records at `from` and above, hashed under the session's salt.
+fn hashed_from(index: &ArchiveIndex, from: &Position, salt: &Salt) -> Vec<Hashed> {
+    let key = sketch::session_key(salt);
+    index
+        .ids_from(from)
+        .map(|id| Hashed::new(id, &key))
+        .collect()
 }
 
 /// Cuts `ids` into batches of at most `batch` ids, in order.
@@ -249,10 +511,15 @@ mod tests {
         limits: Limits,
         frame: usize,
     ) -> (Outcome, usize) {
-        let (mut initiator, mut message) = Initiator::start_framed(a, from, limits, frame);
+        let (mut initiator, mut message) =
+            Initiator::start_framed(a, from, limits, frame, derived_salt(a, from));
         let mut bytes = message.len();
         loop {
-            assert!(message.len() <= frame, "{} bytes sent", message.len());
+            assert!(
+                message.len() <= frame + EXTENSION_BYTES_MAX,
+                "{} bytes sent",
+                message.len()
+            );
             let reply = respond_framed(b, &message, frame).unwrap();
             bytes += reply.len();
             match initiator.step(a, &reply).unwrap() {

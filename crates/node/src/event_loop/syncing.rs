@@ -35,8 +35,16 @@ impl EventLoop {
             return;
         }
         let sync = self.sync.entry(peer).or_default();
-        let (initiator, first) =
-            Initiator::start(&read_index(&self.index), sync.resume(), PeerSync::LIMITS);
+        // A fresh salt per session keys the sketch's hashes, so nobody can prepare
+        // record ids that collide in it.
+        let mut salt = [0; qoima_sync::SALT_BYTES];
+        getrandom::fill(&mut salt).expect("the OS random source works");
+        let (initiator, first) = Initiator::start_salted(
+            &read_index(&self.index),
+            sync.resume(),
+            PeerSync::LIMITS,
+            salt,
+        );
         sync.start_session(initiator);
         self.send_reconcile(peer, first);
     }
