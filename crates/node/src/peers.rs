@@ -36,6 +36,8 @@ pub struct PeerInfo {
     pub received: u64,
     /// Valid records from it that the acceptance policy did not keep (no blame).
     pub declined: u64,
+    /// Reconciliations with it that found a scattered difference with the sketch.
+    pub sketched: u64,
     pub last_sync_ms: i64,
     pub last_sync_new: u64,
     /// The IP this peer was last connected from: the yardstick for the addresses it
@@ -61,6 +63,7 @@ impl PeerInfo {
             last_strike: now,
             received: 0,
             declined: 0,
+            sketched: 0,
             last_sync_ms: 0,
             last_sync_new: 0,
             observed_ip: None,

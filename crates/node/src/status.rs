@@ -56,6 +56,10 @@ pub struct PeerStatus {
     /// choice: no strike), since this node started.
     #[serde(default)]
     pub declined_since_start: u64,
+    /// Reconciliations with it, since this node started, that found a difference
+    /// scattered over the archive with the sketch rather than by ranges.
+    #[serde(default)]
+    pub sketched_since_start: u64,
     /// Invalid messages it sent, net of those forgiven with time.
     pub strikes: u32,
     /// Its gossip messages ignored unread because it sent too many valid but useless

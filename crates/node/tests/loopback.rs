@@ -176,3 +176,58 @@ async fn wait_for_gossip_peers(nodes: &[(&TestNode, usize)]) {
         .await;
     }
 }
+
+/// Two nodes holding the same 2,000 records and 40 each the other lacks, written at
+/// times spread over the whole archive (records written offline and met later): the
+/// reconciliation finds them with the sketch, and both end with everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_difference_scattered_over_the_archive_is_found_by_the_sketch() {
+    use qoima_core::{RecordId, VerifiedRecord, fixtures};
+    use qoima_store::Source;
+
+    let shared_author = fixtures::author(1);
+    let shared = fixtures::chain(&shared_author, 2_000, 40);
+    let mut expected: BTreeSet<RecordId> = shared.iter().map(VerifiedRecord::id).collect();
+    let shared_bundle = fixtures::bundle(&shared_author, &shared, &[]);
+    // Each extra record claims a time among the shared ones (its sequence number sets
+    // it): one every 50 records, the two sides interleaved.
+    let mut scattered = |seed: u8, offset: u64| -> Vec<u8> {
+        let author = fixtures::author(seed);
+        let records: Vec<VerifiedRecord> = (0..40u64)
+            .map(|k| {
+                let seq = 2 + offset + 50 * k;
+                let prev = Some(RecordId([seed; 32]));
+                let body = fixtures::body(&author, seq, prev, &format!("written offline {k}"));
+                VerifiedRecord::sign(&body, &author).unwrap()
+            })
+            .collect();
+        expected.extend(records.iter().map(VerifiedRecord::id));
+        fixtures::bundle(&author, &records, &[])
+    };
+    let (only_a, only_b) = (scattered(2, 0), scattered(3, 25));
+    let a = spawn(vec![]).await;
+    let b = spawn(vec![]).await;
+    for (node, own) in [(&a, &only_a), (&b, &only_b)] {
+        let mut store = Store::open(&node.home(), &test_key()).unwrap();
+        for bundle in [&shared_bundle, own] {
+            let report = store
+                .import_bundle(&bundle[..], Source::File("offline.qb".into()))
+                .unwrap();
+            assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        }
+    }
+    for node in [&a, &b] {
+        eventually_async("the node to index its imports", DEADLINE, async || {
+            node.node().status().await.unwrap().records == 2_040
+        })
+        .await;
+    }
+    a.node().dial(b.addr.clone()).await;
+    converge(&[&a, &b], &expected, DEADLINE).await;
+    assert_eq!(expected.len(), 2_080);
+    let b_peer = b.node().peer_id().to_string();
+    let status = a.node().status().await.unwrap();
+    let b_seen_by_a = status.peers.iter().find(|p| p.peer_id == b_peer).unwrap();
+    assert!(b_seen_by_a.sketched_since_start >= 1, "{b_seen_by_a:?}");
+    assert_eq!(b_seen_by_a.strikes, 0);
+}

@@ -109,7 +109,10 @@ impl EventLoop {
         match step {
             Ok(Step::Send(next)) => self.send_reconcile(peer, next),
             Ok(Step::Done(outcome)) => {
-                debug!(%peer, need = outcome.need.len(), have = outcome.have.len(), rounds = outcome.rounds, complete = outcome.complete, "reconciled");
+                debug!(%peer, need = outcome.need.len(), have = outcome.have.len(), rounds = outcome.rounds, complete = outcome.complete, sketched = outcome.sketched, "reconciled");
+                if outcome.sketched {
+                    self.book.info(peer).sketched += 1;
+                }
                 let (complete, resume) = (outcome.complete, outcome.resume);
                 let need: Vec<RecordId> = outcome.need.into_iter().map(RecordId).collect();
                 self.spawn_store(
