@@ -10,7 +10,11 @@
 #      reaches hosts 2 and 3, verified, each receiving at most 1.25 x its size;
 #   4. two closed groups (keys from `qoima network-key new`) of two hosts each join the
 #      same bridge: each group's nodes converge, and no node ever connects to a node of
-#      the other group or to hosts 1-3 (though mDNS makes them all try).
+#      the other group or to hosts 1-3 (though mDNS makes them all try);
+#   5. a thin link (qoima-bench thin-link, in two namespaces of its own): 256 kbit/s
+#      each way, 300 ms added each way by a user-space proxy, 5 % loss; two nodes
+#      sharing 5,000 records converge on 200 more held by one, placed last and then
+#      spread over the archive.
 # Every wait polls the archives against a deadline; no fixed sleep stands in for
 # synchronisation.
 #
@@ -630,6 +634,19 @@ for h in "${GROUP_A[@]}" "${GROUP_B[@]}"; do
 done
 phase_done "4. two closed groups on one bridge" "$T"
 
+# ----- 5. a thin link ---------------------------------------------------------------------------
+
+T=$SECONDS
+BENCH=${QOIMA_BENCH_BIN:-target/debug/qoima-bench}
+if [ ! -x "$BENCH" ]; then
+  echo "$BENCH is missing; building it with cargo build -p qoima-bench"
+  cargo build -p qoima-bench
+fi
+say "a thin link: 256 kbit/s, 300 ms and 5 % loss each way; 200 records to converge on"
+timeout 900 "$BENCH" thin-link --records 5000 --new 200 --deadline-s 600 |
+  sed 's/^/    /' || fail "the nodes did not converge over the thin link"
+phase_done "5. a thin link (256 kbit/s, 300 ms, 5 % loss)" "$T"
+
 # ----- summary ---------------------------------------------------------------------------------
 
 echo
@@ -639,4 +656,4 @@ for h in 1 2 3; do
   echo "  host $h wrote $(wc -l <"$WORK/added.h$h") records and holds $(wc -l <"$WORK/have.h$h")"
 done
 echo "  all three hold the same $(wc -l <"$WORK/expected") ids, the union of what was written"
-echo "PASS: mDNS discovery, link cut and restore, 5 % packet loss, an attachment over a limited link, closed groups ($((SECONDS - START)) s)"
+echo "PASS: mDNS discovery, link cut and restore, 5 % packet loss, an attachment over a limited link, closed groups, a thin link ($((SECONDS - START)) s)"

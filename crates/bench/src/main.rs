@@ -39,17 +39,25 @@
 //!   while another peer floods it with valid but useless gossip; prints the throughput
 //!   ratio (goal ≥ 0.8) and the victim's peak RSS (goal < 200 MB).
 //!
+//! * `thin-link` (root) runs two nodes in two network namespaces over 256 kbit/s each
+//!   way (`tc tbf`), 5 % loss (nftables) and 300 ms added each way (the hidden
+//!   `delay-proxy`, since this kernel has no `netem`): 100,000 shared records and 1,000
+//!   on one side only, written last or spread over the archive; prints the time to
+//!   converge and the bytes carried against the ids-only and ids-plus-records floors.
+//!
 //! Nothing is written outside a temporary directory, the `--dir` given, or (for `query`)
 //! `target/bench-data/`.
 
 mod at_rest;
 mod blob;
 mod corpus;
+mod delay_proxy;
 mod flood;
 
 mod import_records;
 mod network;
 mod query;
+mod thin_link;
 mod transfer;
 mod util;
 
@@ -101,6 +109,12 @@ enum Benchmark {
     /// One export or import for `blob`, reporting its own peak memory.
     #[command(hide = true)]
     BlobChild(blob::ChildArgs),
+    /// Two nodes over a thin, slow, lossy link between network namespaces (root): time
+    /// and bytes to converge on 1,000 records one side lacks.
+    ThinLink(thin_link::Args),
+    /// A TCP proxy that delays every byte, for `thin-link`.
+    #[command(hide = true)]
+    DelayProxy(delay_proxy::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -119,5 +133,7 @@ fn main() -> anyhow::Result<()> {
         Benchmark::BlobTransfer(args) => transfer::run(args),
         Benchmark::TransferNode(args) => transfer::node(args),
         Benchmark::TcpCopy(args) => transfer::tcp_copy(args),
+        Benchmark::ThinLink(args) => thin_link::run(args),
+        Benchmark::DelayProxy(args) => delay_proxy::run(args),
     }
 }

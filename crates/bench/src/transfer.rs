@@ -119,7 +119,7 @@ pub fn tcp_copy(args: TcpCopyArgs) -> anyhow::Result<()> {
 }
 
 /// Where the two sides of a pair run: both on loopback, or each in its namespace.
-struct Places {
+pub(crate) struct Places {
     namespaces: Option<Namespaces>,
 }
 
@@ -132,7 +132,7 @@ const SENDER_IP: &str = "10.78.0.1";
 const RECEIVER_IP: &str = "10.78.0.2";
 
 impl Places {
-    fn new(netns: bool) -> anyhow::Result<Places> {
+    pub(crate) fn new(netns: bool) -> anyhow::Result<Places> {
         if !netns {
             return Ok(Places { namespaces: None });
         }
@@ -180,7 +180,13 @@ impl Places {
         Ok(places)
     }
 
-    fn ip_of(&self, sender: bool) -> &'static str {
+    /// The namespace of one side, when there are namespaces.
+    pub(crate) fn namespace(&self, sender: bool) -> Option<&str> {
+        let ns = self.namespaces.as_ref()?;
+        Some(if sender { &ns.sender } else { &ns.receiver })
+    }
+
+    pub(crate) fn ip_of(&self, sender: bool) -> &'static str {
         match (&self.namespaces, sender) {
             (None, _) => "127.0.0.1",
             (Some(_), true) => SENDER_IP,
@@ -189,7 +195,7 @@ impl Places {
     }
 
     /// This binary, run on the sender's or the receiver's side.
-    fn command(&self, sender: bool) -> anyhow::Result<Command> {
+    pub(crate) fn command(&self, sender: bool) -> anyhow::Result<Command> {
         let exe = std::env::current_exe()?;
         Ok(match &self.namespaces {
             None => Command::new(exe),
@@ -223,13 +229,13 @@ fn ip(args: &[&str]) -> anyhow::Result<()> {
 }
 
 /// A child process that prints one line (its address) and runs until its stdin closes.
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    line: String,
+    pub(crate) line: String,
 }
 
 impl Process {
-    fn spawn(mut command: Command) -> anyhow::Result<Process> {
+    pub(crate) fn spawn(mut command: Command) -> anyhow::Result<Process> {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -249,7 +255,7 @@ impl Process {
         peak_rss_kib_of(self.child.id())
     }
 
-    fn stop(mut self) -> anyhow::Result<()> {
+    pub(crate) fn stop(mut self) -> anyhow::Result<()> {
         drop(self.child.stdin.take());
         self.child.wait()?;
         Ok(())

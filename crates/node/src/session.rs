@@ -4,13 +4,24 @@
 //! what [`PeerSync::next_batch`] hands out and reports back.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use qoima_sync::{Initiator, Limits, Position};
 
-/// Ids per fetch request: as many as a request may carry, so a large catch-up costs few
-/// round trips and few commits.
+/// Ids per fetch request at most: as many as a request may carry, so a large catch-up
+/// costs few round trips and few commits once a link has shown it is fast.
 pub const FETCH_BATCH: usize = qoima_net::protocol::FETCH_IDS_MAX;
+/// Ids in the first fetch request to a peer. Each answer that comes back quickly doubles
+/// the next request, up to [`FETCH_BATCH`]; so a fast link reaches full batches after four
+/// answers, and a thin one (a phone at 256 kbit/s) is never asked for more than it can
+/// carry before the request times out (a thousand records take a minute there).
+pub const FETCH_BATCH_FIRST: usize = 64;
+/// The fewest ids per request, however slow the link.
+pub const FETCH_BATCH_MIN: usize = 8;
+/// An answer within this time doubles the next request.
+pub const FETCH_QUICK: Duration = Duration::from_secs(10);
+/// An answer after this time halves the next request: the request timeout is 60 s.
+pub const FETCH_SLOW: Duration = Duration::from_secs(30);
 /// Fetch requests in flight per peer.
 pub const FETCHES_IN_FLIGHT: usize = 3;
 /// Round trips one reconciliation may take; a larger difference is finished by the
@@ -40,8 +51,10 @@ pub struct Batch {
     pub origin: FetchOrigin,
     /// At most [`FETCH_BATCH`] ids.
     pub ids: Vec<[u8; 32]>,
-    /// Times the peer refused it.
+    /// Times the peer refused it, or it timed out.
     pub refusals: u8,
+    /// When it was asked for (set by [`PeerSync::next_batch`]).
+    pub asked_at: Option<Instant>,
 }
 
 /// Where a session is.
@@ -77,6 +90,8 @@ pub struct PeerSync {
     queue: VecDeque<Batch>,
     queued_ids: usize,
     in_flight: usize,
+    /// Ids in the next request; 0 until the first ([`FETCH_BATCH_FIRST`]).
+    batch_ids: usize,
 }
 
 impl PeerSync {
@@ -158,18 +173,69 @@ impl PeerSync {
             origin,
             ids,
             refusals: 0,
+            asked_at: None,
         });
     }
 
-    /// The next batch to request, if this peer's in-flight bound allows.
+    /// Ids the next request to this peer carries at most.
+    pub fn batch_ids(&self) -> usize {
+        if self.batch_ids == 0 {
+            FETCH_BATCH_FIRST
+        } else {
+            self.batch_ids
+        }
+    }
+
+    /// The next batch to request, if this peer's in-flight bound allows: at most
+    /// [`PeerSync::batch_ids`] ids, the rest of a longer batch staying first in line.
     pub fn next_batch(&mut self) -> Option<Batch> {
         if self.in_flight >= FETCHES_IN_FLIGHT {
             return None;
         }
-        let batch = self.queue.pop_front()?;
+        let mut batch = self.queue.pop_front()?;
+        let size = self.batch_ids();
+        if batch.ids.len() > size {
+            let rest = batch.ids.split_off(size);
+            self.queue.push_front(Batch {
+                origin: batch.origin,
+                ids: rest,
+                refusals: batch.refusals,
+                asked_at: None,
+            });
+            if batch.origin == FetchOrigin::Session
+                && let Some(Session {
+                    stage: Stage::Fetching { pending },
+                    ..
+                }) = &mut self.session
+            {
+                *pending += 1;
+            }
+        }
         self.queued_ids -= batch.ids.len();
         self.in_flight += 1;
+        batch.asked_at = Some(Instant::now());
         Some(batch)
+    }
+
+    /// A request of `asked` ids was answered after `took`: a quick answer to a full
+    /// request doubles the next one, a slow answer halves it.
+    pub fn answered(&mut self, asked: usize, took: Duration) {
+        let size = self.batch_ids();
+        self.batch_ids = if took >= FETCH_SLOW {
+            (size / 2).max(FETCH_BATCH_MIN)
+        } else if took <= FETCH_QUICK && asked >= size {
+            (size * 2).min(FETCH_BATCH)
+        } else {
+            size
+        };
+    }
+
+    /// A request timed out: the link carries less than asked in the time allowed. The
+    /// next requests are a quarter of its size, and its ids are asked again (counted as
+    /// a refusal, so a peer that never answers ends the session).
+    pub fn fetch_timed_out(&mut self, batch: Batch) {
+        self.batch_ids = (batch.ids.len() / 4).max(FETCH_BATCH_MIN);
+        self.fetch_refused(batch);
     }
 
     /// True if a batch is waiting.
@@ -196,6 +262,7 @@ impl PeerSync {
                 origin,
                 ids: leftover,
                 refusals: 0,
+                asked_at: None,
             });
         }
         if origin == FetchOrigin::Session
@@ -294,22 +361,99 @@ mod tests {
     fn a_session_fetches_in_bounded_batches_then_finishes() {
         let mut peer = session_started();
         assert!(peer.initiator().is_some());
-        peer.reconciled(ids(FETCH_BATCH * 4 + 1), true, Position::START);
+        let total = FETCH_BATCH * 4 + 1;
+        peer.reconciled(ids(total), true, Position::START);
         let mut sent = Vec::new();
         while let Some(batch) = peer.next_batch() {
             sent.push(batch);
         }
         assert_eq!(sent.len(), FETCHES_IN_FLIGHT, "in-flight bound");
+        assert!(sent.iter().all(|b| b.ids.len() == FETCH_BATCH_FIRST));
         assert!(peer.take_finished().is_none());
+        let mut asked = 0;
+        let mut batches = 0;
         for batch in sent {
+            asked += batch.ids.len();
+            batches += 1;
+            peer.answered(batch.ids.len(), Duration::from_secs(1));
             peer.fetched(batch.origin, 1, true, Vec::new());
         }
         while let Some(batch) = peer.next_batch() {
+            assert!(batch.ids.len() <= FETCH_BATCH);
+            asked += batch.ids.len();
+            batches += 1;
+            peer.answered(batch.ids.len(), Duration::from_secs(1));
             peer.fetched(batch.origin, 1, true, Vec::new());
         }
+        assert_eq!(asked, total, "every id asked once");
+        assert_eq!(
+            peer.batch_ids(),
+            FETCH_BATCH,
+            "quick answers grew the batches"
+        );
         let session = peer.take_finished().unwrap();
-        assert_eq!(session.new_records, 5);
+        assert_eq!(session.new_records, batches);
         assert!(session.complete);
+    }
+
+    #[test]
+    fn batches_grow_with_quick_answers_and_shrink_with_slow_ones() {
+        let mut peer = PeerSync::default();
+        assert_eq!(peer.batch_ids(), FETCH_BATCH_FIRST);
+        // A request smaller than the batch size says nothing about the link.
+        peer.answered(3, Duration::from_millis(5));
+        assert_eq!(peer.batch_ids(), FETCH_BATCH_FIRST);
+        let mut sizes = Vec::new();
+        for _ in 0..6 {
+            peer.answered(peer.batch_ids(), Duration::from_millis(200));
+            sizes.push(peer.batch_ids());
+        }
+        assert_eq!(sizes, [128, 256, 512, 1024, 1024, 1024]);
+        peer.answered(1024, Duration::from_secs(20));
+        assert_eq!(peer.batch_ids(), 1024, "neither quick nor slow");
+        peer.answered(1024, Duration::from_secs(45));
+        assert_eq!(peer.batch_ids(), 512);
+        for _ in 0..10 {
+            peer.answered(peer.batch_ids(), Duration::from_secs(50));
+        }
+        assert_eq!(peer.batch_ids(), FETCH_BATCH_MIN);
+    }
+
+    #[test]
+    fn a_timed_out_batch_is_asked_again_in_quarters_then_given_up() {
+        let mut peer = session_started();
+        peer.reconciled(ids(64), true, Position::START);
+        let batch = peer.next_batch().unwrap();
+        assert_eq!(batch.ids.len(), 64);
+        peer.fetch_timed_out(batch.clone());
+        assert!(peer.in_session());
+        assert_eq!(peer.batch_ids(), 16);
+        // The same ids, sixteen at a time; the rest waits first in line.
+        let again = peer.next_batch().unwrap();
+        assert_eq!(again.ids, batch.ids[..16]);
+        assert_eq!(again.refusals, 1);
+        let mut rest = Vec::new();
+        while let Some(next) = peer.next_batch() {
+            rest.push(next);
+        }
+        peer.fetched(again.origin, 16, true, Vec::new());
+        for next in rest {
+            peer.fetched(next.origin, next.ids.len() as u64, true, Vec::new());
+        }
+        while let Some(next) = peer.next_batch() {
+            peer.fetched(next.origin, next.ids.len() as u64, true, Vec::new());
+        }
+        assert_eq!(peer.take_finished().unwrap().new_records, 64);
+
+        // A peer that never answers: the session ends after the refusal limit.
+        let mut peer = session_started();
+        peer.reconciled(ids(8), true, Position::START);
+        for _ in 0..=REFUSALS_MAX {
+            let batch = peer.next_batch().unwrap();
+            peer.fetch_timed_out(batch);
+        }
+        assert!(!peer.in_session(), "given up");
+        assert_eq!(peer.batch_ids(), FETCH_BATCH_MIN);
     }
 
     #[test]

@@ -187,8 +187,19 @@ impl EventLoop {
                 ..
             } => {
                 debug!(%peer, "sync request failed: {error}");
-                if let Some((_, outbound)) = self.outbound.remove(&request_id) {
-                    self.request_failed(peer, outbound);
+                match self.outbound.remove(&request_id) {
+                    // A thin link, most likely: ask again for less at a time.
+                    Some((_, Outbound::Fetch(batch)))
+                        if matches!(error, request_response::OutboundFailure::Timeout) =>
+                    {
+                        self.fetches_in_flight = self.fetches_in_flight.saturating_sub(1);
+                        if let Some(sync) = self.sync.get_mut(&peer) {
+                            sync.fetch_timed_out(batch);
+                        }
+                        self.pump_fetches();
+                    }
+                    Some((_, outbound)) => self.request_failed(peer, outbound),
+                    None => {}
                 }
                 if let Some(violation) = qoima_net::violation_of_outbound(&error) {
                     self.strike(peer, &format!("sent a bad sync response: {violation}"));
@@ -333,6 +344,9 @@ impl EventLoop {
                 self.on_reconcile_reply(peer, reply)
             }
             (Outbound::Fetch(batch), SyncResponse::Bundle(bytes)) => {
+                if let (Some(asked_at), Some(sync)) = (batch.asked_at, self.sync.get_mut(&peer)) {
+                    sync.answered(batch.ids.len(), asked_at.elapsed());
+                }
                 let peer_text = peer.to_string();
                 let ids = batch.ids.clone();
                 self.spawn_store(
