@@ -1,0 +1,210 @@
+//! `qoima-sim`: runs the scenarios and prints their table, or JSON, and writes the
+//! plots. See the crate docs (`cargo doc -p qoima-sim`) and BENCHMARKS.md for the model.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use qoima_sim::params::{DAY_MS, Params};
+use qoima_sim::plots;
+use qoima_sim::scenario::{Scenario, Summary, run_scenario};
+
+/// Simulates a city in an internet shutdown: thousands of nodes meeting on LANs and
+/// hotspots, some online for an hour or two a day, some hostile, reconciling their
+/// archives with the real qoima-sync code. Reports how long one testimony takes to
+/// reach 50 %, 90 % and 99 % of the honest nodes, and the bytes each node spends.
+///
+/// Every scenario of the cross product of --nodes, --window and --hostile is run
+/// under --seeds seeds; medians over seeds are reported. The run is a function of the
+/// seed and the options alone: the same command prints the same table.
+///
+/// Example: qoima-sim --nodes 1000,10000 --seeds 3 --plots crates/sim/plots
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    /// City sizes, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    nodes: Vec<usize>,
+    /// Whether some nodes have internet for an hour or two a day: on, off, or both.
+    #[arg(long, value_enum, default_value_t = Toggle::Both)]
+    window: Toggle,
+    /// Whether 10 % of the nodes are hostile (half flood, half withhold): on, off, or
+    /// both.
+    #[arg(long, value_enum, default_value_t = Toggle::Both)]
+    hostile: Toggle,
+    /// The first seed; runs use this seed and the ones after it.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seeds per scenario; the table shows medians over them.
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// Simulated days.
+    #[arg(long, default_value_t = 7)]
+    days: u64,
+    /// Records every node holds at the start, in cities up to --large-from nodes.
+    #[arg(long, default_value_t = 20_000)]
+    base_records: usize,
+    /// Records every node holds at the start in cities of --large-from nodes or more:
+    /// real reconciliation costs time in proportion to the archive, and the large city
+    /// runs ten times the sessions.
+    #[arg(long, default_value_t = 2_000)]
+    base_records_large: usize,
+    /// Cities of this many nodes or more use --base-records-large.
+    #[arg(long, default_value_t = 5_000)]
+    large_from: usize,
+    /// Bytes of one record.
+    #[arg(long, default_value_t = 1_500)]
+    record_bytes: u64,
+    /// Scenarios run at once (each on one thread).
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Print JSON (every run, its parameters and counters) instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Write reached.svg and bytes.svg into this directory (created if missing).
+    #[arg(long)]
+    plots: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Toggle {
+    On,
+    Off,
+    Both,
+}
+
+impl Toggle {
+    fn values(self) -> Vec<bool> {
+        match self {
+            Toggle::On => vec![true],
+            Toggle::Off => vec![false],
+            Toggle::Both => vec![false, true],
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if cli.days == 0 || cli.seeds == 0 || cli.jobs == 0 {
+        bail!("--days, --seeds and --jobs must be at least 1");
+    }
+    let mut scenarios = Vec::new();
+    for &nodes in &cli.nodes {
+        for window in cli.window.values() {
+            for hostile in cli.hostile.values() {
+                scenarios.push(Scenario {
+                    nodes,
+                    window,
+                    hostile,
+                });
+            }
+        }
+    }
+    let params_of = |s: &Scenario| {
+        let mut params = Params::city(s.nodes, s.window, s.hostile, cli.seed);
+        params.horizon_ms = cli.days * DAY_MS;
+        params.record_bytes = cli.record_bytes;
+        params.base_records = if s.nodes >= cli.large_from {
+            cli.base_records_large
+        } else {
+            cli.base_records
+        };
+        params
+    };
+    for scenario in &scenarios {
+        params_of(scenario)
+            .validate()
+            .with_context(|| scenario.name())?;
+    }
+    // Largest first, so the two threads finish together.
+    let mut queue: Vec<(usize, Scenario)> = scenarios.iter().copied().enumerate().collect();
+    queue.sort_by_key(|(_, s)| std::cmp::Reverse(s.nodes));
+    let queue = Mutex::new(queue);
+    let done: Mutex<Vec<(usize, Summary)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..cli.jobs.min(scenarios.len()) {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().map(|mut q| q.pop());
+                    let Ok(Some((i, scenario))) = next else { break };
+                    eprintln!("running {} …", scenario.name());
+                    // Validated above: a scenario cannot fail here.
+                    if let Ok(summary) = run_scenario(scenario, &params_of(&scenario), cli.seeds)
+                        && let Ok(mut done) = done.lock()
+                    {
+                        done.push((i, summary));
+                    }
+                }
+            });
+        }
+    });
+    let mut done = done
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a run panicked"))?;
+    if done.len() != scenarios.len() {
+        bail!("a run panicked");
+    }
+    done.sort_by_key(|(i, _)| *i);
+    let summaries: Vec<Summary> = done.into_iter().map(|(_, s)| s).collect();
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&summaries)?);
+    } else {
+        print!("{}", table(&summaries, cli.days));
+    }
+    if let Some(dir) = &cli.plots {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, chart) in [
+            ("reached.svg", plots::reached(&summaries)),
+            ("bytes.svg", plots::bytes(&summaries)),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, chart.to_svg())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn table(summaries: &[Summary], days: u64) -> String {
+    let mut out = String::new();
+    let hours = |h: Option<f64>| h.map_or_else(|| format!(">{}", days * 24), |h| format!("{h:.1}"));
+    let mb = |b: u64| format!("{:.2}", b as f64 / 1e6);
+    out.push_str(&format!(
+        "{:<38} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>17} {:>17} {:>17}\n",
+        "scenario",
+        "base",
+        "seeds",
+        "50% h",
+        "90% h",
+        "99% h",
+        "reached",
+        "reconcile MB",
+        "records MB",
+        "total MB"
+    ));
+    out.push_str(&format!(
+        "{:<38} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>17} {:>17} {:>17}\n",
+        "", "", "", "", "", "", "at end", "median / p99", "median / p99", "median / p99"
+    ));
+    for s in summaries {
+        out.push_str(&format!(
+            "{:<38} {:>6} {:>5} {:>7} {:>7} {:>7} {:>6.1}% {:>17} {:>17} {:>17}\n",
+            s.name,
+            s.params.base_records,
+            s.runs.len(),
+            hours(s.hours_to[0]),
+            hours(s.hours_to[1]),
+            hours(s.hours_to[2]),
+            100.0 * s.reached_at_end,
+            format!(
+                "{} / {}",
+                mb(s.reconcile_bytes.median),
+                mb(s.reconcile_bytes.p99)
+            ),
+            format!("{} / {}", mb(s.record_bytes.median), mb(s.record_bytes.p99)),
+            format!("{} / {}", mb(s.total_bytes.median), mb(s.total_bytes.p99)),
+        ));
+    }
+    out
+}
