@@ -62,6 +62,9 @@ struct Cli {
     /// Print JSON (every run, its parameters and counters) instead of the table.
     #[arg(long)]
     json: bool,
+    /// Also write that JSON to this file (the table still goes to stdout).
+    #[arg(long)]
+    json_file: Option<PathBuf>,
     /// Write reached.svg and bytes.svg into this directory (created if missing).
     #[arg(long)]
     plots: Option<PathBuf>,
@@ -117,9 +120,9 @@ fn main() -> Result<()> {
             .validate()
             .with_context(|| scenario.name())?;
     }
-    // Largest first, so the two threads finish together.
+    // Largest first (taken from the end), so the threads finish together.
     let mut queue: Vec<(usize, Scenario)> = scenarios.iter().copied().enumerate().collect();
-    queue.sort_by_key(|(_, s)| std::cmp::Reverse(s.nodes));
+    queue.sort_by_key(|(_, s)| s.nodes);
     let queue = Mutex::new(queue);
     let done: Mutex<Vec<(usize, Summary)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -151,6 +154,10 @@ fn main() -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summaries)?);
     } else {
         print!("{}", table(&summaries, cli.days));
+    }
+    if let Some(path) = &cli.json_file {
+        std::fs::write(path, serde_json::to_string_pretty(&summaries)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(dir) = &cli.plots {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
