@@ -65,6 +65,11 @@ struct Cli {
     /// Also write that JSON to this file (the table still goes to stdout).
     #[arg(long)]
     json_file: Option<PathBuf>,
+    /// Run nothing: read the summaries these files hold (written by --json or
+    /// --json-file, e.g. by runs of different sizes on different machines) and print
+    /// their table and plots together.
+    #[arg(long, value_delimiter = ',')]
+    from_json: Vec<PathBuf>,
     /// Write reached.svg and bytes.svg into this directory (created if missing).
     #[arg(long)]
     plots: Option<PathBuf>,
@@ -91,6 +96,22 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     if cli.days == 0 || cli.seeds == 0 || cli.jobs == 0 {
         bail!("--days, --seeds and --jobs must be at least 1");
+    }
+    if !cli.from_json.is_empty() {
+        let mut summaries: Vec<Summary> = Vec::new();
+        for path in &cli.from_json {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let more: Vec<Summary> = serde_json::from_str(&text)
+                .with_context(|| format!("reading the summaries in {}", path.display()))?;
+            summaries.extend(more);
+        }
+        let days = summaries
+            .iter()
+            .map(|s| s.params.horizon_ms / DAY_MS)
+            .max()
+            .unwrap_or(cli.days);
+        return output(&cli, &summaries, days);
     }
     let mut scenarios = Vec::new();
     for &nodes in &cli.nodes {
@@ -150,20 +171,25 @@ fn main() -> Result<()> {
     }
     done.sort_by_key(|(i, _)| *i);
     let summaries: Vec<Summary> = done.into_iter().map(|(_, s)| s).collect();
+    output(&cli, &summaries, cli.days)
+}
+
+/// Prints the table or the JSON, and writes the JSON file and the plots asked for.
+fn output(cli: &Cli, summaries: &[Summary], days: u64) -> Result<()> {
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&summaries)?);
+        println!("{}", serde_json::to_string_pretty(summaries)?);
     } else {
-        print!("{}", table(&summaries, cli.days));
+        print!("{}", table(summaries, days));
     }
     if let Some(path) = &cli.json_file {
-        std::fs::write(path, serde_json::to_string_pretty(&summaries)?)
+        std::fs::write(path, serde_json::to_string_pretty(summaries)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(dir) = &cli.plots {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for (name, chart) in [
-            ("reached.svg", plots::reached(&summaries)),
-            ("bytes.svg", plots::bytes(&summaries)),
+            ("reached.svg", plots::reached(summaries)),
+            ("bytes.svg", plots::bytes(summaries)),
         ] {
             let path = dir.join(name);
             std::fs::write(&path, chart.to_svg())

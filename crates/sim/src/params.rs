@@ -3,7 +3,7 @@
 //! five days, restored for an hour or two a day in some places before that; a curfew
 //! from 23:00 to 07:00; people meeting at homes, offices, hospitals and courts).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One millisecond of simulated time is the unit everywhere.
 pub const MINUTE_MS: u64 = 60_000;
@@ -13,7 +13,7 @@ pub const HOUR_MS: u64 = 60 * MINUTE_MS;
 pub const DAY_MS: u64 = 24 * HOUR_MS;
 
 /// A link: what two devices reach each other over.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Link {
     /// Bits per second one way, sender to receiver (the smaller of the sender's upload
     /// and the receiver's download).
@@ -30,7 +30,7 @@ impl Link {
 }
 
 /// The parameters of one run. [`Params::city`] gives the defaults for `nodes`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Params {
     /// Nodes in the city, hostile ones included.
     pub nodes: usize,
@@ -152,7 +152,8 @@ pub struct Params {
     /// node's bounded queues drop them) and counted.
     pub events_max: usize,
     /// Node indexes kept built between sessions (each about `base_records` × 40
-    /// bytes); the cache is emptied when full.
+    /// bytes); the cache is emptied when full. Sessions already run are kept up to 256
+    /// times this (each a few hundred bytes: message lengths and the ids found).
     pub index_cache: usize,
     /// Split the city into two halves with no place, courier or window in common (the
     /// testimony cannot cross): a control for the tests.

@@ -2,7 +2,7 @@
 //! node, over the honest nodes whose devices were not seized (the ones the testimony
 //! can and should reach).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::params::{HOUR_MS, Params};
 use crate::sim::{Counters, RunResult};
@@ -14,7 +14,7 @@ pub const CURVE_STEP_MS: u64 = HOUR_MS / 2;
 pub const QUANTILES: usize = 100;
 
 /// Median and 99th percentile.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     /// Median.
     pub median: u64,
@@ -23,7 +23,7 @@ pub struct Spread {
 }
 
 /// One run of one scenario.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     /// The seed.
     pub seed: u64,

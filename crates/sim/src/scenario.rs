@@ -1,14 +1,14 @@
 //! Scenarios (a city size, with or without the window, with or without hostile
 //! nodes), each run over several seeds and summarised by the median.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::params::{HOUR_MS, Params, ParamsError};
 use crate::report::{CURVE_STEP_MS, RunReport, Spread, median_time, median_u64};
 use crate::sim::simulate;
 
 /// What a scenario varies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {
     /// Nodes.
     pub nodes: usize,
@@ -35,7 +35,7 @@ impl Scenario {
 }
 
 /// A scenario's runs and their medians.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// The scenario.
     pub scenario: Scenario,

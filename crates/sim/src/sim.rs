@@ -122,7 +122,7 @@ impl Node {
 }
 
 /// Counters of what the run did, for the report and for judging its speed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     /// Contacts (meetings and window connections).
     pub contacts: u64,
@@ -743,7 +743,7 @@ impl Simulation {
                     complete: outcome.complete,
                     resume: outcome.resume,
                 });
-                if self.known_sessions.len() >= self.params.index_cache * 16 {
+                if self.known_sessions.len() >= self.params.index_cache * 256 {
                     self.known_sessions.clear();
                 }
                 self.known_sessions.insert(key, Rc::clone(&known));

@@ -6,7 +6,7 @@ use crate::params::{DAY_MS, Params};
 use crate::rng::Rng;
 
 /// What a node does with records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     /// Follows the node's rules.
     Honest,
