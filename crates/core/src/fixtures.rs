@@ -80,12 +80,18 @@ pub fn attachment(bytes: &[u8], media_type: &str, file_name: &str) -> Attachment
 
 /// A complete bundle in memory holding `records` and then `blobs`, signed by `bundler`.
 pub fn bundle(bundler: &AuthorSecret, records: &[VerifiedRecord], blobs: &[&[u8]]) -> Vec<u8> {
+    let records: Vec<&[u8]> = records.iter().map(VerifiedRecord::bytes).collect();
+    bundle_of_bytes(bundler, &records, blobs)
+}
+
+/// As [`bundle`], with records given as bytes that need not be valid.
+pub fn bundle_of_bytes(bundler: &AuthorSecret, records: &[&[u8]], blobs: &[&[u8]]) -> Vec<u8> {
     let mut items: Vec<ItemRef> = records
         .iter()
         .map(|r| ItemRef {
             kind: ItemKind::Record,
-            hash: r.id().0,
-            size: r.bytes().len() as u64,
+            hash: RecordId::of(r).0,
+            size: r.len() as u64,
         })
         .collect();
     items.extend(blobs.iter().map(|b| ItemRef {
@@ -101,14 +107,88 @@ pub fn bundle(bundler: &AuthorSecret, records: &[VerifiedRecord], blobs: &[&[u8]
     };
     let mut writer = BundleWriter::new(Vec::new(), manifest, bundler).expect("valid manifest");
     for record in records {
-        writer
-            .write_record(record.bytes())
-            .expect("matches manifest");
+        writer.write_record(record).expect("matches manifest");
     }
     for blob in blobs {
         writer.write_blob(*blob).expect("matches manifest");
     }
     writer.finish().expect("complete")
+}
+
+/// The 8 points of small order (the torsion subgroup of edwards25519), the identity first.
+pub fn torsion_points() -> [curve25519_dalek::EdwardsPoint; 8] {
+    curve25519_dalek::constants::EIGHT_TORSION
+}
+
+/// Signed record bytes for `body` by the author with fixture seed `seed` (see [`author`]),
+/// with a signature no signing library makes but the key holder can: the nonce point is
+/// R = [r]B + T for the torsion point `T = torsion_points()[torsion]`, and
+/// s = r + k·a computed for that R. For `torsion` 0 it is an ordinary signature; for the
+/// others the cofactored equation holds and the cofactorless one does not (the
+/// difference is T). With `s_plus_order`, ℓ is added to s: the same value, spelled
+/// non-canonically. The nonce comes from `nonce`, so the bytes are deterministic.
+pub fn record_signed_with_torsion(
+    seed: u8,
+    body: &RecordBody,
+    torsion: usize,
+    s_plus_order: bool,
+    nonce: u64,
+) -> Vec<u8> {
+    use curve25519_dalek::{EdwardsPoint, Scalar};
+    use sha2::Digest;
+    let mut bytes = crate::encoding::encode(body);
+    // The secret scalar as RFC 8032 derives it from the seed.
+    let expanded = sha2::Sha512::digest([seed; 32]);
+    let mut clamped = [0u8; 32];
+    clamped.copy_from_slice(&expanded[..32]);
+    clamped[0] &= 248;
+    clamped[31] &= 127;
+    clamped[31] |= 64;
+    let a = Scalar::from_bytes_mod_order(clamped);
+    let key = EdwardsPoint::mul_base_clamped(clamped)
+        .compress()
+        .to_bytes();
+    assert_eq!(key, body.author.0, "the body's author has this seed");
+    let mut wide = [0u8; 64];
+    blake3::Hasher::new()
+        .update(b"qoima fixture nonce")
+        .update(&nonce.to_le_bytes())
+        .finalize_xof()
+        .fill(&mut wide);
+    let r = Scalar::from_bytes_mod_order_wide(&wide);
+    let big_r = (EdwardsPoint::mul_base(&r) + torsion_points()[torsion])
+        .compress()
+        .to_bytes();
+    let k = Scalar::from_hash(
+        sha2::Sha512::new()
+            .chain_update(big_r)
+            .chain_update(key)
+            .chain_update(crate::record::RECORD_SIGNATURE_CONTEXT)
+            .chain_update(&bytes),
+    );
+    let s = r + k * a;
+    let mut s_bytes = s.to_bytes();
+    if s_plus_order {
+        add_group_order(&mut s_bytes);
+    }
+    bytes.extend_from_slice(&big_r);
+    bytes.extend_from_slice(&s_bytes);
+    bytes
+}
+
+/// Adds ℓ = 2^252 + 27742317777372353535851937790883648493 to a little-endian scalar
+/// below ℓ (the sum stays below 2^256).
+pub fn add_group_order(s: &mut [u8; 32]) {
+    const ORDER: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (byte, order) in s.iter_mut().zip(ORDER) {
+        let sum = u16::from(*byte) + u16::from(order) + carry;
+        *byte = sum as u8;
+        carry = sum >> 8;
+    }
 }
 
 /// A deterministic random number generator for fixtures and test vectors (BLAKE3 in its

@@ -18,7 +18,8 @@ pub enum KeyError {
     /// Not 64 hex characters.
     #[error("an author key is 64 hexadecimal characters")]
     BadText,
-    /// Not a point on the curve, or a weak (small-order) key that could sign for anyone.
+    /// Not a point on the curve, not its canonical encoding, or a weak (small-order) key
+    /// that could sign for anyone.
     #[error("not a valid Ed25519 public key")]
     NotAKey,
 }
@@ -46,10 +47,11 @@ impl AuthorKey {
         Fingerprint(short)
     }
 
-    /// The key as a verifier, refusing points off the curve and weak keys.
+    /// The key as a verifier, refusing points off the curve, weak (small-order) keys and
+    /// non-canonical encodings (keys are compared by their bytes: one key, one spelling).
     pub fn verifying_key(&self) -> Result<VerifyingKey, KeyError> {
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| KeyError::NotAKey)?;
-        if key.is_weak() {
+        if key.is_weak() || key.to_edwards().compress().to_bytes() != self.0 {
             return Err(KeyError::NotAKey);
         }
         Ok(key)
@@ -158,31 +160,43 @@ impl AuthorSecret {
     }
 }
 
-/// Verifies a signature made by [`AuthorSecret::sign_with_context`], strictly: weak keys,
-/// small-order `R` and non-canonical `s` are refused, so a signature has one valid spelling.
-pub(crate) fn verify_with_context(
+/// Verifies a signature made by [`AuthorSecret::sign_with_context`] under the format's
+/// signature rule (FORMAT.md, "Signatures"): ZIP-215's cofactored equation
+/// [8][s]B = [8]R + [8][k]A with `s` canonical, and an author key that is the canonical
+/// encoding of a point not of small order. The rule is the same one by one and in a
+/// [`SignatureBatch`], so which records a node accepts never depends on how it checked them.
+pub fn verify_with_context(
     key: &AuthorKey,
     context: &[u8],
     message: &[u8],
     signature: &[u8; 64],
 ) -> bool {
-    match key.verifying_key() {
-        Ok(verifier) => verify_strict_with_context(&verifier, context, message, signature),
+    match key.signature_key() {
+        Ok(verifier) => verify_one(&verifier, context, message, signature),
         Err(_) => false,
     }
 }
 
-fn verify_strict_with_context(
-    verifier: &VerifyingKey,
+fn verify_one(
+    verifier: &ed25519_zebra::VerificationKey,
     context: &[u8],
     message: &[u8],
     signature: &[u8; 64],
 ) -> bool {
-    let mut input = Vec::with_capacity(context.len() + message.len());
-    input.extend_from_slice(context);
-    input.extend_from_slice(message);
-    let signature = ed25519_dalek::Signature::from_bytes(signature);
-    verifier.verify_strict(&input, &signature).is_ok()
+    let input = [context, message].concat();
+    let signature = ed25519_zebra::Signature::from_bytes(signature);
+    verifier.verify(&signature, &input).is_ok()
+}
+
+impl AuthorKey {
+    /// The key as ZIP-215 verification uses it, after the checks the format adds to
+    /// ZIP-215 (which alone accepts any encoding of any point): the encoding must be the
+    /// canonical one, since keys are identities compared by their bytes, and the point
+    /// must not be of small order, since such a key verifies signatures nobody made.
+    fn signature_key(&self) -> Result<ed25519_zebra::VerificationKey, KeyError> {
+        self.verifying_key()?;
+        ed25519_zebra::VerificationKey::try_from(self.0).map_err(|_| KeyError::NotAKey)
+    }
 }
 
 /// Author keys already decompressed and checked, so that verifying many records by few
@@ -190,7 +204,7 @@ fn verify_strict_with_context(
 /// everything past [`KeyCache::CAPACITY`] keys.
 #[derive(Default)]
 pub struct KeyCache {
-    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>>,
+    keys: std::collections::HashMap<[u8; 32], Option<ed25519_zebra::VerificationKey>>,
 }
 
 impl KeyCache {
@@ -202,27 +216,132 @@ impl KeyCache {
         Self::default()
     }
 
+    /// The checked key, or `None` for bytes that are not a usable author key.
+    fn get(&mut self, key: &AuthorKey) -> Option<ed25519_zebra::VerificationKey> {
+        if self.keys.len() >= Self::CAPACITY && !self.keys.contains_key(&key.0) {
+            self.keys.clear();
+        }
+        *self
+            .keys
+            .entry(key.0)
+            .or_insert_with(|| key.signature_key().ok())
+    }
+
     /// As [`verify_with_context`], reusing the decompressed key.
-    pub(crate) fn verify(
+    pub fn verify(
         &mut self,
         key: &AuthorKey,
         context: &[u8],
         message: &[u8],
         signature: &[u8; 64],
     ) -> bool {
-        if self.keys.len() >= Self::CAPACITY && !self.keys.contains_key(&key.0) {
-            self.keys.clear();
-        }
-        let verifier = self
-            .keys
-            .entry(key.0)
-            .or_insert_with(|| key.verifying_key().ok());
-        match verifier {
-            Some(verifier) => verify_strict_with_context(verifier, context, message, signature),
+        match self.get(key) {
+            Some(verifier) => verify_one(&verifier, context, message, signature),
             None => false,
         }
     }
 }
+
+/// Signatures checked together: one multi-scalar multiplication for the whole batch
+/// instead of one double-scalar multiplication each, under the same rule as
+/// [`verify_with_context`] (ZIP-215's batch equation is cofactored too, so it accepts a
+/// batch exactly when every signature in it is valid alone, but for a chance of 2^-128
+/// per bad batch with random coefficients the signers cannot predict).
+///
+/// A failed batch says only that some signature is bad; [`SignatureBatch::verify`]
+/// then checks each one alone, so the verdict on every signature is the single one.
+#[derive(Default)]
+pub struct SignatureBatch {
+    batch: ed25519_zebra::batch::Verifier,
+    /// Queued signatures in order, each `None` when its key was refused before queueing.
+    items: Vec<Option<ed25519_zebra::batch::Item>>,
+}
+
+impl SignatureBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Signatures queued so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when nothing was queued.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Queues a signature made by [`AuthorSecret::sign_with_context`]; its verdict is at
+    /// the same position in what [`SignatureBatch::verify`] returns.
+    pub fn queue(
+        &mut self,
+        keys: &mut KeyCache,
+        key: &AuthorKey,
+        context: &[u8],
+        message: &[u8],
+        signature: &[u8; 64],
+    ) {
+        // A refused key is refused here, as one by one: ZIP-215 alone would take it.
+        let item = keys.get(key).map(|verifier| {
+            let input = [context, message].concat();
+            let signature = ed25519_zebra::Signature::from_bytes(signature);
+            ed25519_zebra::batch::Item::from((verifier.into(), signature, &input[..]))
+        });
+        if let Some(item) = &item {
+            self.batch.queue(item.clone());
+        }
+        self.items.push(item);
+    }
+
+    /// Each queued signature's verdict, in order. `seed` must be 32 bytes the signers
+    /// cannot predict (from the operating system's generator): the batch's random
+    /// coefficients are drawn from it.
+    pub fn verify(self, seed: &[u8; 32]) -> Vec<bool> {
+        let all_keys_usable = self.items.iter().all(Option::is_some);
+        if all_keys_usable && self.batch.verify(SeededRng::new(seed)).is_ok() {
+            return vec![true; self.items.len()];
+        }
+        self.items
+            .into_iter()
+            .map(|item| item.is_some_and(|item| item.verify_single().is_ok()))
+            .collect()
+    }
+}
+
+/// The batch's coefficients: BLAKE3's output stream keyed by a seed from the operating
+/// system, so a batch costs one system call rather than one per signature.
+struct SeededRng(blake3::OutputReader);
+
+impl SeededRng {
+    fn new(seed: &[u8; 32]) -> Self {
+        SeededRng(blake3::Hasher::new_keyed(seed).finalize_xof())
+    }
+}
+
+impl rand_core::TryRng for SeededRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut bytes = [0; 4];
+        self.0.fill(&mut bytes);
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut bytes = [0; 8];
+        self.0.fill(&mut bytes);
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.fill(dst);
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for SeededRng {}
 
 #[cfg(test)]
 mod tests {

@@ -35,7 +35,9 @@ mod time;
 mod tests;
 
 pub use hash::{BlobHash, BundleId, Hash32, ParseHashError, RecordId, SealingKey, Sha256Digest};
-pub use keys::{AuthorKey, AuthorSecret, Fingerprint, KeyCache, KeyError};
+pub use keys::{
+    AuthorKey, AuthorSecret, Fingerprint, KeyCache, KeyError, SignatureBatch, verify_with_context,
+};
 pub use record::{
     Attachment, Consent, ContentKey, Details, GeoPoint, IncidentType, Link, LinkKind, Place,
     RECORD_FORMAT_V2, RECORD_FORMAT_VERSION, RECORD_SIGNATURE_CONTEXT, RecordBody, RecordError,

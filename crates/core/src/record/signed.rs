@@ -8,7 +8,7 @@ use super::body::{RECORD_FORMAT_V2, RecordBody};
 use super::validate::check_body;
 use crate::encoding::{DecodeError, decode_canonical, encode};
 use crate::hash::RecordId;
-use crate::keys::{AuthorSecret, KeyCache};
+use crate::keys::{AuthorSecret, KeyCache, SignatureBatch};
 use crate::limits::RECORD_BYTES_MAX;
 
 /// Domain-separation prefix of record signatures, so that no other qoima signature (a
@@ -95,26 +95,8 @@ impl VerifiedRecord {
         id: RecordId,
         keys: &mut KeyCache,
     ) -> Result<VerifiedRecord, RecordError> {
-        debug_assert_eq!(id, RecordId::of(&bytes));
-        if bytes.len() > RECORD_BYTES_MAX {
-            return Err(RecordError::TooLong(bytes.len()));
-        }
-        let Some(body_len) = bytes.len().checked_sub(SIGNATURE_LEN) else {
-            return Err(RecordError::TooShort(bytes.len()));
-        };
-        let (body_bytes, signature) = bytes.split_at(body_len);
-        // The version comes first; a later one may lay out the rest differently.
-        if let Ok((version, _)) =
-            bincode::decode_from_slice::<u16, _>(body_bytes, crate::encoding::CONFIG)
-            && version > RECORD_FORMAT_V2
-        {
-            return Err(RecordError::UnsupportedVersion(version));
-        }
-        let body: RecordBody = decode_canonical(body_bytes, RECORD_BYTES_MAX)?;
-        check_body(&body).map_err(RecordError::Field)?;
-        let signature: &[u8; SIGNATURE_LEN] = signature
-            .try_into()
-            .expect("split at SIGNATURE_LEN from the end");
+        let (body, body_len) = check_unsigned(&bytes, id)?;
+        let (body_bytes, signature) = split_signature(&bytes, body_len);
         if !keys.verify(
             &body.author,
             RECORD_SIGNATURE_CONTEXT,
@@ -124,6 +106,48 @@ impl VerifiedRecord {
             return Err(RecordError::BadSignature);
         }
         Ok(VerifiedRecord { id, bytes, body })
+    }
+
+    /// As [`VerifiedRecord::from_bytes_cached`] for many records, their signatures checked
+    /// in one [`SignatureBatch`]: each result is exactly the one `from_bytes_cached` gives
+    /// for that record (the signature rule is the same one by one and in a batch, and a
+    /// failed batch is checked again one by one). `seed` must come from the operating
+    /// system's generator: see [`SignatureBatch::verify`].
+    pub fn from_bytes_batch(
+        records: Vec<(RecordId, Vec<u8>)>,
+        keys: &mut KeyCache,
+        seed: &[u8; 32],
+    ) -> Vec<Result<VerifiedRecord, RecordError>> {
+        let mut batch = SignatureBatch::new();
+        // Records whose signature is queued, with the position of its verdict.
+        let mut checked: Vec<Result<(usize, VerifiedRecord), RecordError>> =
+            Vec::with_capacity(records.len());
+        for (id, bytes) in records {
+            checked.push(check_unsigned(&bytes, id).map(|(body, body_len)| {
+                let (body_bytes, signature) = split_signature(&bytes, body_len);
+                let position = batch.len();
+                batch.queue(
+                    keys,
+                    &body.author,
+                    RECORD_SIGNATURE_CONTEXT,
+                    body_bytes,
+                    signature,
+                );
+                (position, VerifiedRecord { id, bytes, body })
+            }));
+        }
+        let verdicts = batch.verify(seed);
+        checked
+            .into_iter()
+            .map(|result| {
+                let (position, record) = result?;
+                if verdicts[position] {
+                    Ok(record)
+                } else {
+                    Err(RecordError::BadSignature)
+                }
+            })
+            .collect()
     }
 
     /// BLAKE3 of the signed bytes.
@@ -145,4 +169,37 @@ impl VerifiedRecord {
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }
+}
+
+/// Every check of a record but its signature, in the order [`VerifiedRecord::from_bytes`]
+/// makes them: the decoded body and the length of its bytes.
+fn check_unsigned(bytes: &[u8], id: RecordId) -> Result<(RecordBody, usize), RecordError> {
+    debug_assert_eq!(id, RecordId::of(bytes));
+    if bytes.len() > RECORD_BYTES_MAX {
+        return Err(RecordError::TooLong(bytes.len()));
+    }
+    let Some(body_len) = bytes.len().checked_sub(SIGNATURE_LEN) else {
+        return Err(RecordError::TooShort(bytes.len()));
+    };
+    let body_bytes = &bytes[..body_len];
+    // The version comes first; a later one may lay out the rest differently.
+    if let Ok((version, _)) =
+        bincode::decode_from_slice::<u16, _>(body_bytes, crate::encoding::CONFIG)
+        && version > RECORD_FORMAT_V2
+    {
+        return Err(RecordError::UnsupportedVersion(version));
+    }
+    let body: RecordBody = decode_canonical(body_bytes, RECORD_BYTES_MAX)?;
+    check_body(&body).map_err(RecordError::Field)?;
+    Ok((body, body_len))
+}
+
+/// The body bytes and the signature after them; `body_len` is the length less the
+/// signature's, as [`check_unsigned`] found it.
+fn split_signature(bytes: &[u8], body_len: usize) -> (&[u8], &[u8; SIGNATURE_LEN]) {
+    let (body_bytes, signature) = bytes.split_at(body_len);
+    let signature = signature
+        .try_into()
+        .expect("split at SIGNATURE_LEN from the end");
+    (body_bytes, signature)
 }
