@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the record hot paths: signing, verifying (through
-//! `VerifiedRecord::from_bytes`, bare `verify_strict` and `verify_batch`), BLAKE3, and
-//! streaming a bundle with `BundleReader`.
+//! `VerifiedRecord::from_bytes` and `from_bytes_batch`, the format's rule bare, one by
+//! one and in a `SignatureBatch`, and for comparison the rule before it, `verify_strict`,
+//! and `ed25519_dalek::verify_batch`), BLAKE3, and streaming a bundle with `BundleReader`.
 //!
 //! `cargo bench -p qoima-core`; each group keeps to a few seconds.
 
@@ -10,7 +11,10 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, VerifyingKey};
 use qoima_core::bundle::{BundleReader, Item};
-use qoima_core::{RECORD_SIGNATURE_CONTEXT, VerifiedRecord, fixtures};
+use qoima_core::{
+    KeyCache, RECORD_SIGNATURE_CONTEXT, RecordId, SignatureBatch, VerifiedRecord, fixtures,
+    verify_with_context,
+};
 
 /// Bytes of text in each record: the signed record is about 1.2 KB.
 const TEXT_BYTES: usize = 1000;
@@ -57,6 +61,19 @@ fn records(c: &mut Criterion) {
         )
     });
     let (message, signature, key) = signed_parts(record);
+    let signature_bytes = signature.to_bytes();
+    let author_key = record.body().author;
+    let body_bytes = &message[RECORD_SIGNATURE_CONTEXT.len()..];
+    group.bench_function("verify_with_context", |b| {
+        b.iter(|| {
+            verify_with_context(
+                &author_key,
+                RECORD_SIGNATURE_CONTEXT,
+                black_box(body_bytes),
+                &signature_bytes,
+            )
+        })
+    });
     group.bench_function("verify_strict", |b| {
         b.iter(|| {
             key.verify_strict(black_box(&message), &signature)
@@ -78,6 +95,45 @@ fn records(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
     group.throughput(Throughput::Elements(BATCH as u64));
+    let bodies: Vec<&[u8]> = messages
+        .iter()
+        .map(|m| &m[RECORD_SIGNATURE_CONTEXT.len()..])
+        .collect();
+    group.bench_function("signature_batch", |b| {
+        b.iter(|| {
+            let mut keys = KeyCache::new();
+            let mut batch = SignatureBatch::new();
+            for (record, body) in chain.iter().zip(&bodies) {
+                let signature: [u8; 64] = record.bytes()[record.bytes().len() - 64..]
+                    .try_into()
+                    .expect("64 bytes");
+                batch.queue(
+                    &mut keys,
+                    &record.body().author,
+                    RECORD_SIGNATURE_CONTEXT,
+                    black_box(body),
+                    &signature,
+                );
+            }
+            assert!(batch.verify(&[7; 32]).into_iter().all(|valid| valid));
+        })
+    });
+    group.bench_function("from_bytes_batch", |b| {
+        b.iter_batched(
+            || {
+                chain
+                    .iter()
+                    .map(|r| (r.id(), r.bytes().to_vec()))
+                    .collect::<Vec<(RecordId, Vec<u8>)>>()
+            },
+            |records| {
+                let verdicts =
+                    VerifiedRecord::from_bytes_batch(records, &mut KeyCache::new(), &[7; 32]);
+                assert!(verdicts.iter().all(Result::is_ok));
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.bench_function("verify_batch", |b| {
         b.iter(|| {
             ed25519_dalek::verify_batch(black_box(&messages), &signatures, &keys).expect("valid")
