@@ -25,7 +25,7 @@ pub const EXTENSION_BYTES_MAX: usize = 2 * (1 + SALT_BYTES + 43 + 10 + SUMS * 10
 pub const SYMBOLS_PER_REPLY_MAX: usize = FRAME_BYTES_MAX / SYMBOL_BYTES;
 /// Symbols anyone may ask about: past this a difference is left to range-based
 /// reconciliation, which resumes across sessions.
-pub const SYMBOLS_MAX: u64 = 1 << 20;
+pub const SYMBOLS_MAX: u64 = 1 << 17;
 
 /// A reconciliation message, by its first byte.
 #[derive(Debug)]
@@ -146,18 +146,26 @@ pub(crate) fn symbols_reply(symbols: &[Symbol]) -> Vec<u8> {
     out
 }
 
-/// The symbols of a reply to a request for `count` of them (exactly that many).
-pub(crate) fn parse_symbols_reply(bytes: &[u8], count: usize) -> Result<Vec<Symbol>, SyncError> {
+/// The symbols of a reply to a request for `count` of them (exactly that many), or
+/// `None` for an empty reply: the responder declined to sketch.
+pub(crate) fn parse_symbols_reply(
+    bytes: &[u8],
+    count: usize,
+) -> Result<Option<Vec<Symbol>>, SyncError> {
     let Some((&TAG_SYMBOLS, rest)) = bytes.split_first() else {
         return Err(malformed("not a symbols reply"));
     };
+    if rest.is_empty() {
+        return Ok(None);
+    }
     if rest.len() != count * SYMBOL_BYTES {
         return Err(malformed("a symbols reply of the wrong length"));
     }
-    Ok(rest
-        .chunks_exact(SYMBOL_BYTES)
-        .filter_map(Symbol::read)
-        .collect())
+    Ok(Some(
+        rest.chunks_exact(SYMBOL_BYTES)
+            .filter_map(Symbol::read)
+            .collect(),
+    ))
 }
 
 fn read_salt(bytes: &mut &[u8]) -> Result<Salt, SyncError> {
@@ -222,5 +230,6 @@ mod tests {
         );
         assert!(parse_estimate_reply(&reply[..20]).is_err());
         assert!(parse_symbols_reply(&[TAG_SYMBOLS, 0], 1).is_err());
+        assert_eq!(parse_symbols_reply(&[TAG_SYMBOLS], 1), Ok(None));
     }
 }

@@ -79,6 +79,12 @@ impl ArchiveIndex {
         self.items[start..].iter().map(|item| item.id.as_bytes())
     }
 
+    /// How many records lie at `from` and above (a binary search, nothing copied).
+    pub(crate) fn count_from(&self, from: &Position) -> usize {
+        let bound = from.bound();
+        self.items.len() - self.items.partition_point(|item| item < &bound.item)
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.items.len()

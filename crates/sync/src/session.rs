@@ -8,7 +8,7 @@ use negentropy::{FINGERPRINT_SIZE, ID_SIZE, Id, Negentropy, NegentropyStorageBas
 use crate::extension::{
     self, EXTENSION_BYTES_MAX, EstimateReply, Request, SYMBOLS_MAX, SYMBOLS_PER_REPLY_MAX,
 };
-use crate::sketch::{self, Decoder, Hashed, SALT_BYTES, Salt};
+use crate::sketch::{self, Decoder, Hashed, SALT_BYTES, SKETCH_ITEMS_MAX, SYMBOL_BYTES, Salt};
 use crate::{ArchiveIndex, Position, estimate, spread};
 
 /// The largest reconciliation message either side sends. Bigger differences take more
@@ -110,8 +110,10 @@ impl Initiator {
     /// Starts a session over `index` from `from` (everything below it is taken as
     /// settled: pass [`Position::START`], or the [`Outcome::resume`] of the session
     /// before); returns the initiator and the first message. The sketch's salt is
-    /// derived from the index and `from`; a node passes a random one
-    /// ([`Initiator::start_salted`]) so that nobody can prepare ids for its sessions.
+    /// derived from the index and `from`, so anyone who knows the archive can predict
+    /// it (and prepare ids whose 64-bit checksums collide, with about 2^32 work, to make
+    /// sketches fail over to ranges); a node passes a random one
+    /// ([`Initiator::start_salted`]).
     pub fn start(index: &ArchiveIndex, from: &Position, limits: Limits) -> (Initiator, Vec<u8>) {
         Self::start_salted(index, from, limits, derived_salt(index, from))
     }
@@ -176,15 +178,20 @@ impl Initiator {
                 Some(next) => self.send_ranges(next),
             },
             Stage::Sketch(mut run) => {
-                let symbols = extension::parse_symbols_reply(reply, run.asked)?;
+                let Some(symbols) = extension::parse_symbols_reply(reply, run.asked)? else {
+                    // The responder declined (its archive grew past what it sketches):
+                    // no fault; ranges take over.
+                    return self.send_ranges(run.fallback);
+                };
                 run.decoder.receive(&symbols);
                 if run.decoder.is_decoded() {
                     return Ok(Step::Done(self.finish_sketch(&run)));
                 }
-                if run.decoder.received() >= run.cap {
-                    // Not decodable within what an honest peer needs (or the estimate
-                    // was far off): range-based reconciliation takes it from the reply
-                    // to the first message, as if the sketch had not been tried.
+                if run.decoder.received() >= run.cap || run.decoder.is_inconsistent() {
+                    // Not decodable within what an honest peer needs (the estimate was
+                    // far off, or the responder's archive changed between requests):
+                    // range-based reconciliation takes it from the reply to the first
+                    // message, as if the sketch had not been tried.
                     return self.send_ranges(run.fallback);
                 }
                 self.ask_symbols(run)
@@ -244,9 +251,16 @@ impl Initiator {
         estimate: &EstimateReply<'_>,
         next: Vec<u8>,
     ) -> Result<Box<SketchRun>, Vec<u8>> {
+        // Cheap checks first: the sizes, then the rounds, then the spread; only then
+        // is anything hashed.
+        let records = index.count_from(&self.from);
+        if records > SKETCH_ITEMS_MAX || estimate.count > SKETCH_ITEMS_MAX as u64 {
+            return Err(next);
+        }
         // A sketch needs a round for its symbols and one to spare if the estimate was
-        // low; with fewer, its session could not finish and the next would try again.
-        if self.limits.rounds_max < self.outcome.rounds + SKETCH_ROUNDS_MIN {
+        // low, and must leave ranges enough rounds to settle something should it not
+        // decode; with fewer, the session could end where it began, and the next the same.
+        if self.limits.rounds_max < self.outcome.rounds + 2 + ranges_rounds(records) {
             return Err(next);
         }
         let spread = spread::differing_ranges(index, estimate.negentropy).unwrap_or(0);
@@ -258,17 +272,15 @@ impl Initiator {
             .ids_from(&self.from)
             .map(|id| Hashed::new(id, &key))
             .collect();
-        if local.len() > SKETCH_ITEMS_MAX {
-            return Err(next);
-        }
         let difference = estimate::difference(&estimate::sums(&local), &estimate.sums);
         // Ranges list whole small ranges: near the difference's size when it is most
         // of the archive (a node far behind), about twenty ids per differing id when it
         // is sparse. A sketch costs about 1.4 symbols of 42 bytes per differing id
         // wherever they are: the cheaper one while the difference is under about half
         // the records.
-        let records = local.len().max(estimate.count as usize) as f64;
-        if difference > SKETCH_DIFFERENCE_MAX || difference > SKETCH_SHARE_MAX * records {
+        let records = records.max(estimate.count as usize) as f64;
+        if difference > f64::from(SKETCH_DIFFERENCE_MAX) || difference > SKETCH_SHARE_MAX * records
+        {
             return Err(next);
         }
         let first = (1.5 * difference).ceil() as u64 + 32;
@@ -283,15 +295,18 @@ impl Initiator {
 
     /// Asks for the next symbols (`run.next` of them), or stops at the round limit.
     fn ask_symbols(&mut self, mut run: Box<SketchRun>) -> Result<Step, SyncError> {
-        if self.outcome.rounds >= self.limits.rounds_max {
-            let settled = Position::settled_by(&run.fallback).unwrap_or(self.from);
-            return Ok(Step::Done(self.finish(false, settled.max(self.from))));
+        // Ranges must keep the rounds to settle something if the sketch fails.
+        let left = self.limits.rounds_max.saturating_sub(self.outcome.rounds);
+        if left < 1 + ranges_rounds(run.decoder.local_len()) {
+            return self.send_ranges(run.fallback);
         }
         let first = run.decoder.received();
+        let per_reply = (self.frame / SYMBOL_BYTES).min(SYMBOLS_PER_REPLY_MAX) as u64;
+        // Never past SYMBOLS_MAX: the cap stays far below it (asserted below).
         let count = run
             .next
-            .min(SYMBOLS_PER_REPLY_MAX as u64)
-            .min(SYMBOLS_MAX - first)
+            .min(per_reply)
+            .min(SYMBOLS_MAX.saturating_sub(first))
             .max(1) as usize;
         let message = extension::symbols_request(&self.salt, &self.from, first, count);
         run.asked = count;
@@ -356,22 +371,33 @@ struct SketchRun {
     asked: usize,
 }
 
+/// Rounds range-based reconciliation needs to settle at least its first range over
+/// `records` (the crate docs): `2 + log16(records)`.
+fn ranges_rounds(records: usize) -> u32 {
+    let mut rounds = 2;
+    let mut reach = 16usize;
+    while reach < records {
+        reach = reach.saturating_mul(16);
+        rounds += 1;
+    }
+    rounds
+}
+
+/// The largest cap a sketch can have, plus one reply: within [`SYMBOLS_MAX`], so an
+/// honest initiator never asks past it.
+const _: () =
+    assert!(4 * SKETCH_DIFFERENCE_MAX as u64 + 1024 + SYMBOLS_PER_REPLY_MAX as u64 <= SYMBOLS_MAX);
+
 /// Differing ranges in the first reply from which a difference counts as scattered: with
 /// 16 top-level ranges split 16 ways, an eighth of the second level.
 const SPREAD_MIN: usize = 32;
 /// The share of the records above which a difference is listed by ranges rather than
 /// sketched (see `plan_sketch`).
 const SKETCH_SHARE_MAX: f64 = 0.5;
-/// Rounds a sketch needs after the first: its symbols, and one more if the estimate
-/// was low.
-const SKETCH_ROUNDS_MIN: u32 = 2;
-/// Records from the session's start up to which the initiator builds a sketch (its
-/// snapshot takes 48 bytes a record: 12 MiB at most); bigger archives use ranges.
-const SKETCH_ITEMS_MAX: usize = 262_144;
 /// Estimated differences up to which a sketch is tried: about 28,000 symbols (1.2 MB).
 /// Bigger ones take several sessions anyway, which only range-based reconciliation can
 /// resume.
-const SKETCH_DIFFERENCE_MAX: f64 = 20_000.0;
+const SKETCH_DIFFERENCE_MAX: u32 = 20_000;
 
 /// The salt of a session started without one: a hash of the index's size, its last
 /// record and `from`, so it changes as the archive does.
@@ -436,13 +462,20 @@ fn respond_framed(index: &ArchiveIndex, query: &[u8], frame: usize) -> Result<Ve
             from,
             negentropy,
         } => {
-            let items = hashed_from(index, &from, &salt);
             let reply = ranges_reply(index, negentropy, frame)?;
-            Ok(extension::estimate_reply(
-                items.len(),
-                &estimate::sums(&items),
-                &reply,
-            ))
+            let count = index.count_from(&from);
+            // The sums serve only a sketch, and an initiator sketches only when this
+            // reply describes at least SPREAD_MIN ranges by fingerprint and neither
+            // side holds more than SKETCH_ITEMS_MAX records; otherwise they are zeros,
+            // which costs nothing to compute.
+            let worth_it = count <= SKETCH_ITEMS_MAX
+                && spread::fingerprint_ranges(&reply).is_some_and(|n| n >= SPREAD_MIN);
+            let sums = if worth_it {
+                estimate::sums(&hashed_from(index, &from, &salt))
+            } else {
+                [0; estimate::SUMS]
+            };
+            Ok(extension::estimate_reply(count, &sums, &reply))
         }
         Request::Symbols {
             salt,
@@ -450,6 +483,11 @@ fn respond_framed(index: &ArchiveIndex, query: &[u8], frame: usize) -> Result<Ve
             first,
             count,
         } => {
+            // Bounded work: past SKETCH_ITEMS_MAX records the request is declined with
+            // an empty reply (an honest initiator may ask just as records arrive here).
+            if index.count_from(&from) > SKETCH_ITEMS_MAX {
+                return Ok(extension::symbols_reply(&[]));
+            }
             let items = hashed_from(index, &from, &salt);
             Ok(extension::symbols_reply(&sketch::encode(
                 &items, first, count,
@@ -638,6 +676,30 @@ mod tests {
                 bound += only_b.len();
             }
             prop_assert!(outcomes.len() <= bound, "{} sessions", outcomes.len());
+        }
+
+        /// Scattered differences with few rounds per session, where the sketch is
+        /// tried and may not finish: every pass still converges, exactly.
+        #[test]
+        fn scattered_differences_converge_with_the_sketch_and_few_rounds(
+            common in 2_000u32..6_000,
+            only_a in proptest::collection::btree_set(100_000u32..200_000, 0..400),
+            only_b in proptest::collection::btree_set(200_000u32..300_000, 0..400),
+            rounds_max in 3u32..12,
+            frame in prop_oneof![Just(SMALL_FRAME), Just(FRAME_BYTES_MAX)],
+        ) {
+            let common: BTreeSet<u32> = (0..common).collect();
+            let a_set: BTreeSet<u32> = common.union(&only_a).copied().collect();
+            let b_set: BTreeSet<u32> = common.union(&only_b).copied().collect();
+            let times: BTreeMap<[u8; 32], i64> =
+                b_set.iter().map(|&n| (id(n), created_ms(n))).collect();
+            let mut a = index_of(&a_set);
+            let b = index_of(&b_set);
+            let limits = Limits { rounds_max, need_max: usize::MAX };
+            let outcomes = pull(&mut a, &b, limits, frame, |id| times[id], 1_000);
+            prop_assert_eq!(union_of(outcomes.iter().map(|o| o.need.clone())), ids_of(&only_b));
+            prop_assert_eq!(union_of(outcomes.iter().map(|o| o.have.clone())), ids_of(&only_a));
+            prop_assert_eq!(a.len(), a_set.union(&b_set).count());
         }
 
         #[test]

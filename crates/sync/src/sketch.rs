@@ -25,6 +25,10 @@ pub const SYMBOL_BYTES: usize = 32 + 8 + 2;
 
 /// The salt of one session.
 pub type Salt = [u8; SALT_BYTES];
+/// Records at the session's start position and above up to which either side builds a
+/// sketch (the initiator's snapshot takes 80 bytes a record: 20 MiB at most, and a
+/// responder's reply hashes at most this many); bigger archives use ranges.
+pub const SKETCH_ITEMS_MAX: usize = 262_144;
 
 /// The BLAKE3 key-derivation context that turns a salt into the session's hash key.
 const KEY_CONTEXT: &str = "qoima 2026 sync sketch v1";
@@ -163,14 +167,21 @@ pub(crate) fn encode(items: &[Hashed], first: u64, count: usize) -> Vec<Symbol> 
 #[derive(Debug)]
 pub(crate) struct Decoder {
     key: [u8; 32],
-    /// This side's ids (the sender's set is subtracted from them).
-    local: Vec<Hashed>,
-    /// Ids peeled so far, with +1 for "only the sender has it", -1 for "only we have it".
-    peeled: Vec<(Hashed, i8)>,
+    /// This side's ids (the sender's set is subtracted from them), each with its mapping
+    /// at the first symbol not yet received, so a chunk costs only the indices it holds.
+    local: Vec<(Hashed, Mapping)>,
+    /// Ids peeled so far, with +1 for "only the sender has it", -1 for "only we have it",
+    /// and their mappings likewise.
+    peeled: Vec<(Hashed, i8, Mapping)>,
+    /// The ids peeled, to notice one peeled twice.
+    peeled_ids: std::collections::HashSet<[u8; 32]>,
     /// The symbols received, minus `local`, minus everything peeled.
     symbols: Vec<Symbol>,
     /// Symbols to look at for purity.
     queue: Vec<usize>,
+    /// The stream cannot be one set's: an id peeled twice (the sender's set changed
+    /// between requests, or symbols were made up), or more ids than symbols.
+    inconsistent: bool,
 }
 
 /// Peeled ids past this many times the symbols received mean the symbols were made up
@@ -181,11 +192,21 @@ impl Decoder {
     pub(crate) fn new(key: [u8; 32], local: Vec<Hashed>) -> Decoder {
         Decoder {
             key,
-            local,
+            local: local
+                .into_iter()
+                .map(|item| (item, Mapping::new(item.seed)))
+                .collect(),
             peeled: Vec::new(),
+            peeled_ids: std::collections::HashSet::new(),
             symbols: Vec::new(),
             queue: Vec::new(),
+            inconsistent: false,
         }
+    }
+
+    /// True once the symbols proved not to come from one set: the sketch cannot decode.
+    pub(crate) fn is_inconsistent(&self) -> bool {
+        self.inconsistent
     }
 
     /// Symbols received so far.
@@ -198,14 +219,16 @@ impl Decoder {
         let first = self.received();
         self.symbols.extend_from_slice(chunk);
         let end = self.received();
-        for item in &self.local {
-            for index in indices_below(item, first, end) {
-                self.symbols[index as usize].apply(item, -1);
+        for (item, mapping) in &mut self.local {
+            while mapping.index < end {
+                self.symbols[mapping.index as usize].apply(item, -1);
+                mapping.advance();
             }
         }
-        for (item, sign) in &self.peeled {
-            for index in indices_below(item, first, end) {
-                self.symbols[index as usize].apply(item, -sign);
+        for (item, sign, mapping) in &mut self.peeled {
+            while mapping.index < end {
+                self.symbols[mapping.index as usize].apply(item, -*sign);
+                mapping.advance();
             }
         }
         self.queue.extend(first as usize..end as usize);
@@ -215,7 +238,7 @@ impl Decoder {
     fn peel(&mut self) {
         let limit = self.symbols.len().saturating_mul(PEELED_PER_SYMBOL_MAX);
         while let Some(at) = self.queue.pop() {
-            if self.peeled.len() >= limit {
+            if self.inconsistent {
                 self.queue.clear();
                 return;
             }
@@ -229,11 +252,17 @@ impl Decoder {
             if item.checksum != symbol.checksum {
                 continue;
             }
-            for index in indices_below(&item, 0, self.received()) {
-                self.symbols[index as usize].apply(&item, -sign);
-                self.queue.push(index as usize);
+            if self.peeled.len() >= limit || !self.peeled_ids.insert(item.id) {
+                self.inconsistent = true;
+                continue;
             }
-            self.peeled.push((item, sign));
+            let mut mapping = Mapping::new(item.seed);
+            while mapping.index < self.received() {
+                self.symbols[mapping.index as usize].apply(&item, -sign);
+                self.queue.push(mapping.index as usize);
+                mapping.advance();
+            }
+            self.peeled.push((item, sign, mapping));
         }
     }
 
@@ -245,16 +274,21 @@ impl Decoder {
             .is_some_and(|first| *first == Symbol::default())
     }
 
+    /// How many ids this side holds.
+    pub(crate) fn local_len(&self) -> usize {
+        self.local.len()
+    }
+
     /// This side's ids, as the decoder took them.
     pub(crate) fn local_ids(&self) -> impl Iterator<Item = [u8; 32]> + '_ {
-        self.local.iter().map(|item| item.id)
+        self.local.iter().map(|(item, _)| item.id)
     }
 
     /// The ids only the sender holds and those only we hold.
     pub(crate) fn difference(&self) -> (Vec<[u8; 32]>, Vec<[u8; 32]>) {
         let mut theirs = Vec::new();
         let mut ours = Vec::new();
-        for (item, sign) in &self.peeled {
+        for (item, sign, _) in &self.peeled {
             if *sign > 0 {
                 theirs.push(item.id);
             } else {
@@ -379,5 +413,29 @@ mod tests {
         decoder.receive(&chunk);
         assert!(!decoder.is_decoded());
         assert!(decoder.peeled.len() <= chunk.len());
+    }
+
+    #[test]
+    fn a_sender_whose_set_changed_between_chunks_is_noticed() {
+        let key = session_key(&[6; SALT_BYTES]);
+        let before = hashed(0..2_000, &key);
+        let mut after = before.clone();
+        after.extend(hashed(5_000..5_001, &key));
+        let receiver = hashed(0..1_990, &key);
+        let mut decoder = Decoder::new(key, receiver);
+        decoder.receive(&encode(&before, 0, 8));
+        // The record that arrived meanwhile is in every later symbol it maps to, and
+        // not in the first eight: peeling meets it with both signs.
+        let mut rounds = 0;
+        while !decoder.is_decoded() && !decoder.is_inconsistent() && rounds < 500 {
+            decoder.receive(&encode(&after, decoder.received(), 8));
+            rounds += 1;
+        }
+        assert!(decoder.is_inconsistent() || decoder.is_decoded());
+        if decoder.is_decoded() {
+            // Decoding anyway is fine only if it names exactly the ten ids.
+            let (theirs, ours) = decoder.difference();
+            assert_eq!(theirs.len() + ours.len(), 10);
+        }
     }
 }

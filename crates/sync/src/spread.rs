@@ -14,17 +14,24 @@ use negentropy::{Bound, FINGERPRINT_SIZE, ID_SIZE, NegentropyStorageBase, PROTOC
 use crate::ArchiveIndex;
 use crate::position::{MODE_FINGERPRINT, MODE_ID_LIST, MODE_SKIP, read_varint};
 
-/// Of the ranges a negentropy message describes by fingerprint, how many differ from
-/// ours. `None` when the message does not parse (the engine reports that error).
-pub(crate) fn differing_ranges(index: &ArchiveIndex, message: &[u8]) -> Option<usize> {
+/// One range of a negentropy message: its upper bound, and its fingerprint when it is
+/// described by one.
+struct Range<'a> {
+    upper: Bound,
+    fingerprint: Option<&'a [u8]>,
+}
+
+/// Calls `each` for every range of a negentropy message, in order; `None` when the
+/// message does not parse (the engine reports that error) or `each` gives up.
+fn for_each_range<'a>(
+    message: &'a [u8],
+    mut each: impl FnMut(Range<'a>) -> Option<()>,
+) -> Option<()> {
     let (&version, mut rest) = message.split_first()?;
     if u64::from(version) != PROTOCOL_VERSION {
         return None;
     }
-    let size = index.len();
-    let mut lower = 0;
     let mut last_timestamp = 0u64;
-    let mut differing = 0;
     while !rest.is_empty() {
         let timestamp = match read_varint(&mut rest)? {
             0 => u64::MAX,
@@ -34,26 +41,51 @@ pub(crate) fn differing_ranges(index: &ArchiveIndex, message: &[u8]) -> Option<u
         let len = usize::try_from(read_varint(&mut rest)?).ok()?;
         let prefix = rest.get(..len)?;
         rest = &rest[len..];
-        let bound = Bound::with_timestamp_and_id(timestamp, prefix).ok()?;
-        let upper = index.find_lower_bound(lower, size, &bound);
-        match read_varint(&mut rest)? {
-            MODE_SKIP => {}
+        let upper = Bound::with_timestamp_and_id(timestamp, prefix).ok()?;
+        let fingerprint = match read_varint(&mut rest)? {
+            MODE_SKIP => None,
             MODE_FINGERPRINT => {
-                let theirs = rest.get(..FINGERPRINT_SIZE)?;
+                let fingerprint = rest.get(..FINGERPRINT_SIZE)?;
                 rest = &rest[FINGERPRINT_SIZE..];
-                let ours = index.fingerprint(lower, upper).ok()?.to_bytes();
-                if theirs != ours {
-                    differing += 1;
-                }
+                Some(fingerprint)
             }
             MODE_ID_LIST => {
                 let count = usize::try_from(read_varint(&mut rest)?).ok()?;
-                let bytes = count.checked_mul(ID_SIZE)?;
-                rest = rest.get(bytes..)?;
+                rest = rest.get(count.checked_mul(ID_SIZE)?..)?;
+                None
             }
             _ => return None,
+        };
+        each(Range { upper, fingerprint })?;
+    }
+    Some(())
+}
+
+/// How many ranges a negentropy message describes by fingerprint: an upper bound of
+/// how many can differ from ours, known to its sender.
+pub(crate) fn fingerprint_ranges(message: &[u8]) -> Option<usize> {
+    let mut count = 0;
+    for_each_range(message, |range| {
+        count += usize::from(range.fingerprint.is_some());
+        Some(())
+    })?;
+    Some(count)
+}
+
+/// Of the ranges a negentropy message describes by fingerprint, how many differ from
+/// ours. `None` when the message does not parse (the engine reports that error).
+pub(crate) fn differing_ranges(index: &ArchiveIndex, message: &[u8]) -> Option<usize> {
+    let size = index.len();
+    let mut lower = 0;
+    let mut differing = 0;
+    for_each_range(message, |range| {
+        let upper = index.find_lower_bound(lower, size, &range.upper);
+        if let Some(theirs) = range.fingerprint {
+            let ours = index.fingerprint(lower, upper).ok()?.to_bytes();
+            differing += usize::from(theirs != ours);
         }
         lower = upper.max(lower);
-    }
+        Some(())
+    })?;
     Some(differing)
 }
