@@ -88,6 +88,10 @@ struct Node {
     quota_used: u64,
     /// Declined records and until when they are remembered (bounded by `DECLINED_MAX`).
     declined: Vec<(RecordNo, u64)>,
+    /// Flood records declined and remembered, and until when: the store remembers
+    /// declined ids (up to `DECLINED_MAX`, for an hour) so sync does not fetch them
+    /// again; counted, like the flood.
+    flood_declined: (u64, u64),
     /// The link is busy with earlier transfers until then.
     busy_until: u64,
     in_meeting_until: u64,
@@ -111,6 +115,23 @@ impl Node {
         self.declined
             .iter()
             .any(|&(r, until)| r == record && now < until)
+    }
+
+    /// Flood records remembered as declined at `now`.
+    fn flood_declined_now(&self, now: u64) -> u64 {
+        if now < self.flood_declined.1 {
+            self.flood_declined.0
+        } else {
+            0
+        }
+    }
+
+    /// Remembers `count` more declined flood records, within `DECLINED_MAX` with the
+    /// declined records.
+    fn decline_flood(&mut self, count: u64, now: u64) {
+        let room = DECLINED_MAX.saturating_sub(self.declined.len()) as u64;
+        let held = self.flood_declined_now(now);
+        self.flood_declined = ((held + count).min(room), now + DECLINED_FOR_MS);
     }
 
     fn decline(&mut self, record: RecordNo, now: u64) {
@@ -809,15 +830,17 @@ impl Simulation {
         salt
     }
 
-    /// Flood records `x` lacks that `y` offers.
+    /// Flood records `x` lacks that `y` offers, less those `x` remembers declining.
     fn flood_need(&self, x: u32, y: u32, now: u64) -> u64 {
         let mine = self.nodes[x as usize].holdings.flood;
-        match self.world.people[y as usize].role {
+        let declined = self.nodes[x as usize].flood_declined_now(now);
+        let offered = match self.world.people[y as usize].role {
             Role::Flooder => self
                 .flood
                 .within_author_quota(self.flood.level(now).saturating_sub(mine)),
             _ => self.nodes[y as usize].holdings.flood.saturating_sub(mine),
-        }
+        };
+        offered.saturating_sub(declined)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -855,6 +878,13 @@ impl Simulation {
         let xi = x as usize;
         self.nodes[xi].quota_used += fetched.accepted.len() as u64 + fetched.flood_accepted;
         self.nodes[xi].holdings.add_flood(fetched.flood_accepted);
+        let flood_declined = fetched
+            .transferred
+            .saturating_sub(fetched.accepted.len() as u64 + fetched.declined.len() as u64)
+            .saturating_sub(fetched.flood_accepted);
+        if flood_declined > 0 {
+            self.nodes[xi].decline_flood(flood_declined, now);
+        }
         for &record in &fetched.accepted {
             self.keep(x, record, now);
         }
@@ -970,4 +1000,30 @@ impl Simulation {
 /// Runs `params` to the horizon.
 pub fn simulate(params: Params) -> RunResult {
     Simulation::new(params).run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declined_flood_is_remembered_for_an_hour_within_the_bound() {
+        let mut node = Node::default();
+        node.decline_flood(100, 0);
+        node.decline_flood(100_000, 10);
+        assert_eq!(node.flood_declined_now(11), DECLINED_MAX as u64);
+        assert_eq!(node.flood_declined_now(10 + DECLINED_FOR_MS), 0);
+    }
+
+    #[test]
+    fn the_quota_for_unknown_authors_starts_again_every_hour() {
+        let mut node = Node::default();
+        assert_eq!(node.quota_room(0), RECORDS_PER_HOUR_ALL_UNKNOWN);
+        node.quota_used = RECORDS_PER_HOUR_ALL_UNKNOWN;
+        assert_eq!(node.quota_room(HOUR_MS - 1), 0);
+        assert_eq!(node.quota_room(HOUR_MS), RECORDS_PER_HOUR_ALL_UNKNOWN);
+        node.decline(3, 0);
+        assert!(node.declined_now(3, DECLINED_FOR_MS - 1));
+        assert!(!node.declined_now(3, DECLINED_FOR_MS));
+    }
 }
