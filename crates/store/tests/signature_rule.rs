@@ -35,7 +35,10 @@ fn batched_import_gives_each_record_its_single_verdict() {
         .map(|bytes| VerifiedRecord::from_bytes(bytes.clone()).is_ok())
         .collect();
     assert_eq!(single.iter().filter(|valid| !**valid).count(), 11);
-    assert!(single[1..8].iter().all(|valid| *valid), "torsion in R is valid");
+    assert!(
+        single[1..8].iter().all(|valid| *valid),
+        "torsion in R is valid"
+    );
 
     let slices: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
     let bundle = fixtures::bundle_of_bytes(&fixtures::author(250), &slices, &[]);
@@ -53,7 +56,11 @@ fn batched_import_gives_each_record_its_single_verdict() {
             rejection.item,
             format!("record {}", RecordId::of(&records[rejection.index]))
         );
-        assert!(rejection.reason.contains("signature"), "{}", rejection.reason);
+        assert!(
+            rejection.reason.contains("signature"),
+            "{}",
+            rejection.reason
+        );
     }
     assert_eq!(report.records_new, 200 - 11);
 }
