@@ -267,11 +267,7 @@ impl Initiator {
         if spread < SPREAD_MIN {
             return Err(next);
         }
-        let key = sketch::session_key(&self.salt);
-        let local: Vec<Hashed> = index
-            .ids_from(&self.from)
-            .map(|id| Hashed::new(id, &key))
-            .collect();
+        let local = hashed_from(index, &self.from, &self.salt);
         let difference = estimate::difference(&estimate::sums(&local), &estimate.sums);
         // Ranges list whole small ranges: near the difference's size when it is most
         // of the archive (a node far behind), about twenty ids per differing id when it
@@ -285,7 +281,7 @@ impl Initiator {
         }
         let first = (1.5 * difference).ceil() as u64 + 32;
         Ok(Box::new(SketchRun {
-            decoder: Decoder::new(key, local),
+            decoder: Decoder::new(sketch::session_key(&self.salt), local),
             fallback: next,
             cap: (4.0 * difference).ceil() as u64 + 1024,
             next: first,
