@@ -119,6 +119,13 @@ enum Benchmark {
 }
 
 fn main() -> anyhow::Result<()> {
+    // `RUST_LOG=qoima_node=debug` shows what the benchmarked nodes do; quiet otherwise.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match Cli::parse().command {
         Benchmark::ImportRecords(args) => import_records::run(args),
         Benchmark::Blob(args) => blob::run(args),

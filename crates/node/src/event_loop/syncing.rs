@@ -286,6 +286,7 @@ impl EventLoop {
                 let tx = self.internal_tx.clone();
                 tokio::spawn(async move {
                     let bundler = throwaway_bundler();
+                    let started = std::time::Instant::now();
                     let response = match store
                         .call(move |s| s.bundle_of(&ids, SERVE_BYTES_TARGET, &collection, &bundler))
                         .await
@@ -301,6 +302,7 @@ impl EventLoop {
                             SyncResponse::Refused("cannot read the archive".into())
                         }
                     };
+                    debug!(%peer, took_ms = started.elapsed().as_millis() as u64, "served a fetch");
                     let _ = tx
                         .send(Internal::Served {
                             peer,
@@ -345,6 +347,7 @@ impl EventLoop {
             }
             (Outbound::Fetch(batch), SyncResponse::Bundle(bytes)) => {
                 if let (Some(asked_at), Some(sync)) = (batch.asked_at, self.sync.get_mut(&peer)) {
+                    debug!(%peer, ids = batch.ids.len(), bytes = bytes.len(), took_ms = asked_at.elapsed().as_millis() as u64, "fetch answered");
                     sync.answered(batch.ids.len(), asked_at.elapsed());
                 }
                 let peer_text = peer.to_string();
@@ -357,8 +360,14 @@ impl EventLoop {
                             Err(_) => HashSet::new(),
                         };
                         let leftover = ids.into_iter().filter(|id| !listed.contains(id)).collect();
+                        let started = std::time::Instant::now();
                         let report =
                             s.import_network_bundle(&bytes[..], Source::Peer(peer_text))?;
+                        debug!(
+                            new = report.records_new,
+                            took_ms = started.elapsed().as_millis() as u64,
+                            "fetched records stored"
+                        );
                         Ok((report, leftover))
                     },
                     move |result| Internal::Imported {
