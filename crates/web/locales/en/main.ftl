@@ -1,0 +1,102 @@
+# The interface in English. Every id here must exist in ru/main.ftl and kk/main.ftl too
+# (checked by a test).
+
+app-name = qoima
+skip-to-content = Skip to content
+nav-label = Main menu
+nav-archive = Archive
+lang-switch-label = Language
+lang-name-kk = Қазақша
+lang-name-ru = Русский
+lang-name-en = English
+lock-button = Lock
+lock-hint = The node forgets the key and stops
+
+archive-title = Archive
+archive-search-label = Search
+archive-kind-label = Kind
+archive-kind-all = All kinds
+archive-apply = Show
+archive-count = { $count ->
+    [one] { $count } record
+   *[other] { $count } records
+}
+archive-empty = No records here.
+archive-bad-kind = The kind in the address is not known; all kinds are shown.
+archive-bad-page = There is no such page; the first page is shown.
+archive-bad-author = That author is not known in this archive; all authors are shown.
+pages-label = Pages
+page-newer = ← Newer
+page-older = Older →
+
+record-kind = Kind
+record-created = Written (as its author claims)
+record-occurred = Happened
+record-place = Place
+record-tags = Tags
+record-author = Author
+record-seq = no. { $count }
+record-trust = Trust
+record-id = Record id
+record-suspect-short = suspect
+record-suspect = SUSPECT: its key was revoked before this record claims to be written and before this archive first saw it; whoever holds the key now may have made it.
+record-sealed-readable = { $count ->
+    [one] A part of this record is sealed to its one recipient, you; `qoima show` opens it for now.
+   *[other] A part of this record is sealed to { $count } recipients, you among them; `qoima show` opens it for now.
+}
+record-sealed-unreadable = { $count ->
+    [one] A part of this record is sealed to { $count } recipient; it cannot be read here.
+   *[other] A part of this record is sealed to { $count } recipients; it cannot be read here.
+}
+record-signature-heading = Signature
+record-signed-by = Signature valid: key { $fingerprint } vouched for exactly these bytes.
+record-signature-meaning = A signature shows who vouched for a record, not that what it says is true.
+record-attachments = Attachments
+record-no-attachments = No attachments.
+size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}
+attachment-present = here
+attachment-partial = partly here: { $percent }%
+attachment-missing = not here yet: `qoima fetch` asks peers for it
+record-custody = Chain of custody
+custody-local = { $when }: written on this device
+custody-file = { $when }: from the file { $origin }
+custody-peer = { $when }: from the peer { $origin }
+
+trust-own = you ({ $persona })
+trust-trusted = trusted: { $name }
+trust-endorsed = vouched for as { $name } by { $by } ({ $hops ->
+    [one] { $hops } step
+   *[other] { $hops } steps
+})
+trust-revoked = key revoked since { $since }
+trust-unknown = unknown key
+
+kind-testimony = Testimony
+kind-incident = Incident
+kind-detention = Detention
+kind-evidence = Evidence
+kind-correction = Correction
+kind-retraction = Retraction
+kind-key-endorsement = Key endorsement
+kind-key-revocation = Key revocation
+kind-encryption-key = Encryption key
+
+refused-host-title = This address is refused
+refused-host-text = The interface opens only as 127.0.0.1, localhost or [::1]. Run `qoima ui` to open it.
+refused-origin-title = Request refused
+refused-origin-text = This action can only be sent from a page of this interface.
+refused-token-title = Run `qoima ui` first
+refused-token-text = To open this page, run `qoima ui`: it opens the browser at the right address.
+error-title = Error
+error-internal = The page could not be shown.
+error-archive = The archive could not be read. See the node's log.
+not-found-title = Not found
+not-found-record = There is no such record in this archive (or its author retracted it).
+not-found-page = There is no such page.
+locked-title = Locked
+locked-text = The node forgets the key and stops. To open the archive again, start the node and enter the passphrase.
+lock-unavailable-title = Locking is not available here
+lock-unavailable-text = This interface runs without a node; run `qoima lock` to lock.

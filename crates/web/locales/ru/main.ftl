@@ -1,0 +1,108 @@
+# Интерфейс по-русски. Каждый id здесь есть и в en/main.ftl, и в kk/main.ftl
+# (это проверяет тест).
+
+app-name = qoima
+skip-to-content = Перейти к содержанию
+nav-label = Главное меню
+nav-archive = Архив
+lang-switch-label = Язык
+lang-name-kk = Қазақша
+lang-name-ru = Русский
+lang-name-en = English
+lock-button = Заблокировать
+lock-hint = Узел забывает ключ и останавливается
+
+archive-title = Архив
+archive-search-label = Поиск
+archive-kind-label = Вид
+archive-kind-all = Все виды
+archive-apply = Показать
+archive-count = { $count ->
+    [one] { $count } запись
+    [few] { $count } записи
+    [many] { $count } записей
+   *[other] { $count } записи
+}
+archive-empty = Здесь нет записей.
+archive-bad-kind = Вид записи в адресе неизвестен; показаны все виды.
+archive-bad-page = Такой страницы нет; показана первая.
+archive-bad-author = Такой автор в этом архиве неизвестен; показаны все авторы.
+pages-label = Страницы
+page-newer = ← Новее
+page-older = Старше →
+
+record-kind = Вид
+record-created = Написано (по словам автора)
+record-occurred = Произошло
+record-place = Место
+record-tags = Метки
+record-author = Автор
+record-seq = № { $count }
+record-trust = Доверие
+record-id = Идентификатор записи
+record-suspect-short = под сомнением
+record-suspect = ПОД СОМНЕНИЕМ: ключ отозван раньше, чем запись якобы написана и чем этот архив её впервые увидел; её мог сделать тот, у кого ключ сейчас.
+record-sealed-readable = { $count ->
+    [one] Часть записи запечатана для { $count } получателя, и это вы; пока её открывает `qoima show`.
+   *[other] Часть записи запечатана для { $count } получателей, и вы среди них; пока её открывает `qoima show`.
+}
+record-sealed-unreadable = { $count ->
+    [one] Часть записи запечатана для { $count } получателя; здесь её не прочесть.
+   *[other] Часть записи запечатана для { $count } получателей; здесь её не прочесть.
+}
+record-signature-heading = Подпись
+record-signed-by = Подпись верна: ключ { $fingerprint } поручился именно за эти байты.
+record-signature-meaning = Подпись показывает, кто поручился за запись, а не то, что сказанное в ней правда.
+record-attachments = Вложения
+record-no-attachments = Вложений нет.
+size-bytes = { $count ->
+    [one] { $count } байт
+    [few] { $count } байта
+    [many] { $count } байт
+   *[other] { $count } байта
+}
+attachment-present = здесь
+attachment-partial = здесь частично: { $percent }%
+attachment-missing = ещё нет: `qoima fetch` запросит его у узлов
+record-custody = Цепочка хранения
+custody-local = { $when }: написано на этом устройстве
+custody-file = { $when }: из файла { $origin }
+custody-peer = { $when }: от узла { $origin }
+
+trust-own = вы ({ $persona })
+trust-trusted = доверенный: { $name }
+trust-endorsed = { $by } ручается за него как за «{ $name }» ({ $hops ->
+    [one] { $hops } шаг
+    [few] { $hops } шага
+    [many] { $hops } шагов
+   *[other] { $hops } шага
+})
+trust-revoked = ключ отозван с { $since }
+trust-unknown = неизвестный ключ
+
+kind-testimony = Свидетельство
+kind-incident = Происшествие
+kind-detention = Задержание
+kind-evidence = Доказательство
+kind-correction = Исправление
+kind-retraction = Отзыв записи
+kind-key-endorsement = Поручительство за ключ
+kind-key-revocation = Отзыв ключа
+kind-encryption-key = Ключ шифрования
+
+refused-host-title = Этот адрес не принимается
+refused-host-text = Интерфейс открывается только как 127.0.0.1, localhost или [::1]. Чтобы открыть его, выполните `qoima ui`.
+refused-origin-title = Запрос отклонён
+refused-origin-text = Это действие можно отправить только со страницы самого интерфейса.
+refused-token-title = Сначала выполните `qoima ui`
+refused-token-text = Чтобы открыть эту страницу, выполните `qoima ui`: команда откроет браузер по верному адресу.
+error-title = Ошибка
+error-internal = Страницу не удалось показать.
+error-archive = Архив не удалось прочитать. Смотрите журнал узла.
+not-found-title = Не найдено
+not-found-record = В этом архиве нет такой записи (или автор её отозвал).
+not-found-page = Такой страницы нет.
+locked-title = Заблокировано
+locked-text = Узел забывает ключ и останавливается. Чтобы снова открыть архив, запустите узел и введите пароль.
+lock-unavailable-title = Блокировка здесь недоступна
+lock-unavailable-text = Этот интерфейс работает без узла; чтобы заблокировать, выполните `qoima lock`.

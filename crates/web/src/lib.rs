@@ -1,0 +1,191 @@
+//! The local web interface: pages in Kazakh, Russian and English and a JSON API under
+//! `/api/v1`, served on 127.0.0.1 only, for as long as the node runs.
+//!
+//! Everything it shows or sends is in the binary: templates compiled by askama, the
+//! translations (`locales/`), the stylesheet (`assets/`). No script, no font, nothing
+//! from the internet. [`security`] explains who may talk to it.
+//!
+//! The crate reads the archive through [`qoima_store::Store`] and knows nothing of the
+//! node: what it needs from a running node comes through [`NodeControl`].
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+use qoima_store::Store;
+use tokio::net::TcpListener;
+
+pub mod api;
+mod assets;
+pub mod i18n;
+pub mod json;
+mod pages;
+pub mod reading;
+pub mod security;
+
+pub use assets::STYLE_CSS;
+pub use security::UiToken;
+
+/// Ports tried by [`bind_local`]: the one asked for and the next ones.
+pub const PORTS_TRIED: u16 = 20;
+
+/// What can go wrong in the interface itself.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The archive could not be read.
+    #[error(transparent)]
+    Store(#[from] qoima_store::StoreError),
+    /// No random bytes for the token.
+    #[error("no random bytes for the interface's token: {0}")]
+    Random(String),
+    /// None of the ports could be bound.
+    #[error("no free port on 127.0.0.1 from {first} to {last}: {source}")]
+    NoPort {
+        /// First port tried.
+        first: u16,
+        /// Last port tried.
+        last: u16,
+        /// Why the last one failed.
+        source: std::io::Error,
+    },
+    /// The listener failed.
+    #[error("the web interface's listener: {0}")]
+    Io(#[from] std::io::Error),
+    /// A page could not be rendered.
+    #[error("rendering a page: {0}")]
+    Render(#[from] askama::Error),
+    /// The archive's lock was poisoned, or a blocking task failed.
+    #[error("reading the archive was interrupted: {0}")]
+    Interrupted(String),
+}
+
+/// What the interface asks of the running node. The node implements it; the interface
+/// never depends on the node crate.
+pub trait NodeControl: Send + Sync + 'static {
+    /// Forget the archive key and stop, as `qoima lock` does. The server stops with the
+    /// node; the page saying so is the last one served.
+    fn lock(&self);
+}
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<Mutex<Store>>,
+    token: Arc<UiToken>,
+    port: u16,
+    node: Option<Arc<dyn NodeControl>>,
+}
+
+impl AppState {
+    /// Runs `read` on the archive on a blocking thread: SQLite calls block, and the
+    /// server's threads must stay free for other requests.
+    pub(crate) async fn read<T, F>(&self, read: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, WebError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || {
+            let store = store
+                .lock()
+                .map_err(|_| WebError::Interrupted("an earlier reader panicked".into()))?;
+            read(&store)
+        })
+        .await
+        .map_err(|e| WebError::Interrupted(e.to_string()))?
+    }
+}
+
+/// The interface over an open archive.
+pub struct Ui {
+    store: Store,
+    token: UiToken,
+    node: Option<Arc<dyn NodeControl>>,
+}
+
+impl Ui {
+    /// Over `store`, letting in browsers that present `token`.
+    pub fn new(store: Store, token: UiToken) -> Ui {
+        Ui {
+            store,
+            token,
+            node: None,
+        }
+    }
+
+    /// With the running node behind it (for the lock button).
+    pub fn with_node(mut self, node: Arc<dyn NodeControl>) -> Ui {
+        self.node = Some(node);
+        self
+    }
+
+    /// The token `qoima ui` hands to the browser.
+    pub fn token(&self) -> &UiToken {
+        &self.token
+    }
+}
+
+/// The routes, behind the security layer, for a server on `port` of loopback.
+pub fn router(ui: Ui, port: u16) -> Router {
+    let state = AppState {
+        store: Arc::new(Mutex::new(ui.store)),
+        token: Arc::new(ui.token),
+        port,
+        node: ui.node,
+    };
+    Router::new()
+        .route("/", get(pages::archive::page))
+        .route("/records/{id}", get(pages::record::page))
+        .route("/lock", post(pages::lock::lock))
+        .route("/unlock", get(security::unlock))
+        .route("/assets/style.css", get(assets::style))
+        .route("/api/v1/records", get(api::records))
+        .route("/api/v1/records/{id}", get(api::record))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(i18n::remember_language))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
+        .with_state(state)
+}
+
+/// Binds 127.0.0.1 on `port`, or on the next free one of [`PORTS_TRIED`].
+pub async fn bind_local(port: u16) -> Result<TcpListener, WebError> {
+    let last = port.saturating_add(PORTS_TRIED - 1);
+    let mut failure = None;
+    for candidate in port..=last {
+        match TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, candidate))).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => failure = Some(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(WebError::NoPort {
+        first: port,
+        last,
+        source: failure.unwrap_or_else(|| std::io::Error::other("no port in range")),
+    })
+}
+
+/// The address that lets a browser in: `qoima ui` opens it.
+pub fn unlock_url(addr: SocketAddr, token: &UiToken) -> String {
+    format!("http://{addr}/unlock?token={}", token.as_str())
+}
+
+/// Serves the interface on `listener` (bound to loopback by [`bind_local`]) until
+/// `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    ui: Ui,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    let port = listener.local_addr()?.port();
+    axum::serve(listener, router(ui, port))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! `/`: the archive, newest first, filtered by kind and author or searched, page by page.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use qoima_core::RecordKind;
+
+use super::{LangLink, failure, kind_msg, lang_links, render, trust_text};
+use crate::AppState;
+use crate::i18n::{Lang, Tr};
+use crate::json::RecordPage;
+use crate::reading::{self, ArchiveFilter, FilterError};
+
+/// A kind in the filter's list.
+struct KindOption {
+    name: &'static str,
+    label: String,
+    selected: bool,
+}
+
+/// A record in the list.
+struct Row {
+    href: String,
+    title: String,
+    kind: String,
+    date: String,
+    fingerprint: String,
+    trust: String,
+    suspect: bool,
+}
+
+#[derive(Template)]
+#[template(path = "archive.html")]
+struct ArchivePage {
+    tr: Tr,
+    langs: Vec<LangLink>,
+    full: bool,
+    words: String,
+    kinds: Vec<KindOption>,
+    rows: Vec<Row>,
+    shown: u64,
+    /// A filter in the address that was not understood, in words.
+    problem: Option<String>,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /?q=&kind=&author=&page=`.
+pub async fn page(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+    let asked = query.clone();
+    let found = state
+        .read(move |store| {
+            // A filter not understood is said on the page, and the archive shown without it.
+            let (filter, problem) = match ArchiveFilter::from_query(store, asked.as_deref()) {
+                Ok(filter) => (filter, None),
+                Err(e) => (without_filters(asked.as_deref()), Some(e)),
+            };
+            Ok((reading::list_page(store, &filter)?, filter, problem))
+        })
+        .await;
+    let (page, filter, problem) = match found {
+        Ok(found) => found,
+        Err(e) => return failure(tr, &e),
+    };
+    render(tr, &build(tr, query.as_deref(), page, &filter, problem))
+}
+
+/// Only the words of a query whose other filters were not understood.
+fn without_filters(query: Option<&str>) -> ArchiveFilter {
+    ArchiveFilter {
+        words: form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .find(|(name, value)| name == "q" && !value.trim().is_empty())
+            .map(|(_, value)| value.trim().to_owned()),
+        ..ArchiveFilter::default()
+    }
+}
+
+fn build(
+    tr: Tr,
+    query: Option<&str>,
+    page: RecordPage,
+    filter: &ArchiveFilter,
+    problem: Option<FilterError>,
+) -> ArchivePage {
+    let rows = page
+        .records
+        .iter()
+        .map(|r| Row {
+            href: format!("/records/{}", r.id.to_hex()),
+            title: r.title.clone(),
+            kind: tr.t(kind_msg(r.kind)),
+            date: r.created_at.get(..10).unwrap_or(&r.created_at).to_owned(),
+            fingerprint: r.author_fingerprint.clone(),
+            trust: trust_text(tr, &r.author_trust),
+            suspect: r.suspect,
+        })
+        .collect::<Vec<_>>();
+    let kinds = RecordKind::ALL
+        .iter()
+        .map(|&kind| KindOption {
+            name: kind.name(),
+            label: tr.t(kind_msg(kind)),
+            selected: filter.kind == Some(kind),
+        })
+        .collect();
+    let problem = problem.map(|e| match e {
+        FilterError::Kind(_) => tr.t("archive-bad-kind"),
+        FilterError::Page => tr.t("archive-bad-page"),
+        FilterError::Author(_) => tr.t("archive-bad-author"),
+    });
+    ArchivePage {
+        tr,
+        langs: lang_links(tr, query),
+        full: true,
+        words: filter.words.clone().unwrap_or_default(),
+        kinds,
+        shown: rows.len() as u64,
+        rows,
+        problem,
+        previous: (page.page > 0).then(|| page_href(query, page.page - 1)),
+        next: page.has_more.then(|| page_href(query, page.page + 1)),
+    }
+}
+
+/// The same address on another page.
+fn page_href(query: Option<&str>, page: u32) -> String {
+    let mut href = form_urlencoded::Serializer::for_suffix(String::from("/?"), 2);
+    for (name, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if name != "page" && name != "lang" {
+            href.append_pair(&name, &value);
+        }
+    }
+    href.append_pair("page", &page.to_string());
+    href.finish()
+}

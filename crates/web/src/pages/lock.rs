@@ -1,0 +1,35 @@
+//! `POST /lock`: the lock button on every page.
+//!
+//! With the node behind the interface ([`crate::NodeControl`]) it locks as `qoima lock`
+//! does: the node forgets the key and stops, and the server with it. Without one (an
+//! interface started on its own, as in tests) it says that locking is not available
+//! here and changes nothing.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::notice;
+use crate::AppState;
+use crate::i18n::{Lang, Tr, msg};
+
+/// `POST /lock`.
+pub async fn lock(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+    match &state.node {
+        Some(node) => {
+            node.lock();
+            notice(tr, StatusCode::OK, msg("locked-title"), msg("locked-text"))
+        }
+        None => notice(
+            tr,
+            StatusCode::NOT_IMPLEMENTED,
+            msg("lock-unavailable-title"),
+            msg("lock-unavailable-text"),
+        ),
+    }
+}

@@ -1,0 +1,137 @@
+//! `/records/{id}`: one record in full: what it says, who signed it and what that means,
+//! whether its author is trusted here, its attachments and how it reached this archive.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use qoima_core::format_ms;
+
+use super::{LangLink, failure, kind_msg, lang_links, plain, render, trust_text};
+use crate::AppState;
+use crate::i18n::{Lang, Tr};
+use crate::json::{AttachmentPresence, RecordView};
+use crate::reading;
+
+/// An attachment in the list.
+struct AttachmentRow {
+    name: String,
+    media_type: String,
+    size: u64,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "record.html")]
+struct RecordPage {
+    tr: Tr,
+    langs: Vec<LangLink>,
+    full: bool,
+    id: String,
+    kind: String,
+    title: String,
+    text: String,
+    created_at: String,
+    occurred: Option<String>,
+    place: Option<String>,
+    tags: String,
+    fingerprint: String,
+    seq: u64,
+    signed_by: String,
+    trust: String,
+    suspect: bool,
+    sealed: Option<String>,
+    attachments: Vec<AttachmentRow>,
+    custody: Vec<String>,
+}
+
+/// `GET /records/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+    match state
+        .read(move |store| Ok(reading::record_view(store, &id)?))
+        .await
+    {
+        Ok(view) => render(tr, &build(tr, query.as_deref(), &view)),
+        Err(e) => failure(tr, &e),
+    }
+}
+
+fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
+    let body = &view.record;
+    let attachments = body
+        .attachments
+        .iter()
+        .zip(&view.attachments)
+        .map(|(a, presence)| AttachmentRow {
+            name: a.file_name.clone(),
+            media_type: a.media_type.clone(),
+            size: a.size,
+            state: match *presence {
+                AttachmentPresence::Present => tr.t("attachment-present"),
+                AttachmentPresence::Partial { have, size } => tr.targs(
+                    "attachment-partial",
+                    &[("percent", percent(have, size).into())],
+                ),
+                AttachmentPresence::Missing => tr.t("attachment-missing"),
+            },
+        })
+        .collect();
+    let custody = view
+        .provenance
+        .iter()
+        .map(|p| {
+            let when = ("when", p.received_at.clone().into());
+            let origin = ("origin", plain(&p.origin).into());
+            match p.source.as_str() {
+                "local" => tr.targs("custody-local", &[when]),
+                "file" => tr.targs("custody-file", &[when, origin]),
+                _ => tr.targs("custody-peer", &[when, origin]),
+            }
+        })
+        .collect();
+    let sealed = view.sealed.as_ref().map(|s| {
+        let recipients = s.recipients as u64;
+        if s.readable {
+            tr.tn("record-sealed-readable", recipients)
+        } else {
+            tr.tn("record-sealed-unreadable", recipients)
+        }
+    });
+    RecordPage {
+        tr,
+        langs: lang_links(tr, query),
+        full: true,
+        id: view.id.to_hex(),
+        kind: tr.t(kind_msg(view.kind)),
+        title: body.title.clone(),
+        text: body.text.clone(),
+        created_at: view.created_at.clone(),
+        occurred: body
+            .occurred
+            .map(|span| format!("{} – {}", format_ms(span.start_ms), format_ms(span.end_ms))),
+        place: body.place.as_ref().map(|place| place.name.clone()),
+        tags: body.tags.join(", "),
+        fingerprint: view.author_fingerprint.clone(),
+        seq: view.seq,
+        signed_by: tr.ta("record-signed-by", "fingerprint", &view.author_fingerprint),
+        trust: trust_text(tr, &view.author_trust),
+        suspect: view.suspect,
+        sealed,
+        attachments,
+        custody,
+    }
+}
+
+/// `have` of `size` in whole percent, 100 only when complete.
+fn percent(have: u64, size: u64) -> u64 {
+    if size == 0 || have >= size {
+        return 100;
+    }
+    (u128::from(have) * 100 / u128::from(size)).min(99) as u64
+}

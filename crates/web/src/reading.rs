@@ -1,0 +1,230 @@
+//! Reading the archive for the pages and the API alike: a page of records, filtered or
+//! searched, and one record in full, as the types of [`crate::json`].
+
+use std::collections::HashMap;
+
+use qoima_core::{AuthorKey, RecordKind, format_ms};
+use qoima_store::{AuthorTrust, ListQuery, RecordSummary, Store, StoreError};
+
+use crate::json::{ListedRecord, Provenance, RecordPage, RecordView, Sealed};
+
+/// Records per page of the archive.
+pub const PAGE_SIZE: u32 = 50;
+
+/// The last page that may be asked for. The store lists from the newest record on, so a
+/// page costs as many rows as come before it; this bounds that (10,000 rows). Narrowing
+/// by kind, author or words reaches older records.
+pub const PAGE_MAX: u32 = 199;
+
+/// Search results read before the kind filter is applied: the store's search has no
+/// kind filter, so a search with one keeps the matching among this many newest hits.
+pub const SEARCH_MAX: usize = 2_000;
+
+/// Which records, and which page of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArchiveFilter {
+    /// Words that must all occur (title, text, tags, place), if any.
+    pub words: Option<String>,
+    /// Only this kind.
+    pub kind: Option<RecordKind>,
+    /// Only by this author.
+    pub author: Option<AuthorKey>,
+    /// The page, from 0, at most [`PAGE_MAX`].
+    pub page: u32,
+}
+
+/// Why a filter given in a query string was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// `kind=` names no kind.
+    #[error("unknown kind {0:?}")]
+    Kind(String),
+    /// `page=` is not a number up to the last page.
+    #[error("page must be a number from 0 to {PAGE_MAX}")]
+    Page,
+    /// `author=` is no key, fingerprint or trusted name known here.
+    #[error("unknown author {0:?}")]
+    Author(String),
+}
+
+impl ArchiveFilter {
+    /// The filter of a query string (`q`, `kind`, `author`, `page`; others ignored).
+    /// The author is resolved against the archive's keys.
+    pub fn from_query(store: &Store, query: Option<&str>) -> Result<ArchiveFilter, FilterError> {
+        let mut filter = ArchiveFilter::default();
+        for (name, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            match name.as_ref() {
+                "q" => filter.words = Some(value.to_owned()),
+                "kind" => {
+                    let kind = RecordKind::from_name(value)
+                        .ok_or_else(|| FilterError::Kind(value.to_owned()))?;
+                    filter.kind = Some(kind);
+                }
+                "author" => {
+                    let author = store
+                        .resolve_author(value)
+                        .map_err(|_| FilterError::Author(value.to_owned()))?;
+                    filter.author = Some(author);
+                }
+                "page" => {
+                    filter.page = value
+                        .parse()
+                        .ok()
+                        .filter(|page| *page <= PAGE_MAX)
+                        .ok_or(FilterError::Page)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(filter)
+    }
+}
+
+/// One page of the records `filter` selects, newest first, each with its author's trust.
+pub fn list_page(store: &Store, filter: &ArchiveFilter) -> Result<RecordPage, StoreError> {
+    let page = filter.page.min(PAGE_MAX);
+    let skip = page as usize * PAGE_SIZE as usize;
+    // One more than the page, to know whether another follows.
+    let wanted = skip + PAGE_SIZE as usize + 1;
+    let found = match &filter.words {
+        Some(words) => {
+            let narrowed = filter.kind.is_some() || filter.author.is_some();
+            let hits = store.search(words, if narrowed { SEARCH_MAX } else { wanted })?;
+            hits.into_iter()
+                .filter(|s| filter.kind.is_none_or(|kind| s.kind == kind))
+                .filter(|s| filter.author.is_none_or(|author| s.author == author))
+                .collect()
+        }
+        None => store.list(&ListQuery {
+            kind: filter.kind,
+            author: filter.author,
+            since_ms: None,
+            limit: wanted,
+        })?,
+    };
+    let has_more = found.len() > skip + PAGE_SIZE as usize;
+    let summaries: Vec<RecordSummary> = found
+        .into_iter()
+        .skip(skip)
+        .take(PAGE_SIZE as usize)
+        .collect();
+    Ok(RecordPage {
+        records: with_trust(store, summaries)?,
+        page,
+        page_size: PAGE_SIZE,
+        has_more,
+    })
+}
+
+/// Each record with what this archive makes of its author, as `qoima list` does.
+fn with_trust(
+    store: &Store,
+    summaries: Vec<RecordSummary>,
+) -> Result<Vec<ListedRecord>, StoreError> {
+    // Once per author, not per row: the trust of an unknown author walks endorsements.
+    let mut trust_of: HashMap<AuthorKey, AuthorTrust> = HashMap::new();
+    summaries
+        .into_iter()
+        .map(|summary| {
+            let trust = match trust_of.get(&summary.author) {
+                Some(trust) => trust.clone(),
+                None => {
+                    let trust = store.author_trust(&summary.author)?;
+                    trust_of.insert(summary.author, trust.clone());
+                    trust
+                }
+            };
+            let suspect = matches!(trust, AuthorTrust::Revoked { .. })
+                && store.is_suspect(&summary.author, summary.created_ms, summary.stored_ms)?;
+            Ok(ListedRecord {
+                id: summary.id,
+                kind: summary.kind,
+                author: summary.author,
+                author_fingerprint: summary.author.fingerprint().to_string(),
+                author_trust: trust,
+                seq: summary.seq,
+                created_at: format_ms(summary.created_ms),
+                title: summary.title,
+                suspect,
+            })
+        })
+        .collect()
+}
+
+/// The record `id` (or a unique prefix of at least 4 hex characters) in full, as
+/// `qoima show --json` prints it. A retracted record is not found.
+pub fn record_view(store: &Store, id: &str) -> Result<RecordView, StoreError> {
+    if let Ok(full) = id.trim().parse::<qoima_core::RecordId>()
+        && store.is_retracted(&full)?
+    {
+        return Err(StoreError::NotFound(full.to_hex()));
+    }
+    let id = store.resolve(id)?;
+    let stored = store.get(&id)?;
+    let record = &stored.record;
+    let body = record.body();
+    let attachments = body
+        .attachments
+        .iter()
+        .map(|a| store.attachment_state(&a.blake3).map(Into::into))
+        .collect::<Result<Vec<_>, _>>()?;
+    let author_trust = store.author_trust(&body.author)?;
+    let suspect = store.is_suspect(&body.author, body.created.unix_ms, stored.stored_ms)?;
+    let sealed = match &body.sealed {
+        None => None,
+        Some(part) => {
+            let recipients = part.recipients.len();
+            Some(match store.open_sealed(record)? {
+                Some(Ok((content, _))) => Sealed {
+                    recipients,
+                    readable: true,
+                    content: Some(content),
+                    damaged: None,
+                },
+                Some(Err(e)) => Sealed {
+                    recipients,
+                    readable: false,
+                    content: None,
+                    damaged: Some(e.to_string()),
+                },
+                None => Sealed {
+                    recipients,
+                    readable: false,
+                    content: None,
+                    damaged: None,
+                },
+            })
+        }
+    };
+    Ok(RecordView {
+        id: record.id(),
+        kind: body.kind,
+        author: body.author,
+        author_fingerprint: body.author.fingerprint().to_string(),
+        seq: body.seq,
+        prev: body.prev,
+        created_at: format_ms(body.created.unix_ms),
+        title: body.title.clone(),
+        signature: "valid",
+        record: body.clone(),
+        stored_at: format_ms(stored.stored_ms),
+        provenance: stored
+            .provenance
+            .iter()
+            .map(|p| Provenance {
+                source: p.source.clone(),
+                bundle: p.bundle,
+                origin: p.origin.clone(),
+                received_at: format_ms(p.received_ms),
+            })
+            .collect(),
+        attachments,
+        author_trust,
+        suspect,
+        sealed,
+    })
+}

@@ -1,0 +1,123 @@
+//! Every message the code and the templates use exists in English, Russian and Kazakh,
+//! and the three files define the same messages.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use qoima_web::i18n::{Lang, Tr};
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The ids a Fluent file defines: lines that start with `id =`.
+fn defined(lang: &str) -> BTreeSet<String> {
+    let path = crate_dir().join("locales").join(lang).join("main.ftl");
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let (id, _) = line.split_once(" =")?;
+            let is_id = id.starts_with(|c: char| c.is_ascii_lowercase())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            is_id.then(|| id.to_owned())
+        })
+        .collect()
+}
+
+fn files_under(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, extension, out);
+        } else if path.extension().is_some_and(|e| e == extension) {
+            out.push(path);
+        }
+    }
+}
+
+/// The literal ids passed to `t`, `tn`, `ta`, `targs` or wrapped in `msg`, in the
+/// templates and in the code outside its tests.
+fn used() -> BTreeSet<String> {
+    let mut files = Vec::new();
+    files_under(&crate_dir().join("templates"), "html", &mut files);
+    files_under(&crate_dir().join("src"), "rs", &mut files);
+    let mut ids = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap();
+        for call in [".t(", ".tn(", ".ta(", ".targs(", "msg("] {
+            for (at, _) in text.match_indices(call) {
+                // A literal first argument, maybe on the next line.
+                let Some(rest) = text[at + call.len()..].trim_start().strip_prefix('"') else {
+                    continue;
+                };
+                let id = &rest[..rest.find('"').unwrap()];
+                ids.insert(id.to_owned());
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn every_used_message_exists_in_every_language() {
+    let used = used();
+    // The scan finds the calls (a sample of each way of calling).
+    for id in [
+        "app-name",
+        "archive-count",
+        "record-signed-by",
+        "trust-endorsed",
+        "kind-testimony",
+    ] {
+        assert!(used.contains(id), "{id} not found by the scan: {used:?}");
+    }
+    for lang in ["en", "ru", "kk"] {
+        let defined = defined(lang);
+        let missing: Vec<_> = used.difference(&defined).collect();
+        assert!(missing.is_empty(), "{lang}/main.ftl lacks {missing:?}");
+    }
+}
+
+#[test]
+fn the_three_files_define_the_same_messages_and_none_unused() {
+    let en = defined("en");
+    assert_eq!(defined("ru"), en);
+    assert_eq!(defined("kk"), en);
+    let used = used();
+    let unused: Vec<_> = en.difference(&used).collect();
+    assert!(unused.is_empty(), "defined but never used: {unused:?}");
+}
+
+#[test]
+fn every_message_resolves_in_every_language() {
+    for lang in Lang::ALL {
+        let tr = Tr::new(lang);
+        for id in defined("en") {
+            // Every argument any message takes; a message missing one does not resolve.
+            let args = [
+                "fingerprint",
+                "percent",
+                "when",
+                "origin",
+                "persona",
+                "name",
+                "by",
+                "since",
+            ]
+            .map(|name| (name, "x".into()));
+            let mut args = args.to_vec();
+            args.extend([("count", 2.into()), ("hops", 1.into())]);
+            let text = tr.targs(&id, &args);
+            assert!(
+                !text.contains('⟦') && !text.is_empty(),
+                "{id} in {lang:?}: {text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The archive and record pages as a browser gets them, in each language.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{HOST, app, get, header, send};
+
+/// Where each record's title first appears on the page.
+fn positions(body: &str, titles: &[&str]) -> Vec<usize> {
+    titles
+        .iter()
+        .map(|title| {
+            body.find(&format!("<bdi>{title}</bdi>"))
+                .unwrap_or_else(|| panic!("{title} missing from {body}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_archive_lists_records_newest_first_in_each_language() {
+    let (_archive, app, token) = app();
+    let newest_first = [
+        "Разгон у акимата",
+        "Свидетельство 3",
+        "Свидетельство 2",
+        "Свидетельство 1",
+    ];
+    for (lang, heading, count, kind, trusted) in [
+        (
+            "en",
+            "<h1>Archive</h1>",
+            "4 records",
+            "Testimony",
+            "trusted: Aigerim",
+        ),
+        (
+            "ru",
+            "<h1>Архив</h1>",
+            "4 записи",
+            "Свидетельство",
+            "доверенный: Aigerim",
+        ),
+        (
+            "kk",
+            "<h1>Мұрағат</h1>",
+            "4 жазба",
+            "Куәлік",
+            "сенімді: Aigerim",
+        ),
+    ] {
+        let (response, body) = send(&app, get(&format!("/?lang={lang}"), &token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{lang}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "text/html; charset=utf-8"
+        );
+        assert!(body.contains(&format!("<html lang=\"{lang}\">")), "{body}");
+        assert!(body.contains(heading), "{lang}: {body}");
+        assert!(body.contains(count), "{lang}: {body}");
+        assert!(body.contains(kind), "{lang}: {body}");
+        assert!(body.contains(trusted), "{lang}: {body}");
+        assert!(
+            !body.contains('⟦'),
+            "a message is missing in {lang}: {body}"
+        );
+        let found = positions(&body, &newest_first);
+        assert!(found.is_sorted(), "{lang}: not newest first: {found:?}");
+        // The switcher and the lock button are there.
+        for code in ["kk", "ru", "en"] {
+            assert!(body.contains(&format!("href=\"?lang={code}\"")), "{body}");
+        }
+        assert!(body.contains("<form class=\"lock\" method=\"post\" action=\"/lock\">"));
+        // The choice is remembered.
+        assert_eq!(
+            header(&response, "set-cookie"),
+            format!("qoima_lang={lang}; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000")
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_language_comes_from_the_cookie_then_accept_language() {
+    let (_archive, app, token) = app();
+    let request = Request::get("/")
+        .header("host", HOST)
+        .header(
+            "cookie",
+            format!("qoima_lang=kk; qoima_ui={}", token.as_str()),
+        )
+        .header("accept-language", "ru")
+        .body(Body::empty())
+        .unwrap();
+    let (response, body) = send(&app, request).await;
+    assert!(body.contains("<h1>Мұрағат</h1>"), "{body}");
+    assert!(response.headers().get("set-cookie").is_none());
+    let request = Request::get("/")
+        .header("host", HOST)
+        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .header("accept-language", "de, ru;q=0.8")
+        .body(Body::empty())
+        .unwrap();
+    let (_, body) = send(&app, request).await;
+    assert!(body.contains("<h1>Архив</h1>"), "{body}");
+}
+
+#[tokio::test]
+async fn the_archive_filters_by_kind_and_searches() {
+    let (_archive, app, token) = app();
+    let (_, body) = send(&app, get("/?kind=incident&lang=en", &token)).await;
+    assert!(body.contains("1 record<"), "{body}");
+    assert!(body.contains("<bdi>Разгон у акимата</bdi>"));
+    assert!(!body.contains("<bdi>Свидетельство"));
+    assert!(body.contains("<option value=\"incident\" selected>Incident</option>"));
+
+    let (_, body) = send(
+        &app,
+        get("/?q=%D0%B0%D0%BA%D0%B8%D0%BC%D0%B0%D1%82&lang=ru", &token),
+    )
+    .await;
+    assert!(body.contains("1 запись"), "{body}");
+    assert!(body.contains("<bdi>Разгон у акимата</bdi>"));
+    assert!(body.contains("value=\"акимат\""), "{body}");
+
+    let (_, body) = send(
+        &app,
+        get(
+            "/?q=%D0%BF%D0%BB%D0%BE%D1%89%D0%B0%D0%B4%D1%8C&kind=testimony&lang=ru",
+            &token,
+        ),
+    )
+    .await;
+    assert!(body.contains("3 записи"), "{body}");
+    assert!(!body.contains("Разгон"), "{body}");
+
+    let (response, body) = send(&app, get("/?kind=poem&lang=en", &token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        body.contains("The kind in the address is not known"),
+        "{body}"
+    );
+    assert!(body.contains("4 records"), "{body}");
+}
+
+#[tokio::test]
+async fn the_record_page_shows_the_fingerprint_and_what_a_signature_means() {
+    let (archive, app, token) = app();
+    let record = &archive.records[3];
+    let fingerprint = archive.stranger.public().fingerprint().to_string();
+    let (response, body) = send(
+        &app,
+        get(
+            &format!("/records/{}?lang=en", record.id().to_hex()),
+            &token,
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!body.contains('⟦'), "{body}");
+    assert!(
+        body.contains("<h1><bdi>Разгон у акимата</bdi></h1>"),
+        "{body}"
+    );
+    assert!(body.contains("<bdi>Толпу разогнали у акимата.</bdi>"));
+    assert!(body.contains("<bdi>Алматы, площадь Республики</bdi>"));
+    assert!(body.contains(&format!("<span class=\"fingerprint\">{fingerprint}</span>")));
+    assert!(body.contains(&format!(
+        "Signature valid: key {fingerprint} vouched for exactly these bytes."
+    )));
+    assert!(
+        body.contains("A signature shows who vouched for a record, not that what it says is true.")
+    );
+    assert!(body.contains("unknown key"));
+    assert!(body.contains("<bdi>photo.jpg</bdi> · image/jpeg · 15 bytes · not here yet"));
+    assert!(body.contains("written on this device"));
+
+    let (_, body) = send(
+        &app,
+        get(
+            &format!("/records/{}?lang=ru", record.id().to_hex()),
+            &token,
+        ),
+    )
+    .await;
+    assert!(!body.contains('⟦'), "{body}");
+    assert!(body.contains(&format!(
+        "Подпись верна: ключ {fingerprint} поручился именно за эти байты."
+    )));
+    assert!(body.contains(
+        "Подпись показывает, кто поручился за запись, а не то, что сказанное в ней правда."
+    ));
+    assert!(body.contains("15 байт"), "{body}");
+
+    let (_, body) = send(
+        &app,
+        get(
+            &format!("/records/{}?lang=kk", &record.id().to_hex()[..8]),
+            &token,
+        ),
+    )
+    .await;
+    assert!(!body.contains('⟦'), "{body}");
+    assert!(body.contains(&format!(
+        "Қолтаңба жарамды: {fingerprint} кілті дәл осы байттарға кепілдік берді."
+    )));
+}
+
+#[tokio::test]
+async fn an_unknown_record_is_a_translated_not_found() {
+    let (_archive, app, token) = app();
+    let (response, body) = send(&app, get("/records/ffffffff?lang=kk", &token)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body.contains("Бұл мұрағатта мұндай жазба жоқ"), "{body}");
+    let (response, body) = send(&app, get("/records/zz?lang=ru", &token)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body.contains("В этом архиве нет такой записи"), "{body}");
+}
+
+#[tokio::test]
+async fn html_in_a_record_is_shown_as_text() {
+    let (archive, store) = common::archive();
+    let mut store = store;
+    let author = qoima_core::fixtures::author(9);
+    let mut body = qoima_core::fixtures::body(&author, 1, None, "<script>alert(1)</script>");
+    body.title = "<img src=x onerror=alert(1)>".into();
+    let record = qoima_core::VerifiedRecord::sign(&body, &author).unwrap();
+    store.insert_local(&record).unwrap();
+    let token = qoima_web::UiToken::generate().unwrap();
+    let app = qoima_web::router(qoima_web::Ui::new(store, token.clone()), common::PORT);
+    let (_, page) = send(
+        &app,
+        get(&format!("/records/{}", record.id().to_hex()), &token),
+    )
+    .await;
+    assert!(!page.contains("<script>"), "{page}");
+    assert!(!page.contains("<img"), "{page}");
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{page}"
+    );
+    drop(archive);
+}

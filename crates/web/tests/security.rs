@@ -1,0 +1,218 @@
+//! Who may talk to the interface: the token and its cookie, the Host check against DNS
+//! rebinding, the Origin check for changes, and the headers on every response.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{HOST, app, get, header, send};
+use qoima_web::security::CSP;
+
+fn assert_protective_headers(response: &axum::http::Response<Body>) {
+    assert_eq!(header(response, "content-security-policy"), CSP);
+    assert_eq!(
+        CSP,
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    );
+    assert_eq!(header(response, "x-content-type-options"), "nosniff");
+    assert_eq!(header(response, "referrer-policy"), "no-referrer");
+    assert_eq!(header(response, "cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn a_foreign_host_is_refused_even_with_the_cookie() {
+    let (_archive, app, token) = app();
+    for host in [
+        "evil.example:4271",
+        "127.0.0.1.evil.example:4271",
+        "127.0.0.1:4272",
+        "127.0.0.1",
+        "192.168.1.20:4271",
+    ] {
+        let request = Request::get("/")
+            .header("host", host)
+            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .body(Body::empty())
+            .unwrap();
+        let (response, body) = send(&app, request).await;
+        assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert_protective_headers(&response);
+        assert!(body.contains("This address is refused"), "{body}");
+        assert!(!body.contains("Свидетельство"), "{body}");
+    }
+    // No Host at all.
+    let request = Request::get("/")
+        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
+}
+
+#[tokio::test]
+async fn every_loopback_name_is_accepted() {
+    let (_archive, app, token) = app();
+    for host in ["127.0.0.1:4271", "localhost:4271", "[::1]:4271"] {
+        let request = Request::get("/")
+            .header("host", host)
+            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .body(Body::empty())
+            .unwrap();
+        let (response, body) = send(&app, request).await;
+        assert_eq!(response.status(), StatusCode::OK, "{host}");
+        assert!(body.contains("Свидетельство 3"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn without_the_cookie_every_page_and_the_api_are_refused_in_the_browsers_language() {
+    let (_archive, app, _token) = app();
+    for path in ["/", "/records/abcd", "/api/v1/records", "/nowhere"] {
+        let request = Request::get(path)
+            .header("host", HOST)
+            .header("accept-language", "ru-RU,ru;q=0.9,en;q=0.5")
+            .body(Body::empty())
+            .unwrap();
+        let (response, body) = send(&app, request).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_protective_headers(&response);
+        assert!(body.contains("Сначала выполните `qoima ui`"), "{body}");
+        assert!(!body.contains("Свидетельство"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_cookie_is_refused() {
+    let (_archive, app, token) = app();
+    let mut wrong = token.as_str().to_owned();
+    let last = if wrong.ends_with('0') { "1" } else { "0" };
+    wrong.replace_range(63.., last);
+    for cookie in [
+        format!("qoima_ui={wrong}"),
+        format!("qoima_ui={}", &token.as_str()[..63]),
+        "qoima_ui=".to_owned(),
+        format!("other={}", token.as_str()),
+    ] {
+        let request = Request::get("/")
+            .header("host", HOST)
+            .header("cookie", cookie.clone())
+            .body(Body::empty())
+            .unwrap();
+        let (response, body) = send(&app, request).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{cookie}");
+        assert!(body.contains("Run `qoima ui` first"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_token_in_the_unlock_address_is_refused_without_a_cookie() {
+    let (_archive, app, token) = app();
+    let mut wrong = token.as_str().to_owned();
+    wrong.replace_range(..1, if wrong.starts_with('a') { "b" } else { "a" });
+    for path in [
+        format!("/unlock?token={wrong}"),
+        "/unlock?token=".to_owned(),
+        "/unlock".to_owned(),
+    ] {
+        let request = Request::get(path.as_str())
+            .header("host", HOST)
+            .body(Body::empty())
+            .unwrap();
+        let (response, _) = send(&app, request).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(response.headers().get("set-cookie").is_none());
+        assert_protective_headers(&response);
+    }
+}
+
+#[tokio::test]
+async fn the_right_token_becomes_a_strict_http_only_cookie_that_opens_the_archive() {
+    let (_archive, app, token) = app();
+    let request = Request::get(format!("/unlock?token={}", token.as_str()))
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(header(&response, "location"), "/");
+    assert_eq!(
+        header(&response, "set-cookie"),
+        format!(
+            "qoima_ui={}; HttpOnly; SameSite=Strict; Path=/",
+            token.as_str()
+        )
+    );
+    assert_protective_headers(&response);
+    // The cookie the browser now sends opens the archive.
+    let (response, body) = send(&app, get("/", &token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("Свидетельство 1"));
+}
+
+#[tokio::test]
+async fn a_cross_origin_post_is_refused_and_a_same_origin_one_reaches_the_handler() {
+    let (_archive, app, token) = app();
+    let post = |origin: Option<&str>, fetch_site: Option<&str>| {
+        let mut request = Request::post("/lock")
+            .header("host", HOST)
+            .header("cookie", format!("qoima_ui={}", token.as_str()));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(site) = fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for (origin, site) in [
+        (Some("http://evil.example"), None),
+        (Some("http://localhost:4271"), None),
+        (Some("https://127.0.0.1:4271"), None),
+        (Some("http://127.0.0.1:4272"), None),
+        (Some("null"), Some("same-origin")),
+        (None, Some("cross-site")),
+        (None, Some("same-site")),
+        (None, None),
+    ] {
+        let (response, body) = send(&app, post(origin, site)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{origin:?} {site:?}"
+        );
+        assert!(body.contains("Request refused"), "{body}");
+        assert_protective_headers(&response);
+    }
+    // From the interface's own page: the lock handler answers (no node behind it here).
+    for (origin, site) in [
+        (Some("http://127.0.0.1:4271"), None),
+        (None, Some("same-origin")),
+    ] {
+        let (response, body) = send(&app, post(origin, site)).await;
+        assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
+        assert!(body.contains("Locking is not available here"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_stylesheet_needs_no_cookie_but_the_right_host() {
+    let (_archive, app, _token) = app();
+    let request = Request::get("/assets/style.css")
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap();
+    let (response, body) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "text/css; charset=utf-8");
+    assert_protective_headers(&response);
+    assert!(body.len() < 100 * 1024);
+    assert_eq!(body, qoima_web::STYLE_CSS);
+    let request = Request::get("/assets/style.css")
+        .header("host", "evil.example:4271")
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
+}
