@@ -153,7 +153,8 @@ pub fn router(ui: Ui, port: u16) -> Router {
         .with_state(state)
 }
 
-/// Binds 127.0.0.1 on `port`, or on the next free one of [`PORTS_TRIED`].
+/// Binds 127.0.0.1 on `port`, or on the next free one of [`PORTS_TRIED`]. Port 0 takes
+/// any free port the system gives.
 pub async fn bind_local(port: u16) -> Result<TcpListener, WebError> {
     let last = port.saturating_add(PORTS_TRIED - 1);
     let mut failure = None;

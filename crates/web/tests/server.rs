@@ -1,0 +1,143 @@
+//! The server on a real loopback socket: binding the next free port, a browser's unlock
+//! and first page over HTTP/1.1, the lock button reaching the node, and shutting down.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{HOST, archive, send};
+use qoima_web::{NodeControl, PORTS_TRIED, Ui, UiToken, bind_local, router, serve, unlock_url};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One HTTP/1.1 request with `Connection: close`; the whole response as text.
+async fn http(port: u16, request_head: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(request_head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    String::from_utf8(response).unwrap()
+}
+
+#[tokio::test]
+async fn a_taken_port_moves_the_server_to_the_next_free_one() {
+    let taken = bind_local(0).await.unwrap();
+    let port = taken.local_addr().unwrap().port();
+    if port > u16::MAX - PORTS_TRIED {
+        // The system gave a port at the very top; the next ones do not exist.
+        let result = bind_local(port).await;
+        assert!(result.is_ok() || matches!(result, Err(qoima_web::WebError::NoPort { .. })));
+        return;
+    }
+    let next = bind_local(port).await.unwrap();
+    let addr = next.local_addr().unwrap();
+    assert!(addr.ip().is_loopback());
+    assert!(
+        addr.port() > port && addr.port() < port + PORTS_TRIED,
+        "{port} → {addr}"
+    );
+}
+
+#[tokio::test]
+async fn a_browser_unlocks_and_reads_the_archive_over_loopback() {
+    let (_archive, store) = archive();
+    let token = UiToken::generate().unwrap();
+    let listener = bind_local(0).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let port = addr.port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, Ui::new(store, token.clone()), async {
+        let _ = stopped.await;
+    }));
+
+    let url = unlock_url(addr, &token);
+    assert_eq!(
+        url,
+        format!("http://127.0.0.1:{port}/unlock?token={}", token.as_str())
+    );
+    let unlocked = http(
+        port,
+        &format!(
+            "GET /unlock?token={} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n",
+            token.as_str()
+        ),
+    )
+    .await;
+    assert!(
+        unlocked.starts_with("HTTP/1.1 303 See Other\r\n"),
+        "{unlocked}"
+    );
+    assert!(unlocked.contains(&format!(
+        "\r\nset-cookie: qoima_ui={}; HttpOnly; SameSite=Strict; Path=/\r\n",
+        token.as_str()
+    )));
+
+    let page = http(
+        port,
+        &format!(
+            "GET /?lang=kk HTTP/1.1\r\nHost: localhost:{port}\r\nCookie: qoima_ui={}\r\nConnection: close\r\n\r\n",
+            token.as_str()
+        ),
+    )
+    .await;
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    assert!(page.contains("<h1>Мұрағат</h1>"));
+    assert!(page.contains("4 жазба"));
+
+    let rebound = http(
+        port,
+        &format!(
+            "GET / HTTP/1.1\r\nHost: attacker.example:{port}\r\nCookie: qoima_ui={}\r\nConnection: close\r\n\r\n",
+            token.as_str()
+        ),
+    )
+    .await;
+    assert!(
+        rebound.starts_with("HTTP/1.1 421 Misdirected Request\r\n"),
+        "{rebound}"
+    );
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(TcpStream::connect(addr).await.is_err(), "still listening");
+}
+
+/// A node that counts how often it was asked to lock.
+struct CountingNode(AtomicUsize);
+
+impl NodeControl for CountingNode {
+    fn lock(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn the_lock_button_locks_the_node_only_from_the_interfaces_own_page() {
+    let (_archive, store) = archive();
+    let token = UiToken::generate().unwrap();
+    let node = Arc::new(CountingNode(AtomicUsize::new(0)));
+    let app = router(
+        Ui::new(store, token.clone()).with_node(node.clone()),
+        common::PORT,
+    );
+    let lock = |origin: &str| {
+        Request::post("/lock?lang=ru")
+            .header("host", HOST)
+            .header("origin", origin)
+            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (response, _) = send(&app, lock("http://evil.example")).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(node.0.load(Ordering::SeqCst), 0);
+    let (response, body) = send(&app, lock("http://127.0.0.1:4271")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("<h1>Заблокировано</h1>"), "{body}");
+    assert_eq!(node.0.load(Ordering::SeqCst), 1);
+}
