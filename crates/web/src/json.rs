@@ -91,6 +91,9 @@ pub struct Provenance {
     pub origin: String,
     /// When it arrived, RFC 3339.
     pub received_at: String,
+    /// The same, ms since the epoch, for the pages (not in the JSON: the CLI's has none).
+    #[serde(skip)]
+    pub received_ms: i64,
 }
 
 /// Whether an attachment's bytes are here.

@@ -220,6 +220,7 @@ pub fn record_view(store: &Store, id: &str) -> Result<RecordView, StoreError> {
                 bundle: p.bundle,
                 origin: p.origin.clone(),
                 received_at: format_ms(p.received_ms),
+                received_ms: p.received_ms,
             })
             .collect(),
         attachments,

@@ -158,10 +158,12 @@ fn has_token_cookie(headers: &HeaderMap, token: &UiToken) -> bool {
 #[derive(Deserialize)]
 pub struct UnlockQuery {
     token: Option<String>,
+    next: Option<String>,
 }
 
-/// `GET /unlock?token=…`: the right token becomes the cookie, and the browser goes to
-/// the archive; a wrong one is refused.
+/// `GET /unlock?token=…[&next=/records/…]`: the right token becomes the cookie, and the
+/// browser goes to `next` (a path of this interface) or the archive; a wrong one is
+/// refused.
 pub async fn unlock(
     State(state): State<AppState>,
     Query(query): Query<UnlockQuery>,
@@ -181,13 +183,28 @@ pub async fn unlock(
         "{TOKEN_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
         state.token.as_str()
     );
+    let next = query
+        .next
+        .filter(|next| is_local_path(next))
+        .and_then(|next| HeaderValue::from_str(&next).ok())
+        .unwrap_or(HeaderValue::from_static("/"));
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
-    headers.insert(LOCATION, HeaderValue::from_static("/"));
+    headers.insert(LOCATION, next);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         headers.insert(SET_COOKIE, value);
     }
     response
+}
+
+/// Whether `next` is a path on this server: not another host (`//host`, `/\\host`,
+/// `http:`), nothing a browser would read differently from its bytes.
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2048
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 #[cfg(test)]
@@ -205,6 +222,20 @@ mod tests {
         assert!(!a.matches(&a.as_str()[..63]));
         assert!(!a.matches(""));
         assert_eq!(format!("{a:?}"), "UiToken(…)");
+    }
+
+    #[test]
+    fn unlock_goes_on_only_to_paths_of_this_server() {
+        assert!(is_local_path("/"));
+        assert!(is_local_path("/records/9b1f?lang=kk"));
+        assert!(!is_local_path("//evil.example/"));
+        assert!(!is_local_path("/\\evil.example/"));
+        assert!(!is_local_path("/a\\b"));
+        assert!(!is_local_path("http://evil.example/"));
+        assert!(!is_local_path("records"));
+        assert!(!is_local_path("/a b"));
+        assert!(!is_local_path("/a\nb"));
+        assert!(!is_local_path(""));
     }
 
     #[test]

@@ -70,7 +70,7 @@ fn every_used_message_exists_in_every_language() {
     // The scan finds the calls (a sample of each way of calling).
     for id in [
         "app-name",
-        "archive-count",
+        "archive-on-page",
         "record-signed-by",
         "trust-endorsed",
         "kind-testimony",
@@ -81,7 +81,27 @@ fn every_used_message_exists_in_every_language() {
         let defined = defined(lang);
         let missing: Vec<_> = used.difference(&defined).collect();
         assert!(missing.is_empty(), "{lang}/main.ftl lacks {missing:?}");
+        let dangling: Vec<_> = referenced(lang).difference(&defined).cloned().collect();
+        assert!(
+            dangling.is_empty(),
+            "{lang}/main.ftl refers to {dangling:?}"
+        );
     }
+}
+
+/// The messages a Fluent file's messages use in their text (`{ archive-count }`).
+fn referenced(lang: &str) -> BTreeSet<String> {
+    let path = crate_dir().join("locales").join(lang).join("main.ftl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    text.split("{ ")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(" }").map(|(inside, _)| inside))
+        .filter(|inside| {
+            inside.starts_with(|c: char| c.is_ascii_lowercase())
+                && inside.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -89,7 +109,10 @@ fn the_three_files_define_the_same_messages_and_none_unused() {
     let en = defined("en");
     assert_eq!(defined("ru"), en);
     assert_eq!(defined("kk"), en);
-    let used = used();
+    let mut used = used();
+    for lang in ["en", "ru", "kk"] {
+        used.extend(referenced(lang));
+    }
     let unused: Vec<_> = en.difference(&used).collect();
     assert!(unused.is_empty(), "defined but never used: {unused:?}");
 }
@@ -109,6 +132,10 @@ fn every_message_resolves_in_every_language() {
                 "name",
                 "by",
                 "since",
+                "date",
+                "time",
+                "start",
+                "end",
             ]
             .map(|name| (name, "x".into()));
             let mut args = args.to_vec();

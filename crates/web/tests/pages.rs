@@ -110,7 +110,7 @@ async fn the_language_comes_from_the_cookie_then_accept_language() {
 async fn the_archive_filters_by_kind_and_searches() {
     let (_archive, app, token) = app();
     let (_, body) = send(&app, get("/?kind=incident&lang=en", &token)).await;
-    assert!(body.contains("1 record<"), "{body}");
+    assert!(body.contains("On this page: 1 record<"), "{body}");
     assert!(body.contains("<bdi>Разгон у акимата</bdi>"));
     assert!(!body.contains("<bdi>Свидетельство"));
     assert!(body.contains("<option value=\"incident\" selected>Incident</option>"));
@@ -165,7 +165,9 @@ async fn the_record_page_shows_the_fingerprint_and_what_a_signature_means() {
     );
     assert!(body.contains("<bdi>Толпу разогнали у акимата.</bdi>"));
     assert!(body.contains("<bdi>Алматы, площадь Республики</bdi>"));
-    assert!(body.contains(&format!("<span class=\"fingerprint\">{fingerprint}</span>")));
+    assert!(body.contains(&format!(
+        "<a class=\"fingerprint\" href=\"/?author={fingerprint}\">{fingerprint}</a>"
+    )));
     assert!(body.contains(&format!(
         "Signature valid: key {fingerprint} vouched for exactly these bytes."
     )));
@@ -175,6 +177,16 @@ async fn the_record_page_shows_the_fingerprint_and_what_a_signature_means() {
     assert!(body.contains("unknown key"));
     assert!(body.contains("<bdi>photo.jpg</bdi> · image/jpeg · 15 bytes · not here yet"));
     assert!(body.contains("written on this device"));
+    assert!(body.contains("<dd>2022-01-06 12:35 UTC</dd>"), "{body}");
+
+    // The fingerprint links to the author's records.
+    let (_, list) = send(
+        &app,
+        get(&format!("/?author={fingerprint}&lang=en"), &token),
+    )
+    .await;
+    assert!(list.contains("On this page: 1 record<"), "{list}");
+    assert!(list.contains("<bdi>Разгон у акимата</bdi>"));
 
     let (_, body) = send(
         &app,

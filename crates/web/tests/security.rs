@@ -152,6 +152,25 @@ async fn the_right_token_becomes_a_strict_http_only_cookie_that_opens_the_archiv
 }
 
 #[tokio::test]
+async fn unlocking_goes_on_to_a_page_of_this_server_only() {
+    let (_archive, app, token) = app();
+    for (next, location) in [
+        ("%2Frecords%2Fabcd%3Flang%3Dkk", "/records/abcd?lang=kk"),
+        ("%2F%2Fevil.example%2F", "/"),
+        ("http%3A%2F%2Fevil.example%2F", "/"),
+        ("%2F%5Cevil.example", "/"),
+    ] {
+        let request = Request::get(format!("/unlock?token={}&next={next}", token.as_str()))
+            .header("host", HOST)
+            .body(Body::empty())
+            .unwrap();
+        let (response, _) = send(&app, request).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(header(&response, "location"), location, "{next}");
+    }
+}
+
+#[tokio::test]
 async fn a_cross_origin_post_is_refused_and_a_same_origin_one_reaches_the_handler() {
     let (_archive, app, token) = app();
     let post = |origin: Option<&str>, fetch_site: Option<&str>| {

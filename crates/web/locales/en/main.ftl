@@ -21,6 +21,7 @@ archive-count = { $count ->
     [one] { $count } record
    *[other] { $count } records
 }
+archive-on-page = On this page: { archive-count }
 archive-empty = No records here.
 archive-bad-kind = The kind in the address is not known; all kinds are shown.
 archive-bad-page = There is no such page; the first page is shown.
@@ -64,6 +65,9 @@ record-custody = Chain of custody
 custody-local = { $when }: written on this device
 custody-file = { $when }: from the file { $origin }
 custody-peer = { $when }: from the peer { $origin }
+
+time-utc = { $date } { $time } UTC
+time-span = { $start } to { $end }
 
 trust-own = you ({ $persona })
 trust-trusted = trusted: { $name }

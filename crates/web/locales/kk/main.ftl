@@ -22,6 +22,7 @@ archive-count = { $count ->
     [one] { $count } жазба
    *[other] { $count } жазба
 }
+archive-on-page = Бұл бетте: { archive-count }
 archive-empty = Мұнда жазба жоқ.
 archive-bad-kind = Мекенжайдағы жазба түрі белгісіз; барлық түрі көрсетілді.
 archive-bad-page = Мұндай бет жоқ; бірінші бет көрсетілді.
@@ -65,6 +66,9 @@ record-custody = Сақтау тізбегі
 custody-local = { $when }: осы құрылғыда жазылған
 custody-file = { $when }: { $origin } файлынан
 custody-peer = { $when }: { $origin } түйінінен
+
+time-utc = { $date } { $time } UTC
+time-span = { $start } – { $end }
 
 trust-own = сіз ({ $persona })
 trust-trusted = сенімді: { $name }

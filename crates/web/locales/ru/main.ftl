@@ -23,6 +23,7 @@ archive-count = { $count ->
     [many] { $count } записей
    *[other] { $count } записи
 }
+archive-on-page = На этой странице: { archive-count }
 archive-empty = Здесь нет записей.
 archive-bad-kind = Вид записи в адресе неизвестен; показаны все виды.
 archive-bad-page = Такой страницы нет; показана первая.
@@ -68,6 +69,9 @@ record-custody = Цепочка хранения
 custody-local = { $when }: написано на этом устройстве
 custody-file = { $when }: из файла { $origin }
 custody-peer = { $when }: от узла { $origin }
+
+time-utc = { $date } { $time } UTC
+time-span = с { $start } по { $end }
 
 trust-own = вы ({ $persona })
 trust-trusted = доверенный: { $name }

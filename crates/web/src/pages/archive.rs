@@ -95,6 +95,7 @@ fn build(
             href: format!("/records/{}", r.id.to_hex()),
             title: r.title.clone(),
             kind: tr.t(kind_msg(r.kind)),
+            // The day is enough in a list; the record's page has the time.
             date: r.created_at.get(..10).unwrap_or(&r.created_at).to_owned(),
             fingerprint: r.author_fingerprint.clone(),
             trust: trust_text(tr, &r.author_trust),

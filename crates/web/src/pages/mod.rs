@@ -152,6 +152,22 @@ pub fn trust_text(tr: Tr, trust: &AuthorTrust) -> String {
     }
 }
 
+/// A time for people: `2022-01-05 14:30 UTC` (minutes are enough on a page; the API and
+/// the record's JSON keep milliseconds).
+pub fn time_text(tr: Tr, unix_ms: i64) -> String {
+    let full = format_ms(unix_ms);
+    match (full.get(..10), full.get(11..16)) {
+        (Some(date), Some(time)) if full.as_bytes().get(10) == Some(&b'T') => tr.targs(
+            "time-utc",
+            &[
+                ("date", date.to_owned().into()),
+                ("time", time.to_owned().into()),
+            ],
+        ),
+        _ => full,
+    }
+}
+
 /// Text from a record or a peer without the characters that reorder what follows it
 /// (bidirectional overrides and isolates), for putting inside one of our sentences;
 /// alone on the page it is isolated by `<bdi>` instead.
@@ -182,6 +198,14 @@ mod tests {
             [false, true, false]
         );
         assert_eq!(links[0].name, "Қазақша");
+    }
+
+    #[test]
+    fn times_are_shown_to_the_minute_in_utc() {
+        assert_eq!(
+            time_text(Tr::new(Lang::Ru), 1_641_393_296_806),
+            "2022-01-05 14:34 UTC"
+        );
     }
 
     #[test]

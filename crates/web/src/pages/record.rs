@@ -5,9 +5,8 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use qoima_core::format_ms;
 
-use super::{LangLink, failure, kind_msg, lang_links, plain, render, trust_text};
+use super::{LangLink, failure, kind_msg, lang_links, plain, render, time_text, trust_text};
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
 use crate::json::{AttachmentPresence, RecordView};
@@ -36,6 +35,8 @@ struct RecordPage {
     place: Option<String>,
     tags: String,
     fingerprint: String,
+    /// The author's records in the archive.
+    author_href: String,
     seq: u64,
     signed_by: String,
     trust: String,
@@ -86,7 +87,7 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
         .provenance
         .iter()
         .map(|p| {
-            let when = ("when", p.received_at.clone().into());
+            let when = ("when", time_text(tr, p.received_ms).into());
             let origin = ("origin", plain(&p.origin).into());
             match p.source.as_str() {
                 "local" => tr.targs("custody-local", &[when]),
@@ -111,10 +112,17 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
         kind: tr.t(kind_msg(view.kind)),
         title: body.title.clone(),
         text: body.text.clone(),
-        created_at: view.created_at.clone(),
-        occurred: body
-            .occurred
-            .map(|span| format!("{} – {}", format_ms(span.start_ms), format_ms(span.end_ms))),
+        created_at: time_text(tr, body.created.unix_ms),
+        occurred: body.occurred.map(|span| {
+            tr.targs(
+                "time-span",
+                &[
+                    ("start", time_text(tr, span.start_ms).into()),
+                    ("end", time_text(tr, span.end_ms).into()),
+                ],
+            )
+        }),
+        author_href: format!("/?author={}", view.author_fingerprint),
         place: body.place.as_ref().map(|place| place.name.clone()),
         tags: body.tags.join(", "),
         fingerprint: view.author_fingerprint.clone(),
