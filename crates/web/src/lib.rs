@@ -139,6 +139,10 @@ pub fn router(ui: Ui, port: u16) -> Router {
     Router::new()
         .route("/", get(pages::archive::page))
         .route("/records/{id}", get(pages::record::page))
+        .route(
+            "/records/{id}/attachments/{n}",
+            get(pages::attachment::preview),
+        )
         .route("/lock", post(pages::lock::lock))
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))

@@ -254,3 +254,63 @@ async fn html_in_a_record_is_shown_as_text() {
     );
     drop(archive);
 }
+
+#[tokio::test]
+async fn an_image_that_is_here_is_previewed_and_nothing_else_is_served() {
+    let (archive, mut store) = common::archive();
+    let image = b"\x89PNG\r\n\x1a\n not really a picture".to_vec();
+    let text = b"plain notes".to_vec();
+    store.add_blob_bytes(&image).unwrap();
+    store.add_blob_bytes(&text).unwrap();
+    let author = qoima_core::fixtures::author(5);
+    let mut body = qoima_core::fixtures::body(&author, 1, None, "Фото с места.");
+    body.attachments = vec![
+        qoima_core::fixtures::attachment(&image, "image/png", "square.png"),
+        qoima_core::fixtures::attachment(&text, "text/plain", "notes.txt"),
+    ];
+    let record = qoima_core::VerifiedRecord::sign(&body, &author).unwrap();
+    store.insert_local(&record).unwrap();
+    let token = qoima_web::UiToken::generate().unwrap();
+    let app = qoima_web::router(qoima_web::Ui::new(store, token.clone()), common::PORT);
+    let id = record.id().to_hex();
+
+    let (_, page) = send(&app, get(&format!("/records/{id}?lang=en"), &token)).await;
+    assert!(
+        page.contains(&format!(
+            "<img class=\"preview\" src=\"/records/{id}/attachments/0\" alt=\"Preview of the attached image\">"
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("attachments/1"), "{page}");
+    assert!(
+        page.contains("<bdi>notes.txt</bdi> · text/plain · 11 bytes · here"),
+        "{page}"
+    );
+
+    let (response, body) =
+        common::send_bytes(&app, get(&format!("/records/{id}/attachments/0"), &token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "image/png");
+    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    assert_eq!(body, image);
+    for n in ["1", "2"] {
+        let (response, _) =
+            send(&app, get(&format!("/records/{id}/attachments/{n}"), &token)).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{n}");
+    }
+    // An image not here yet has no preview.
+    let missing = archive.records[3].id().to_hex();
+    let (response, _) = send(
+        &app,
+        get(&format!("/records/{missing}/attachments/0"), &token),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // And nothing without the cookie.
+    let request = Request::get(format!("/records/{id}/attachments/0"))
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}

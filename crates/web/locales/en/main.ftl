@@ -61,6 +61,7 @@ size-bytes = { $count ->
 attachment-present = here
 attachment-partial = partly here: { $percent }%
 attachment-missing = not here yet: `qoima fetch` asks peers for it
+attachment-preview-alt = Preview of the attached image
 record-custody = Chain of custody
 custody-local = { $when }: written on this device
 custody-file = { $when }: from the file { $origin }

@@ -62,6 +62,7 @@ size-bytes = { $count ->
 attachment-present = осында
 attachment-partial = ішінара осында: { $percent }%
 attachment-missing = әлі жоқ: `qoima fetch` оны басқа түйіндерден сұрайды
+attachment-preview-alt = Тіркелген суретті алдын ала қарау
 record-custody = Сақтау тізбегі
 custody-local = { $when }: осы құрылғыда жазылған
 custody-file = { $when }: { $origin } файлынан

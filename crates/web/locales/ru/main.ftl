@@ -65,6 +65,7 @@ size-bytes = { $count ->
 attachment-present = здесь
 attachment-partial = здесь частично: { $percent }%
 attachment-missing = ещё нет: `qoima fetch` запросит его у узлов
+attachment-preview-alt = Просмотр приложенного изображения
 record-custody = Цепочка хранения
 custody-local = { $when }: написано на этом устройстве
 custody-file = { $when }: из файла { $origin }

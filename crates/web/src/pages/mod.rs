@@ -12,6 +12,7 @@ use crate::WebError;
 use crate::i18n::{Lang, Tr, msg};
 
 pub mod archive;
+pub mod attachment;
 pub mod lock;
 pub mod record;
 

@@ -6,6 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+use super::attachment::previewable;
 use super::{LangLink, failure, kind_msg, lang_links, plain, render, time_text, trust_text};
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
@@ -18,6 +19,8 @@ struct AttachmentRow {
     media_type: String,
     size: u64,
     state: String,
+    /// The address of its preview, for an image that is here.
+    preview: Option<String>,
 }
 
 #[derive(Template)]
@@ -69,7 +72,11 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
         .attachments
         .iter()
         .zip(&view.attachments)
-        .map(|(a, presence)| AttachmentRow {
+        .enumerate()
+        .map(|(n, (a, presence))| AttachmentRow {
+            preview: (*presence == AttachmentPresence::Present
+                && previewable(&a.media_type, a.size))
+            .then(|| format!("/records/{}/attachments/{n}", view.id.to_hex())),
             name: a.file_name.clone(),
             media_type: a.media_type.clone(),
             size: a.size,

@@ -85,11 +85,16 @@ pub fn get(path: &str, token: &UiToken) -> Request<Body> {
 
 /// Sends `request` and returns the response with its body as text.
 pub async fn send(app: &Router, request: Request<Body>) -> (Response<Body>, String) {
+    let (response, bytes) = send_bytes(app, request).await;
+    (response, String::from_utf8(bytes).unwrap())
+}
+
+/// Sends `request` and returns the response with its body.
+pub async fn send_bytes(app: &Router, request: Request<Body>) -> (Response<Body>, Vec<u8>) {
     let response = app.clone().oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    (Response::from_parts(parts, Body::empty()), text)
+    (Response::from_parts(parts, Body::empty()), bytes.to_vec())
 }
 
 /// The value of header `name`, which must be there once.
