@@ -297,7 +297,8 @@ pub(crate) fn insert_record(
     ])?;
     let rowid: i64 = if changed == 1 {
         let rowid = tx.last_insert_rowid();
-        index_text(tx, rowid, record)?;
+        // Indexed for search later, outside this transaction (see `search.rs`).
+        crate::search::enqueue(tx, rowid)?;
         let mut attach = tx.prepare_cached(
             "INSERT OR IGNORE INTO attachments (record, blob, size) VALUES (?1, ?2, ?3)",
         )?;
@@ -328,32 +329,6 @@ pub(crate) fn insert_record(
     // A retraction that arrived first may have deleted it at once: then it is not new
     // here, and is neither counted nor passed on.
     crate::standing::on_stored(tx, rowid, record, now)
-}
-
-fn index_text(tx: &Transaction<'_>, rowid: i64, record: &VerifiedRecord) -> Result<(), StoreError> {
-    let body = record.body();
-    let place = body.place.as_ref().map(|p| p.name.as_str()).unwrap_or("");
-    tx.prepare_cached(
-        "INSERT INTO records_fts (rowid, title, text, tags, place) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        rowid,
-        fold_for_search(&body.title),
-        fold_for_search(&body.text),
-        fold_for_search(&body.tags.join(" ")),
-        fold_for_search(place)
-    ])?;
-    Ok(())
-}
-
-/// What SQLite's tokenizer does not fold but readers expect to match: Russian 'ё' is
-/// written as 'е' more often than not. Applied to indexed text and to queries alike.
-pub(crate) fn fold_for_search(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains(['ё', 'Ё']) {
-        text.replace(['ё', 'Ё'], "е").into()
-    } else {
-        text.into()
-    }
 }
 
 /// Milliseconds since the epoch, by this machine's clock.

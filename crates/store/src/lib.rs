@@ -6,9 +6,10 @@
 //! * [`Store`] opens a data directory and is the only way to read or change it:
 //!   [`Store::append_local`] for records made here, [`Store::import_bundle`] for bundle
 //!   files and [`Store::import_network_bundle`] for (records-only) bundles from peers,
-//!   [`Store::list`] / [`Store::search`] / [`Store::get`] to read, [`Store::export`] to
-//!   write a bundle, [`Store::bundle_of`] and [`Store::quarantine`] to serve peers and
-//!   heal what rotted on disk.
+//!   [`Store::list`] / [`Store::search`] / [`Store::get`] to read (records become
+//!   searchable after they are stored, by [`Store::index_pending_search`], which every
+//!   search runs first), [`Store::export`] to write a bundle, [`Store::bundle_of`] and
+//!   [`Store::quarantine`] to serve peers and heal what rotted on disk.
 //! * [`keyfile`] seals the author key (and the key that will encrypt the archive) under
 //!   the passphrase with Argon2id and XChaCha20-Poly1305.
 //!
@@ -44,6 +45,7 @@ mod query;
 mod schema;
 pub mod sealed_bundle;
 mod sealing;
+mod search;
 mod standing;
 mod transfer;
 mod trust;
@@ -67,5 +69,6 @@ pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Serve
 pub use personas::{MAIN_PERSONA, PERSONAS_MAX, Persona};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};
 pub use sealing::Opened;
+pub use search::SEARCH_INDEX_BATCH;
 pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};
 pub use trust::{AuthorTrust, TRUSTED_MAX, TrustAdded, TrustedKey};

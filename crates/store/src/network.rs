@@ -239,7 +239,7 @@ impl Store {
             tx.execute("DELETE FROM attachments WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM endorsements WHERE record = ?1", [rowid])?;
             tx.execute("DELETE FROM revocations WHERE record = ?1", [rowid])?;
-            tx.execute("DELETE FROM records_fts WHERE rowid = ?1", [rowid])?;
+            crate::search::forget(&tx, rowid)?;
             tx.execute("DELETE FROM records WHERE rowid = ?1", [rowid])?;
             removed.push((created_ms, *id));
         }

@@ -104,16 +104,37 @@ impl Store {
     /// Records whose title, text, tags or place contain every word of `text` (as a word
     /// or the start of one, ignoring case and, for Cyrillic and Latin, diacritics),
     /// newest first.
+    ///
+    /// Records stored but not yet indexed are indexed first (see `search.rs`), so the
+    /// results cover every record stored before the search began.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<RecordSummary>, StoreError> {
         let Some(fts_query) = fts_query(text) else {
             return Ok(Vec::new());
         };
-        let mut stmt = self.db.prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM records_fts f JOIN records r ON r.rowid = f.rowid
-             WHERE records_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(rusqlite::params![fts_query, limit as i64], summary)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.index_pending_if_free()?;
+        // One read snapshot for the pending check, the temporary index and the query, so
+        // no record is missed or found twice while another process indexes.
+        let snapshot = self.db.unchecked_transaction()?;
+        let sql = if crate::search::cover_pending(&snapshot)? {
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM records r WHERE r.rowid IN (
+                     SELECT rowid FROM records_fts WHERE records_fts MATCH ?1
+                     UNION SELECT rowid FROM temp.search_overlay WHERE search_overlay MATCH ?1)
+                 ORDER BY r.rowid DESC LIMIT ?2"
+            )
+        } else {
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM records_fts f JOIN records r ON r.rowid = f.rowid
+                 WHERE records_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
+            )
+        };
+        let found = snapshot
+            .prepare_cached(&sql)?
+            .query_map(rusqlite::params![fts_query, limit as i64], summary)?
+            .collect::<Result<_, _>>()?;
+        // Nothing was written but the temporary index, which this discards.
+        snapshot.rollback()?;
+        Ok(found)
     }
 
     /// The record with this id or unique id prefix (at least 4 hex characters).
@@ -196,7 +217,7 @@ impl Store {
 /// word's beginning. Each word is quoted, so FTS5 syntax in the input (`AND`, `*`, `"`,
 /// column filters) is searched for literally instead of being interpreted.
 fn fts_query(text: &str) -> Option<String> {
-    let text = crate::archive::fold_for_search(text);
+    let text = crate::search::fold_for_search(text);
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -10,7 +10,10 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
+
+/// How long a connection waits for another's write lock before giving up.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -232,6 +235,17 @@ CREATE TABLE unknown_arrivals (
 );
 ";
 
+/// Version 10: `search_pending`, records stored but not yet in `records_fts`. Storing a
+/// record notes its rowid here instead of tokenising its text inside the import's
+/// transaction; `search.rs` indexes pending records in transactions of their own, and
+/// every search does so first. An archive from before has every record indexed, so the
+/// table starts empty and its index stays as it is.
+const SCHEMA_V10: &str = "
+CREATE TABLE search_pending (
+    record      INTEGER PRIMARY KEY REFERENCES records(rowid)
+);
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -240,7 +254,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -32_000)?; // KiB
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
 
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if version > SCHEMA_VERSION {
@@ -264,6 +278,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (7, SCHEMA_V7),
             (8, SCHEMA_V8),
             (9, SCHEMA_V9),
+            (10, SCHEMA_V10),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;
@@ -371,6 +386,7 @@ mod tests {
                 "personas",
                 "revocations",
                 "revocations_by_key",
+                "search_pending",
                 "settings",
                 "tombstones",
                 "trusted_keys",

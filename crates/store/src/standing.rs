@@ -269,11 +269,12 @@ pub(crate) fn delete_record(tx: &Transaction<'_>, rowid: i64) -> Result<(), Stor
         "DELETE FROM revocations WHERE record = ?1",
         "DELETE FROM pending_retractions WHERE retraction = (SELECT id FROM records WHERE rowid = ?1)",
         "DELETE FROM pending_retractions WHERE target = (SELECT id FROM records WHERE rowid = ?1)",
-        "DELETE FROM records_fts WHERE rowid = ?1",
-        "DELETE FROM records WHERE rowid = ?1",
     ] {
         tx.prepare_cached(sql)?.execute([rowid])?;
     }
+    crate::search::forget(tx, rowid)?;
+    tx.prepare_cached("DELETE FROM records WHERE rowid = ?1")?
+        .execute([rowid])?;
     Ok(())
 }
 

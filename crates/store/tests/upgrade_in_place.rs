@@ -72,15 +72,17 @@ fn legacy_archive(home: &Path) -> Legacy {
         .import_bundle(&bundle[..], Source::File("old.qb".into()))
         .unwrap();
     assert!(report.is_clean(), "{report:?}");
+    // Version 5 indexed every record for search as it stored it.
+    store.index_pending_search(usize::MAX).unwrap();
     drop(store);
-    // The previous version's schema (5): what versions 6 to 9 added was never
+    // The previous version's schema (5): what versions 6 to 10 added was never
     // unencrypted.
     let db = rusqlite::Connection::open(home.join("archive.db")).unwrap();
     db.execute_batch(
         "DROP TABLE personas; DROP TABLE held_back; DROP TABLE partial_blobs; DROP TABLE trusted_keys;
          DROP TABLE tombstones; DROP TABLE pending_retractions; DROP TABLE endorsements;
          DROP TABLE revocations; DROP TABLE doomed_blobs; DROP TABLE settings;
-         DROP TABLE declined; DROP TABLE unknown_arrivals;
+         DROP TABLE declined; DROP TABLE unknown_arrivals; DROP TABLE search_pending;
          ALTER TABLE attachments DROP COLUMN size; ALTER TABLE blobs DROP COLUMN outboard;
          PRAGMA user_version = 5;",
     )

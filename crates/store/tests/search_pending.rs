@@ -1,0 +1,380 @@
+//! The full-text index filled outside the import: imported records wait in
+//! `search_pending`, every search indexes them first, and every stored record is either
+//! in the index or pending, never both, across closing the store, deleting records and
+//! upgrading an archive from schema version 9.
+
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use qoima_core::fixtures;
+use qoima_core::{AuthorSecret, Details, Link, LinkKind, Place, RecordId, RecordKind};
+use qoima_core::{RecordBody, VerifiedRecord};
+use qoima_store::{Acceptance, Policy, Quotas, SEARCH_INDEX_BATCH, Source, Store};
+
+/// Every record the fixtures make carries this tag.
+const COMMON: &str = "almaty";
+
+fn open(home: &Path) -> Store {
+    Store::open(home, &test_key()).unwrap()
+}
+
+fn import(store: &mut Store, records: &[VerifiedRecord]) {
+    let bundle = fixtures::bundle(&fixtures::author(99), records, &[]);
+    let report = store
+        .import_bundle(&bundle[..], Source::File("t.qb".into()))
+        .unwrap();
+    assert!(report.is_clean(), "{report:?}");
+}
+
+/// The ids `search` returns for `text`.
+fn found(store: &Store, text: &str) -> Vec<RecordId> {
+    store
+        .search(text, 100_000)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+/// The ids of `records`, newest stored first, as a search lists them.
+fn newest_first<'a>(records: impl IntoIterator<Item = &'a VerifiedRecord>) -> Vec<RecordId> {
+    let mut ids: Vec<RecordId> = records.into_iter().map(VerifiedRecord::id).collect();
+    ids.reverse();
+    ids
+}
+
+/// Records by one author, each following the one before.
+struct Chain {
+    author: AuthorSecret,
+    records: Vec<VerifiedRecord>,
+}
+
+impl Chain {
+    fn new(seed: u8) -> Chain {
+        Chain {
+            author: fixtures::author(seed),
+            records: Vec::new(),
+        }
+    }
+
+    fn next_body(&self, text: &str) -> RecordBody {
+        let prev = self.records.last();
+        fixtures::body(
+            &self.author,
+            prev.map_or(1, |r| r.body().seq + 1),
+            prev.map(VerifiedRecord::id),
+            text,
+        )
+    }
+
+    fn push_body(&mut self, body: &RecordBody) -> VerifiedRecord {
+        let record = VerifiedRecord::sign(body, &self.author).unwrap();
+        self.records.push(record.clone());
+        record
+    }
+
+    fn testimony(&mut self, text: &str) -> VerifiedRecord {
+        let body = self.next_body(text);
+        self.push_body(&body)
+    }
+
+    /// A retraction of `target` (one of this author's records).
+    fn retraction(&mut self, target: RecordId) -> VerifiedRecord {
+        let mut body = self.next_body("withdrawn");
+        body.kind = RecordKind::Retraction;
+        body.details = Details::None;
+        body.links = vec![Link {
+            kind: LinkKind::Retracts,
+            target,
+        }];
+        self.push_body(&body)
+    }
+}
+
+/// What the database holds, read directly: the rowids of all records, of those in the
+/// full-text index (every record carries [`COMMON`]) and of those pending.
+struct IndexState {
+    records: Vec<i64>,
+    indexed: Vec<i64>,
+    pending: Vec<i64>,
+}
+
+fn index_state(home: &Path) -> IndexState {
+    let db = keyed_db(&home.join(qoima_store::DB_FILE));
+    let rowids = |sql: &str| -> Vec<i64> {
+        db.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    IndexState {
+        records: rowids("SELECT rowid FROM records ORDER BY rowid"),
+        indexed: rowids(&format!(
+            "SELECT rowid FROM records_fts WHERE records_fts MATCH '{COMMON}' ORDER BY rowid"
+        )),
+        pending: rowids("SELECT record FROM search_pending ORDER BY record"),
+    }
+}
+
+/// Every record is indexed or pending, never both; returns the state for more checks.
+fn assert_each_record_indexed_or_pending(home: &Path) -> IndexState {
+    let state = index_state(home);
+    let mut both: Vec<i64> = state.indexed.clone();
+    both.extend(&state.pending);
+    both.sort_unstable();
+    assert_eq!(
+        both, state.records,
+        "indexed ∪ pending, disjoint, = records"
+    );
+    state
+}
+
+#[test]
+fn imported_records_wait_for_indexing_and_the_next_search_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let mut chain = Chain::new(1);
+    let strike = chain.testimony("Жанаозен: забастовка нефтяников");
+    let mut body = chain.next_body("Қарулы адамдар алаңда, ёлка");
+    body.place = Some(Place {
+        name: "Республика алаңы".into(),
+        point: None,
+    });
+    body.tags.push("шерутье".into());
+    let square = chain.push_body(&body);
+    let quiet = chain.testimony("nothing happened");
+    import(&mut store, &chain.records);
+
+    // The import indexed nothing: all three wait.
+    assert_eq!(store.search_pending_count().unwrap(), 3);
+    let state = assert_each_record_indexed_or_pending(dir.path());
+    assert_eq!(state.indexed, Vec::<i64>::new());
+
+    assert_eq!(found(&store, "забастовка"), vec![strike.id()]);
+    assert_eq!(
+        store.search_pending_count().unwrap(),
+        0,
+        "the search indexed"
+    );
+    let state = assert_each_record_indexed_or_pending(dir.path());
+    assert_eq!(state.pending, Vec::<i64>::new());
+    // Title, text, tags and place, folded as before.
+    assert_eq!(found(&store, "АЛАҢ"), vec![square.id()]);
+    assert_eq!(found(&store, "елка"), vec![square.id()]);
+    assert_eq!(found(&store, "республика"), vec![square.id()]);
+    assert_eq!(found(&store, "шерутье"), vec![square.id()]);
+    assert_eq!(found(&store, "Свидетельство"), newest_first(&chain.records));
+    assert_eq!(
+        found(&store, COMMON),
+        newest_first([&strike, &square, &quiet])
+    );
+    assert_eq!(found(&store, "nothing-like-this"), Vec::<RecordId>::new());
+}
+
+#[test]
+fn records_pending_when_the_store_closed_are_found_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::new(2);
+    for i in 0..25 {
+        chain.testimony(&format!("протокол номер{i}"));
+    }
+    {
+        let mut store = open(dir.path());
+        import(&mut store, &chain.records);
+        // Closed before anything was indexed, as a crash after the import's commit.
+    }
+    let store = open(dir.path());
+    assert_eq!(store.search_pending_count().unwrap(), 25);
+    // Indexing stops part way (as a crash between two of its transactions would).
+    assert_eq!(store.index_pending_search(10).unwrap(), 10);
+    drop(store);
+    let state = assert_each_record_indexed_or_pending(dir.path());
+    assert_eq!((state.indexed.len(), state.pending.len()), (10, 15));
+    assert_eq!(state.indexed, state.records[..10]);
+
+    let store = open(dir.path());
+    assert_eq!(store.search_pending_count().unwrap(), 15);
+    // Each record found once: none was indexed twice or lost.
+    assert_eq!(found(&store, "протокол"), newest_first(&chain.records));
+    assert_eq!(found(&store, "номер7"), vec![chain.records[7].id()]);
+    assert_eq!(found(&store, "номер24"), vec![chain.records[24].id()]);
+    assert_eq!(store.search_pending_count().unwrap(), 0);
+    assert_eq!(store.index_pending_search(usize::MAX).unwrap(), 0);
+    assert_each_record_indexed_or_pending(dir.path());
+}
+
+#[test]
+fn many_pending_records_are_indexed_in_bounded_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    // More records than the default quota lets an unknown author store in an hour.
+    store
+        .set_policy(&Policy {
+            accept: Acceptance::Open,
+            quotas: Quotas::NONE,
+        })
+        .unwrap();
+    let count = SEARCH_INDEX_BATCH + 7;
+    let records = fixtures::chain(&fixtures::author(3), count, 20);
+    import(&mut store, &records);
+    assert_eq!(store.search_pending_count().unwrap(), count as u64);
+    assert_eq!(store.index_pending_search(usize::MAX).unwrap(), count);
+    assert_eq!(store.search_pending_count().unwrap(), 0);
+    assert_eq!(store.index_pending_search(usize::MAX).unwrap(), 0);
+    assert_eq!(found(&store, "Площадь"), newest_first(&records));
+    assert_each_record_indexed_or_pending(dir.path());
+}
+
+#[test]
+fn records_deleted_while_pending_or_indexed_leave_no_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let mut chain = Chain::new(4);
+
+    // Indexed, then retracted.
+    let indexed = chain.testimony("первоеудаление");
+    import(&mut store, &chain.records[..]);
+    assert_eq!(found(&store, "первоеудаление"), vec![indexed.id()]);
+    let retract_indexed = chain.retraction(indexed.id());
+    // Pending, then retracted by a later import.
+    let pending = chain.testimony("второеудаление");
+    import(&mut store, &chain.records[1..]);
+    assert_eq!(store.search_pending_count().unwrap(), 2);
+    let retract_pending = chain.retraction(pending.id());
+    // Stored and retracted in the same import.
+    let same_import = chain.testimony("третьеудаление");
+    let retract_same = chain.retraction(same_import.id());
+    import(&mut store, &chain.records[3..]);
+
+    let state = assert_each_record_indexed_or_pending(dir.path());
+    // Left: the three retractions, none searched for since it was stored.
+    assert_eq!(state.records.len(), 3);
+    assert_eq!(state.pending, state.records);
+    for word in ["первоеудаление", "второеудаление", "третьеудаление"]
+    {
+        assert_eq!(found(&store, word), Vec::<RecordId>::new(), "{word}");
+    }
+    assert_eq!(
+        found(&store, "withdrawn"),
+        newest_first([&retract_indexed, &retract_pending, &retract_same])
+    );
+    assert_each_record_indexed_or_pending(dir.path());
+}
+
+#[test]
+fn a_record_quarantined_while_pending_leaves_no_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let mut chain = Chain::new(5);
+    let sound = chain.testimony("гниль соседняя");
+    let victim = chain.testimony("гниль целевая");
+    import(&mut store, &chain.records);
+    let db = keyed_db(&dir.path().join(qoima_store::DB_FILE));
+    let mut bytes = victim.bytes().to_vec();
+    bytes[50] ^= 0x08;
+    db.execute(
+        "UPDATE records SET bytes = ?1 WHERE id = ?2",
+        rusqlite::params![bytes, victim.id().as_bytes()],
+    )
+    .unwrap();
+    drop(db);
+
+    let removed = store.quarantine(&[victim.id()]).unwrap();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(store.search_pending_count().unwrap(), 1);
+    assert_each_record_indexed_or_pending(dir.path());
+    assert_eq!(found(&store, "гниль"), vec![sound.id()]);
+    assert_eq!(found(&store, "целевая"), Vec::<RecordId>::new());
+}
+
+/// Undoes what schema versions after 9 added to an archive.
+const AFTER_VERSION_9: &str = "DROP TABLE search_pending;";
+
+fn schema_version(home: &Path) -> i64 {
+    keyed_db(&home.join(qoima_store::DB_FILE))
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn an_archive_of_schema_version_9_keeps_its_search_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::new(6);
+    let old = chain.testimony("старыйархив до обновления");
+    chain.testimony("старыйархив второй");
+    {
+        let mut store = open(dir.path());
+        import(&mut store, &chain.records);
+        assert_eq!(store.index_pending_search(usize::MAX).unwrap(), 2);
+    }
+    // As version 9 left an archive: every record in the index, no queue.
+    let db = keyed_db(&dir.path().join(qoima_store::DB_FILE));
+    db.execute_batch(AFTER_VERSION_9).unwrap();
+    db.pragma_update(None, "user_version", 9).unwrap();
+    drop(db);
+
+    let mut store = open(dir.path());
+    let fresh = tempfile::tempdir().unwrap();
+    drop(open(fresh.path()));
+    assert_eq!(
+        schema_version(dir.path()),
+        schema_version(fresh.path()),
+        "migrated to the version a new archive has"
+    );
+    assert_eq!(store.search_pending_count().unwrap(), 0);
+    assert_eq!(found(&store, "старыйархив"), newest_first(&chain.records));
+    assert_eq!(found(&store, "обновления"), vec![old.id()]);
+
+    let new = chain.testimony("старыйархив после обновления");
+    import(&mut store, std::slice::from_ref(&new));
+    assert_eq!(store.search_pending_count().unwrap(), 1);
+    assert_eq!(found(&store, "обновления"), vec![new.id(), old.id()]);
+    assert_eq!(found(&store, "старыйархив"), newest_first(&chain.records));
+    assert_each_record_indexed_or_pending(dir.path());
+}
+
+#[test]
+fn a_search_while_another_connection_holds_the_write_lock_still_finds_pending_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let mut chain = Chain::new(7);
+    let first = chain.testimony("блокировка раньше");
+    import(&mut store, &chain.records);
+    assert_eq!(found(&store, "блокировка"), vec![first.id()]);
+    let second = chain.testimony("блокировка позже, Қарулы адамдар алаңда, ёлка");
+    let third = chain.testimony("блокировка последняя");
+    import(&mut store, &chain.records[1..]);
+    assert_eq!(store.search_pending_count().unwrap(), 2);
+
+    // Another process (the node, say) is writing.
+    let writer = keyed_db(&dir.path().join(qoima_store::DB_FILE));
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let all = newest_first([&first, &second, &third]);
+    for _ in 0..2 {
+        assert_eq!(found(&store, "блокировка"), all);
+        assert_eq!(found(&store, "позже"), vec![second.id()]);
+        assert_eq!(found(&store, "АЛАҢ"), vec![second.id()]);
+        assert_eq!(found(&store, "елка"), vec![second.id()]);
+        assert_eq!(found(&store, "раньше"), vec![first.id()]);
+        assert_eq!(found(&store, "nothing-like-this"), Vec::<RecordId>::new());
+    }
+    assert_eq!(
+        store.search(COMMON, 2).unwrap().len(),
+        2,
+        "the limit holds with records pending"
+    );
+    // Nothing was waited for and nothing indexed: the lock is still the writer's.
+    assert_eq!(store.search_pending_count().unwrap(), 2);
+
+    writer.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(found(&store, "блокировка"), all);
+    assert_eq!(store.search_pending_count().unwrap(), 0);
+    assert_each_record_indexed_or_pending(dir.path());
+}
