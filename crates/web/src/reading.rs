@@ -16,8 +16,9 @@ pub const PAGE_SIZE: u32 = 50;
 /// by kind, author or words reaches older records.
 pub const PAGE_MAX: u32 = 199;
 
-/// Search results read before the kind filter is applied: the store's search has no
-/// kind filter, so a search with one keeps the matching among this many newest hits.
+/// Search results read before the kind, author and time filters are applied: the
+/// store's search has none, so a search with one keeps the matching among this many
+/// newest hits.
 pub const SEARCH_MAX: usize = 2_000;
 
 /// Which records, and which page of them.
@@ -29,6 +30,8 @@ pub struct ArchiveFilter {
     pub kind: Option<RecordKind>,
     /// Only by this author.
     pub author: Option<AuthorKey>,
+    /// Only created (as claimed) at or after this instant, ms since the epoch.
+    pub since_ms: Option<i64>,
     /// The page, from 0, at most [`PAGE_MAX`].
     pub page: u32,
 }
@@ -45,10 +48,14 @@ pub enum FilterError {
     /// `author=` is no key, fingerprint or trusted name known here.
     #[error("unknown author {0:?}")]
     Author(String),
+    /// `since=` is not a time (`2022-01-05`, `2022-01-05T14:30`, `2022-01`…).
+    #[error("not a time: {0:?}")]
+    Since(String),
 }
 
 impl ArchiveFilter {
-    /// The filter of a query string (`q`, `kind`, `author`, `page`; others ignored).
+    /// The filter of a query string (`q`, `kind`, `author`, `since`, `page`; others
+    /// ignored). `since` is read as `qoima list --since` reads it.
     /// The author is resolved against the archive's keys.
     pub fn from_query(store: &Store, query: Option<&str>) -> Result<ArchiveFilter, FilterError> {
         let mut filter = ArchiveFilter::default();
@@ -69,6 +76,11 @@ impl ArchiveFilter {
                         .resolve_author(value)
                         .map_err(|_| FilterError::Author(value.to_owned()))?;
                     filter.author = Some(author);
+                }
+                "since" => {
+                    let since = qoima_core::parse_instant_ms(value)
+                        .map_err(|_| FilterError::Since(value.to_owned()))?;
+                    filter.since_ms = Some(since);
                 }
                 "page" => {
                     filter.page = value
@@ -92,17 +104,19 @@ pub fn list_page(store: &Store, filter: &ArchiveFilter) -> Result<RecordPage, St
     let wanted = skip + PAGE_SIZE as usize + 1;
     let found = match &filter.words {
         Some(words) => {
-            let narrowed = filter.kind.is_some() || filter.author.is_some();
+            let narrowed =
+                filter.kind.is_some() || filter.author.is_some() || filter.since_ms.is_some();
             let hits = store.search(words, if narrowed { SEARCH_MAX } else { wanted })?;
             hits.into_iter()
                 .filter(|s| filter.kind.is_none_or(|kind| s.kind == kind))
                 .filter(|s| filter.author.is_none_or(|author| s.author == author))
+                .filter(|s| filter.since_ms.is_none_or(|since| s.created_ms >= since))
                 .collect()
         }
         None => store.list(&ListQuery {
             kind: filter.kind,
             author: filter.author,
-            since_ms: None,
+            since_ms: filter.since_ms,
             limit: wanted,
         })?,
     };

@@ -135,6 +135,27 @@ async fn the_archive_filters_by_kind_and_searches() {
     assert!(body.contains("3 записи"), "{body}");
     assert!(!body.contains("Разгон"), "{body}");
 
+    // Since a day: the incident is claimed a day after the testimonies.
+    let (_, body) = send(&app, get("/?since=2022-01-06&lang=en", &token)).await;
+    assert!(body.contains("On this page: 1 record<"), "{body}");
+    assert!(body.contains("<bdi>Разгон у акимата</bdi>"));
+    assert!(body.contains("value=\"2022-01-06\""), "{body}");
+    let (_, body) = send(
+        &app,
+        get(
+            "/?since=2022-01-06&q=%D0%BF%D0%BB%D0%BE%D1%89%D0%B0%D0%B4%D1%8C&lang=en",
+            &token,
+        ),
+    )
+    .await;
+    assert!(body.contains("On this page: 1 record<"), "{body}");
+    let (_, body) = send(&app, get("/?since=yesterday&lang=en", &token)).await;
+    assert!(
+        body.contains("The date in the address is not understood"),
+        "{body}"
+    );
+    assert!(body.contains("4 records"), "{body}");
+
     let (response, body) = send(&app, get("/?kind=poem&lang=en", &token)).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(

@@ -17,6 +17,8 @@ archive-title = Мұрағат
 archive-search-label = Іздеу
 archive-kind-label = Түрі
 archive-kind-all = Барлық түрі
+archive-since-label = Жазылған күннен бастап
+archive-bad-since = Мекенжайдағы күн түсініксіз; барлық күндегі жазбалар көрсетілді.
 archive-apply = Көрсету
 archive-count = { $count ->
     [one] { $count } жазба

@@ -16,6 +16,8 @@ archive-title = Архив
 archive-search-label = Поиск
 archive-kind-label = Вид
 archive-kind-all = Все виды
+archive-since-label = Написано с
+archive-bad-since = Дата в адресе непонятна; показаны записи за все даты.
 archive-apply = Показать
 archive-count = { $count ->
     [one] { $count } запись

@@ -37,6 +37,8 @@ struct ArchivePage {
     langs: Vec<LangLink>,
     full: bool,
     words: String,
+    /// The `since` filter as given (`2022-01-05`), for the form.
+    since: String,
     kinds: Vec<KindOption>,
     rows: Vec<Row>,
     shown: u64,
@@ -114,12 +116,19 @@ fn build(
         FilterError::Kind(_) => tr.t("archive-bad-kind"),
         FilterError::Page => tr.t("archive-bad-page"),
         FilterError::Author(_) => tr.t("archive-bad-author"),
+        FilterError::Since(_) => tr.t("archive-bad-since"),
     });
+    let since = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(name, _)| name == "since")
+        .filter(|_| filter.since_ms.is_some())
+        .map(|(_, value)| value.trim().to_owned())
+        .unwrap_or_default();
     ArchivePage {
         tr,
         langs: lang_links(tr, query),
         full: true,
         words: filter.words.clone().unwrap_or_default(),
+        since,
         kinds,
         shown: rows.len() as u64,
         rows,
