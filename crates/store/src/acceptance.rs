@@ -42,7 +42,8 @@ pub enum Acceptance {
 /// attachment policy (`--fetch-up-to`, `--blob-quota`, `--budget`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quotas {
-    /// Records kept per author per hour (by when they were stored here).
+    /// Records kept per author per clock hour (by when they were stored here; the count
+    /// starts again at each full hour, as the shared quota's does).
     pub records_per_hour: Option<u32>,
     /// Bytes of records kept per author in all.
     pub bytes_per_author: Option<u64>,
@@ -290,21 +291,138 @@ impl Admission {
         Ok(())
     }
 
+    /// An unknown author's usage, from the counters the archive keeps as records are
+    /// stored and removed (`author_usage`): constant time however large the archive,
+    /// where summing the author's records made every fetched batch of a catch-up read
+    /// the whole archive again.
     fn usage_of(&self, db: &Connection, author: &AuthorKey) -> Result<Usage, StoreError> {
         if crate::trust::vouched(db, author)?.is_some() {
             return Ok(Usage::Vouched);
         }
-        let (records_this_hour, record_bytes): (i64, i64) = db
+        let (bytes, hour, records_in_hour): (i64, i64, i64) = db
             .prepare_cached(
-                "SELECT count(*) FILTER (WHERE stored_ms > ?2), coalesce(sum(length(bytes)), 0)
-                 FROM records WHERE author = ?1",
+                "SELECT bytes, hour, records_in_hour FROM author_usage WHERE author = ?1",
             )?
-            .query_row(params![author.as_bytes(), self.now - HOUR_MS], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+            .query_row([author.as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+            .unwrap_or((0, 0, 0));
+        let this_hour = hour == self.now.div_euclid(HOUR_MS);
         Ok(Usage::Unknown {
-            records_this_hour: records_this_hour as u64,
-            bytes: record_bytes.max(0) as u64,
+            records_this_hour: if this_hour {
+                records_in_hour.max(0) as u64
+            } else {
+                0
+            },
+            bytes: bytes.max(0) as u64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+    use qoima_core::fixtures;
+
+    use crate::{Source, Store};
+
+    /// Bytes per author, ordered by author.
+    type Usage = Vec<(Vec<u8>, i64)>;
+
+    /// Each author's counted bytes, and the same summed from the records themselves.
+    fn counted_and_summed(store: &Store) -> (Usage, Usage) {
+        let rows = |sql: &str| {
+            let mut stmt = store.db.prepare(sql).unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+        };
+        (
+            rows("SELECT author, bytes FROM author_usage WHERE bytes > 0 ORDER BY author"),
+            rows("SELECT author, sum(length(bytes)) FROM records GROUP BY author ORDER BY author"),
+        )
+    }
+
+    #[test]
+    fn the_usage_counters_follow_records_stored_changed_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path(), &crate::ArchiveKey::from_bytes([42; 32])).unwrap();
+        let mut records = fixtures::chain(&fixtures::author(2), 5, 300);
+        records.extend(fixtures::chain(&fixtures::author(3), 4, 900));
+        let bundle = fixtures::bundle(&fixtures::author(99), &records, &[]);
+        let report = store
+            .import_network_bundle(&bundle[..], Source::Peer("peer".into()))
+            .unwrap();
+        assert_eq!(report.records_new, 9);
+        let (counted, summed) = counted_and_summed(&store);
+        assert_eq!(summed.len(), 2);
+        assert_eq!(counted, summed, "after storing");
+
+        // Rot changes a record's bytes (and their length); quarantine then removes it.
+        let rotten = records[6].id();
+        store
+            .db
+            .execute(
+                "UPDATE records SET bytes = substr(bytes, 1, 100) WHERE id = ?1",
+                [rotten.as_bytes()],
+            )
+            .unwrap();
+        let (counted, summed) = counted_and_summed(&store);
+        assert_eq!(counted, summed, "after a change");
+        assert_eq!(store.quarantine(&[rotten]).unwrap().len(), 1);
+        let (counted, summed) = counted_and_summed(&store);
+        assert_eq!(counted, summed, "after a removal");
+        assert_eq!(store.record_count().unwrap(), 8);
+    }
+
+    #[test]
+    fn an_archive_from_before_the_counters_gets_them_filled() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::ArchiveKey::from_bytes([42; 32]);
+        let records = fixtures::chain(&fixtures::author(2), 6, 500);
+        {
+            let mut store = Store::open(dir.path(), &key).unwrap();
+            let bundle = fixtures::bundle(&fixtures::author(99), &records, &[]);
+            store
+                .import_network_bundle(&bundle[..], Source::Peer("peer".into()))
+                .unwrap();
+            // As the archive was at version 10: no counters.
+            store
+                .db
+                .execute_batch(
+                    "DROP TRIGGER author_usage_on_insert;
+                     DROP TRIGGER author_usage_on_update;
+                     DROP TRIGGER author_usage_on_delete;
+                     DROP TABLE author_usage;
+                     PRAGMA user_version = 10;",
+                )
+                .unwrap();
+        }
+        let hour_before = crate::archive::now_ms().div_euclid(super::HOUR_MS);
+        let store = Store::open(dir.path(), &key).unwrap();
+        let (counted, summed) = counted_and_summed(&store);
+        assert_eq!(summed.len(), 1);
+        assert_eq!(counted, summed);
+        let (hour, in_hour): (i64, i64) = store
+            .db
+            .query_row("SELECT hour, records_in_hour FROM author_usage", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert!((hour_before..=hour_before + 1).contains(&hour));
+        // All six were stored moments ago: in this hour, unless it just turned.
+        let stored_in_hour: i64 = store
+            .db
+            .query_row(
+                "SELECT count(*) FROM records WHERE stored_ms / 3600000 = ?1",
+                [hour],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(in_hour, stored_in_hour);
+        assert!(hour != hour_before || in_hour == 6);
     }
 }

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// How long a connection waits for another's write lock before giving up.
 pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -246,6 +246,36 @@ CREATE TABLE search_pending (
 );
 ";
 
+/// Version 11: what each author's records take here, kept by triggers as records are
+/// stored, changed and removed, so the acceptance policy reads an author's usage in one
+/// look-up instead of summing the author's records, which made every fetched batch of a
+/// large catch-up read the whole archive again. `hour` is the clock hour (ms / 3,600,000)
+/// of the author's latest stored record, `records_in_hour` how many were stored in it.
+/// Filled from the records by [`fill_author_usage`].
+const SCHEMA_V11: &str = "
+CREATE TABLE author_usage (
+    author          BLOB PRIMARY KEY,
+    bytes           INTEGER NOT NULL,
+    hour            INTEGER NOT NULL,
+    records_in_hour INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER author_usage_on_insert AFTER INSERT ON records BEGIN
+    INSERT INTO author_usage (author, bytes, hour, records_in_hour)
+    VALUES (NEW.author, length(NEW.bytes), NEW.stored_ms / 3600000, 1)
+    ON CONFLICT (author) DO UPDATE SET
+        bytes = bytes + excluded.bytes,
+        records_in_hour = CASE WHEN hour = excluded.hour THEN records_in_hour + 1 ELSE 1 END,
+        hour = excluded.hour;
+END;
+CREATE TRIGGER author_usage_on_update AFTER UPDATE OF bytes ON records BEGIN
+    UPDATE author_usage SET bytes = bytes - length(OLD.bytes) + length(NEW.bytes)
+    WHERE author = NEW.author;
+END;
+CREATE TRIGGER author_usage_on_delete AFTER DELETE ON records BEGIN
+    UPDATE author_usage SET bytes = bytes - length(OLD.bytes) WHERE author = OLD.author;
+END;
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -279,6 +309,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (8, SCHEMA_V8),
             (9, SCHEMA_V9),
             (10, SCHEMA_V10),
+            (11, SCHEMA_V11),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;
@@ -290,9 +321,26 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
         if version < 9 {
             crate::standing::apply_stored_retractions(&tx)?;
         }
+        if version < 11 {
+            fill_author_usage(&tx)?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
     }
+    Ok(())
+}
+
+/// Counts what each author's records already take (version 11): bytes in all, and the
+/// records stored in the current clock hour, so no quota starts from zero after an
+/// upgrade.
+fn fill_author_usage(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let hour = crate::archive::now_ms().div_euclid(3_600_000);
+    tx.execute(
+        "INSERT INTO author_usage (author, bytes, hour, records_in_hour)
+         SELECT author, sum(length(bytes)), ?1, count(*) FILTER (WHERE stored_ms / 3600000 = ?1)
+         FROM records GROUP BY author",
+        [hour],
+    )?;
     Ok(())
 }
 
@@ -371,6 +419,7 @@ mod tests {
         assert_eq!(
             added,
             [
+                "author_usage",
                 "bans",
                 "corrupt_records",
                 "declined",

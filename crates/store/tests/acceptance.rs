@@ -201,3 +201,68 @@ fn a_flood_spread_over_many_keys_stays_within_the_shared_quota() {
     let honest = fixtures::chain(&friend, 5, 0);
     assert_eq!(import(&mut store, &honest).records_new, 5);
 }
+
+#[test]
+fn quotas_are_counted_the_same_over_many_small_imports_as_over_one() {
+    let quotas = Quotas {
+        records_per_hour: Some(7),
+        bytes_per_author: Some(20_000),
+        unknown_per_hour: None,
+    };
+    let policy = Policy {
+        accept: Acceptance::Open,
+        quotas,
+    };
+    let stranger = fixtures::author(2);
+    let big = fixtures::chain(&stranger, 10, 4_000);
+    let small = fixtures::chain(&fixtures::author(3), 10, 0);
+
+    let (_at_once_dir, mut at_once) = store(policy);
+    let big_at_once = import(&mut at_once, &big).records_new;
+    let small_at_once = import(&mut at_once, &small).records_new;
+    assert!((2..10).contains(&big_at_once), "kept {big_at_once}");
+    assert_eq!(small_at_once, 7, "the hourly quota");
+
+    // A catch-up over a link arrives as many small bundles: the archive's counters must
+    // carry each author's usage from one to the next.
+    let (_one_by_one_dir, mut one_by_one) = store(policy);
+    let big_one_by_one: u64 = big
+        .iter()
+        .map(|r| import(&mut one_by_one, std::slice::from_ref(r)).records_new)
+        .sum();
+    let small_one_by_one: u64 = small
+        .iter()
+        .map(|r| import(&mut one_by_one, std::slice::from_ref(r)).records_new)
+        .sum();
+    assert_eq!(big_one_by_one, big_at_once);
+    assert_eq!(small_one_by_one, small_at_once);
+    let report = import(&mut one_by_one, &big);
+    assert_eq!(report.records_new, 0);
+    assert_eq!(
+        report.declined,
+        vec![(Declined::OverByteQuota, 10 - big_at_once)]
+    );
+}
+
+#[test]
+fn the_counters_survive_reopening_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Policy {
+        accept: Acceptance::Open,
+        quotas: Quotas {
+            records_per_hour: Some(5),
+            bytes_per_author: None,
+            unknown_per_hour: None,
+        },
+    };
+    let records = fixtures::chain(&fixtures::author(2), 8, 0);
+    {
+        let mut store = Store::open(dir.path(), &test_key()).unwrap();
+        store.set_policy(&policy).unwrap();
+        assert_eq!(import(&mut store, &records[..3]).records_new, 3);
+    }
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
+    let report = import(&mut store, &records[3..]);
+    assert_eq!(report.records_new, 2);
+    assert_eq!(report.declined, vec![(Declined::OverHourlyQuota, 3)]);
+}

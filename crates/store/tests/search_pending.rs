@@ -294,7 +294,13 @@ fn a_record_quarantined_while_pending_leaves_no_hit() {
 }
 
 /// Undoes what schema versions after 9 added to an archive.
-const AFTER_VERSION_9: &str = "DROP TABLE search_pending;";
+const AFTER_VERSION_9: &str = "
+    DROP TABLE search_pending;
+    DROP TRIGGER author_usage_on_insert;
+    DROP TRIGGER author_usage_on_update;
+    DROP TRIGGER author_usage_on_delete;
+    DROP TABLE author_usage;
+";
 
 fn schema_version(home: &Path) -> i64 {
     keyed_db(&home.join(qoima_store::DB_FILE))
