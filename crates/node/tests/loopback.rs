@@ -47,6 +47,17 @@ async fn two_nodes_exchange_everything_and_record_provenance() {
         .expect("A is listed");
     assert!(peer.connected);
     assert!(peer.received_since_start >= 20, "{peer:?}");
+
+    // What the sync stored is made searchable by the node itself, without a search
+    // having to do it first.
+    eventually("B indexes what it fetched for search", DEADLINE, || {
+        Store::open(&b.home(), &test_key())
+            .unwrap()
+            .search_pending_count()
+            .unwrap()
+            == 0
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,6 +41,11 @@ impl EventLoop {
         if full || std::mem::take(&mut self.poll_again) {
             self.poll_store();
         }
+        // New records wait for the full-text index; index them once fetching has paused,
+        // so a catch-up stores first and a search soon after still answers at once.
+        if !arrived.is_empty() && self.fetches_in_flight == 0 {
+            self.index_for_search();
+        }
     }
 
     /// Small news travels inline as a bundle; larger news as ids to fetch.

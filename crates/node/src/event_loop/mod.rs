@@ -148,6 +148,7 @@ impl Node {
             internal_tx,
             polling: false,
             poll_again: false,
+            indexing: false,
             blob_files,
             blob_policy,
             transfers: HashMap::new(),
@@ -228,6 +229,8 @@ impl Node {
 /// What a spawned task reports back to the loop.
 enum Internal {
     Polled(Result<Vec<ArrivedRecord>, StoreError>),
+    /// A batch of records was made searchable: how many.
+    Indexed(Result<usize, StoreError>),
     /// News written here, to hand to a stem peer (or publish after a delay).
     SpreadLocal(Vec<GossipMessage>),
     /// News to publish on gossip now.
@@ -338,6 +341,8 @@ struct EventLoop {
     internal_tx: mpsc::Sender<Internal>,
     polling: bool,
     poll_again: bool,
+    /// A batch of stored records is being made searchable.
+    indexing: bool,
     /// Attachment files, read and filled off the loop.
     blob_files: qoima_store::BlobFiles,
     blob_policy: BlobPolicy,
@@ -389,7 +394,10 @@ impl EventLoop {
                     self.pump_fetches();
                     self.pump_blobs();
                 }
-                _ = housekeeping.tick() => self.lift_expired_bans(),
+                _ = housekeeping.tick() => {
+                    self.lift_expired_bans();
+                    self.index_for_search();
+                }
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
             }
         }
@@ -406,6 +414,7 @@ impl EventLoop {
                 self.polling = false;
                 warn!("reading the archive failed: {e}");
             }
+            Internal::Indexed(result) => self.on_indexed(result),
             Internal::SpreadLocal(messages) => self.spread_local(messages),
             Internal::PublishNow(messages) => self.publish(messages),
             Internal::GossipChecked {
@@ -630,6 +639,29 @@ impl EventLoop {
         let behaviour = self.swarm.behaviour_mut();
         behaviour.blocked.unblock_peer(peer);
         behaviour.gossipsub.remove_blacklisted_peer(&peer);
+    }
+
+    /// Makes records stored since the last time searchable, one bounded batch at a time
+    /// while there are more, so the first search after a large sync answers at once (an
+    /// import leaves its records queued for the full-text index).
+    pub(super) fn index_for_search(&mut self) {
+        if std::mem::replace(&mut self.indexing, true) {
+            return;
+        }
+        self.spawn_store(
+            |s| s.index_pending_search(qoima_store::SEARCH_INDEX_BATCH),
+            Internal::Indexed,
+        );
+    }
+
+    fn on_indexed(&mut self, result: Result<usize, StoreError>) {
+        self.indexing = false;
+        match result {
+            Ok(indexed) if indexed == qoima_store::SEARCH_INDEX_BATCH => self.index_for_search(),
+            Ok(_) => {}
+            // Searches index what is left themselves; the next round tries again.
+            Err(e) => warn!("making records searchable failed: {e}"),
+        }
     }
 
     fn lift_expired_bans(&mut self) {
