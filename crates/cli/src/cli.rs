@@ -74,6 +74,14 @@ pub enum Command {
     /// Make the running node forget the archive key and stop. Until the passphrase is
     /// typed again, nothing in the archive can be read on this device.
     Lock,
+    /// Open the running node's web interface in the browser (in Kazakh, Russian or
+    /// English): read the archive and its records without a terminal. Prints the address
+    /// too; it holds a secret that lets the browser in, valid until the node stops.
+    Ui {
+        /// Only print the address; do not start a browser.
+        #[arg(long)]
+        no_open: bool,
+    },
     /// Make the key of a closed group (see `node --network-key`).
     #[command(subcommand)]
     NetworkKey(NetworkKeyCommand),
@@ -516,6 +524,13 @@ pub struct NodeArgs {
     /// Saved in the archive.
     #[arg(long, value_name = "N")]
     pub quota_unknown: Option<u32>,
+    /// Serve the web interface on this port of 127.0.0.1 (or the next free one of the
+    /// following 19); open it with `qoima ui`. It is never reachable from another machine.
+    #[arg(long, default_value_t = 4271, value_name = "PORT")]
+    pub ui_port: u16,
+    /// Do not serve the web interface.
+    #[arg(long)]
+    pub no_ui: bool,
     /// More log output (-v: debug, -vv: trace).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -46,6 +46,10 @@ pub struct NodeConfig {
     /// Which attachments are fetched without asking, the storage quota and this run's
     /// byte budget.
     pub blob_policy: crate::BlobPolicy,
+    /// The address that unlocks the local web interface (it holds the interface's
+    /// token), if one is served beside this node: handed over the control socket to the
+    /// data directory's owner only (`qoima ui`), never written to disk.
+    pub ui_url: Option<String>,
 }
 
 impl NodeConfig {
@@ -65,6 +69,7 @@ impl NodeConfig {
             network_key: None,
             ephemeral_identity: false,
             blob_policy: crate::BlobPolicy::default(),
+            ui_url: None,
         }
     }
 }

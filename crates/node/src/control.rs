@@ -85,6 +85,26 @@ pub fn query_archive_key(home: &Path) -> Result<ArchiveKey, ControlError> {
     Ok(ArchiveKey::from_bytes(key))
 }
 
+/// Asks the node running on `home` for the address that unlocks its web interface
+/// (blocking; for `qoima ui`). Only the owner of the data directory is given it.
+pub fn query_ui(home: &Path) -> Result<String, ControlError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        ui: Option<String>,
+        error: Option<String>,
+    }
+    let line = zeroize::Zeroizing::new(ask(home, "ui")?);
+    let answer: Answer =
+        serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    answer.ui.ok_or_else(|| {
+        ControlError::Protocol(
+            answer
+                .error
+                .unwrap_or_else(|| "no address in the answer".into()),
+        )
+    })
+}
+
 /// Asks the node running on `home` to fetch these attachments first, whatever their
 /// size (blocking; for the CLI). Returns once the node has taken the request.
 pub fn fetch(home: &Path, blobs: &[qoima_core::BlobHash]) -> Result<(), ControlError> {
@@ -198,6 +218,7 @@ pub(crate) async fn serve(
     requests: mpsc::Sender<ControlRequest>,
     key: ArchiveKey,
     owner: Option<u32>,
+    ui_url: Option<Arc<str>>,
 ) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
     let mut failures: u32 = 0;
@@ -221,10 +242,11 @@ pub(crate) async fn serve(
         };
         let requests = requests.clone();
         let key = key.clone();
+        let ui_url = ui_url.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let _ =
-                tokio::time::timeout(ANSWER_TIMEOUT, answer(stream, requests, key, owner)).await;
+            let answering = answer(stream, requests, key, owner, ui_url);
+            let _ = tokio::time::timeout(ANSWER_TIMEOUT, answering).await;
         });
     }
 }
@@ -234,6 +256,7 @@ async fn answer(
     requests: mpsc::Sender<ControlRequest>,
     key: ArchiveKey,
     owner: Option<u32>,
+    ui_url: Option<Arc<str>>,
 ) {
     let caller = stream.peer_cred().ok().map(|c| c.uid());
     let (read, mut write) = stream.into_split();
@@ -263,6 +286,17 @@ async fn answer(
                 "{\"error\":\"only the owner of the data directory may unlock it\"}".to_owned()
             }
         }
+        "{\"request\":\"ui\"}" => match ui_url {
+            // The address holds the interface's token: the owner's, like the key.
+            Some(url) if owner.is_some() && caller == owner => {
+                serde_json::json!({ "ui": &*url }).to_string()
+            }
+            Some(_) => {
+                "{\"error\":\"only the owner of the data directory may open the interface\"}"
+                    .to_owned()
+            }
+            None => "{\"error\":\"this node serves no web interface (it was started with --no-ui, or no port was free)\"}".to_owned(),
+        },
         "{\"request\":\"written\"}" => {
             if requests.send(ControlRequest::Written).await.is_err() {
                 return;

@@ -14,6 +14,7 @@ mod sealed_originals;
 mod show;
 mod statements;
 mod trust;
+mod ui;
 mod verify;
 mod wipe;
 
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trust(TrustCommand::List { json }) => trust::list(&ctx, json),
         Command::Trust(TrustCommand::Remove { key }) => trust::remove(&ctx, &key),
         Command::Lock => node::lock(&ctx),
+        Command::Ui { no_open } => ui::open(&ctx, no_open),
         Command::Wipe { yes } => wipe::run(&ctx, yes),
         Command::NetworkKey(NetworkKeyCommand::New { file }) => network_key::new(&file),
         Command::Add(args) => add::run(&ctx, *args),

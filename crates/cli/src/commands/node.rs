@@ -2,11 +2,13 @@
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use qoima_core::format_ms;
 use qoima_node::{Multiaddr, Node, NodeConfig, Status, control};
+use qoima_web::NodeControl;
 
 use crate::cli::NodeArgs;
 use crate::context::Context;
@@ -67,13 +69,84 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     config.network_key = network_key;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
+        let ui = if args.no_ui {
+            None
+        } else {
+            bind_ui(args.ui_port).await
+        };
+        if let Some((_, address, _)) = &ui {
+            config.ui_url = Some(address.clone());
+        }
+        let archive_key = config.archive_key.clone();
         let node = Node::start(config).await.map_err(anyhow::Error::msg)?;
+        let (stop_ui, ui_stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = match ui {
+            Some((listener, _, token)) => {
+                let store = ctx.open_store(&archive_key, None)?;
+                let lock: Arc<dyn NodeControl> = Arc::new(LockByControlSocket {
+                    home: ctx.home().to_owned(),
+                });
+                let ui = qoima_web::Ui::new(store, token).with_node(lock);
+                Some(tokio::spawn(qoima_web::serve(listener, ui, async {
+                    let _ = ui_stopped.await;
+                })))
+            }
+            None => None,
+        };
+        drop(archive_key);
         node.run_until_signal()
             .await
             .context("waiting for a stop signal")?;
+        let _ = stop_ui.send(());
+        if let Some(server) = server
+            && let Ok(Err(e)) = server.await
+        {
+            tracing::warn!("the web interface stopped with an error: {e}");
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Binds the web interface on loopback, at `port` or the next free one, with a fresh
+/// token: the listener, the address that lets a browser in, and the token. A node runs
+/// without the interface rather than not at all when no port is free.
+async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_web::UiToken)> {
+    let bound = async {
+        let listener = qoima_web::bind_local(port).await?;
+        let token = qoima_web::UiToken::generate()?;
+        let address = qoima_web::unlock_url(listener.local_addr()?, &token);
+        Ok::<_, qoima_web::WebError>((listener, address, token))
+    };
+    match bound.await {
+        Ok((listener, address, token)) => {
+            if let Ok(at) = listener.local_addr() {
+                tracing::info!("web interface on http://{at} (open it with `qoima ui`)");
+            }
+            Some((listener, address, token))
+        }
+        Err(e) => {
+            tracing::warn!("running without the web interface: {e}");
+            None
+        }
+    }
+}
+
+/// The interface's lock button: the same request `qoima lock` sends, from a thread of
+/// its own, since the node stops (and the interface with it) while it is answered.
+struct LockByControlSocket {
+    home: std::path::PathBuf,
+}
+
+impl NodeControl for LockByControlSocket {
+    fn lock(&self) {
+        let home = self.home.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = control::lock(&home) {
+                tracing::warn!("locking from the web interface failed: {e}");
+            }
+        });
+    }
 }
 
 /// The saved policy with what this command line changes laid over it.

@@ -125,6 +125,7 @@ impl Node {
                     requests.clone(),
                     config.archive_key.clone(),
                     control::owner_of(&config.home),
+                    config.ui_url.clone().map(Arc::from),
                 )),
                 control::socket_path(&config.home),
             )

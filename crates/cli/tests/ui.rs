@@ -1,0 +1,101 @@
+//! `qoima node` serves the web interface on loopback and `qoima ui` hands its address to
+//! the owner of the data directory: a real node process, real HTTP over a socket.
+
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::*;
+
+/// Sends one HTTP/1.1 GET for `path` with `host` and `cookie`; the whole answer.
+fn get(port: u16, path: &str, host: &str, cookie: Option<&str>) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+fn status_line(answer: &str) -> &str {
+    answer.lines().next().unwrap_or_default()
+}
+
+#[test]
+fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path(), "a");
+    let no_node = qoima(&home, &["ui", "--no-open"]);
+    assert_eq!(no_node.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&no_node.stderr).contains("no node is running"));
+
+    let ui_port = free_port().to_string();
+    let _node = start_node_with(&home, free_port(), &[], "pw", &["--ui-port", &ui_port]);
+    eventually("the node to answer", Duration::from_secs(30), || {
+        qoima(&home, &["status"]).status.success()
+    });
+    let out = qoima(&home, &["ui", "--no-open"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let rest = url.strip_prefix("http://127.0.0.1:").expect(&url);
+    let (port, path) = rest.split_once('/').unwrap();
+    let port: u16 = port.parse().unwrap();
+    assert!(path.starts_with("unlock?token="), "{url}");
+    let host = format!("127.0.0.1:{port}");
+
+    // Without the cookie: refused. With the address: the cookie, HttpOnly and strict.
+    assert!(status_line(&get(port, "/", &host, None)).contains(" 401 "));
+    let unlocked = get(port, &format!("/{path}"), &host, None);
+    assert!(status_line(&unlocked).contains(" 303 "), "{unlocked}");
+    let set_cookie = unlocked
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .expect("a cookie is set");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap();
+    let page = get(port, "/?lang=ru", &host, Some(cookie));
+    assert!(status_line(&page).contains(" 200 "), "{page}");
+    assert!(page.contains("<html lang=\"ru\""), "{page}");
+    // A page whose name was made to point here (DNS rebinding) is not answered.
+    let rebound = get(port, "/", &format!("evil.example:{port}"), Some(cookie));
+    assert!(status_line(&rebound).contains(" 421 "), "{rebound}");
+
+    // Locking stops the node and the interface with it.
+    assert!(qoima(&home, &["lock"]).status.success());
+    eventually("the interface to stop", Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+}
+
+#[test]
+fn a_node_started_without_the_interface_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path(), "a");
+    let _node = start_node_with(&home, free_port(), &[], "pw", &["--no-ui"]);
+    eventually("the node to answer", Duration::from_secs(30), || {
+        qoima(&home, &["status"]).status.success()
+    });
+    let out = qoima(&home, &["ui", "--no-open"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("serves no web interface"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
