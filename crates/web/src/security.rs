@@ -11,6 +11,12 @@
 //!   resolve to 127.0.0.1 (DNS rebinding) sends `Host: evil.example`; it is refused.
 //! - **Same origin for changes.** A request that is not GET or HEAD must carry the own
 //!   origin in `Origin`, or, without `Origin`, `Sec-Fetch-Site: same-origin`.
+//! - **Nothing from other sites.** A request the browser marks as coming from another
+//!   site, or from another port of this machine (`Sec-Fetch-Site: cross-site` or
+//!   `same-site`), is refused whatever its method, the stylesheet included: a page
+//!   elsewhere can neither probe the archive by what loads nor tell that qoima runs here
+//!   by loading its stylesheet; `Cross-Origin-Resource-Policy: same-origin` says the same
+//!   to browsers that do not send the header.
 //! - **Headers on every response**, refusals included: a Content-Security-Policy that
 //!   allows nothing but this origin (no inline script, no framing, forms only here),
 //!   `nosniff`, no referrer (the unlock address holds the token), and `no-store` (pages
@@ -76,6 +82,10 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }
 
@@ -97,6 +107,14 @@ async fn check(state: &AppState, request: Request, next: Next) -> Response {
             StatusCode::MISDIRECTED_REQUEST,
             msg("refused-host-title"),
             msg("refused-host-text"),
+        );
+    }
+    if from_elsewhere(request.headers()) {
+        return notice(
+            tr,
+            StatusCode::FORBIDDEN,
+            msg("refused-origin-title"),
+            msg("refused-origin-text"),
         );
     }
     let safe_method = matches!(*request.method(), Method::GET | Method::HEAD);
@@ -134,6 +152,16 @@ fn is_own_host(host: &str, port: u16) -> bool {
     ["127.0.0.1", "localhost", "[::1]"]
         .iter()
         .any(|name| host == format!("{name}:{port}"))
+}
+
+/// Whether the browser says the request comes from a page of another site or another
+/// port of this machine. Typed addresses, bookmarks and `qoima ui` are `none`; links
+/// within the interface are `same-origin`; a browser that sends no such header is left
+/// to the other checks.
+fn from_elsewhere(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"))
 }
 
 /// Whether a request that changes something comes from a page of this origin.

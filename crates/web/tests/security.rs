@@ -19,6 +19,10 @@ fn assert_protective_headers(response: &axum::http::Response<Body>) {
     assert_eq!(header(response, "x-content-type-options"), "nosniff");
     assert_eq!(header(response, "referrer-policy"), "no-referrer");
     assert_eq!(header(response, "cache-control"), "no-store");
+    assert_eq!(
+        header(response, "cross-origin-resource-policy"),
+        "same-origin"
+    );
 }
 
 #[tokio::test]
@@ -234,4 +238,27 @@ async fn the_stylesheet_needs_no_cookie_but_the_right_host() {
         .unwrap();
     let (response, _) = send(&app, request).await;
     assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
+}
+
+#[tokio::test]
+async fn requests_from_other_sites_and_other_local_ports_are_refused_even_with_the_cookie() {
+    let (_archive, app, token) = app();
+    for path in ["/", "/assets/style.css", "/api/v1/records"] {
+        for (site, expected) in [
+            ("cross-site", StatusCode::FORBIDDEN),
+            ("same-site", StatusCode::FORBIDDEN),
+            ("none", StatusCode::OK),
+            ("same-origin", StatusCode::OK),
+        ] {
+            let request = Request::get(path)
+                .header("host", HOST)
+                .header("sec-fetch-site", site)
+                .header("cookie", format!("qoima_ui={}", token.as_str()))
+                .body(Body::empty())
+                .unwrap();
+            let (response, _) = send(&app, request).await;
+            assert_eq!(response.status(), expected, "{path} from {site}");
+            assert_protective_headers(&response);
+        }
+    }
 }

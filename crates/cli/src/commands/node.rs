@@ -98,15 +98,23 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("waiting for a stop signal")?;
         let _ = stop_ui.send(());
-        if let Some(server) = server
-            && let Ok(Err(e)) = server.await
-        {
-            tracing::warn!("the web interface stopped with an error: {e}");
+        // A connection that never finishes its request would hold a graceful shutdown
+        // open for ever, and with it the open archive: after a short wait the process
+        // ends anyway (dropping the runtime ends every connection).
+        if let Some(server) = server {
+            match tokio::time::timeout(UI_STOP_WAIT, server).await {
+                Ok(Ok(Err(e))) => tracing::warn!("the web interface stopped with an error: {e}"),
+                Ok(_) => {}
+                Err(_) => tracing::warn!("the web interface did not stop in time; ending it"),
+            }
         }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// How long the web interface may take to finish its requests once the node stopped.
+const UI_STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// Binds the web interface on loopback, at `port` or the next free one, with a fresh
 /// token: the listener, the address that lets a browser in, and the token. A node runs
@@ -120,8 +128,12 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_we
     };
     match bound.await {
         Ok((listener, address, token)) => {
-            if let Ok(at) = listener.local_addr() {
-                tracing::info!("web interface on http://{at} (open it with `qoima ui`)");
+            match listener.local_addr() {
+                Ok(at) if at.port() != port => tracing::warn!(
+                    "port {port} is taken by another program; the web interface is on http://{at} (open it with `qoima ui`)"
+                ),
+                Ok(at) => tracing::info!("web interface on http://{at} (open it with `qoima ui`)"),
+                Err(_) => {}
             }
             Some((listener, address, token))
         }

@@ -10,12 +10,18 @@ use crate::output::{errln, outln};
 
 pub fn open(ctx: &Context, no_open: bool) -> anyhow::Result<ExitCode> {
     let url = control::query_ui(ctx.home())?;
-    outln!("{url}")?;
+    // The address lets anyone who has it in until the node stops: printed only when
+    // asked for, so it does not linger in a terminal's scrollback.
     if no_open {
+        outln!("{url}")?;
         return Ok(ExitCode::SUCCESS);
     }
-    if !start_browser(&url) {
-        errln!("No browser could be started here: open the address above in one.");
+    if start_browser(&url) {
+        outln!("Opened in your browser.")?;
+    } else {
+        errln!(
+            "No browser could be started here: run `qoima ui --no-open` and open the address it prints."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
