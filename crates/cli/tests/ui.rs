@@ -28,6 +28,22 @@ fn get(port: u16, path: &str, host: &str, cookie: Option<&str>) -> String {
     answer
 }
 
+/// Sends one HTTP/1.1 POST for `path` from a page of the interface itself.
+fn post(port: u16, path: &str, host: &str, cookie: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: {cookie}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 fn status_line(answer: &str) -> &str {
     answer.lines().next().unwrap_or_default()
 }
@@ -76,11 +92,18 @@ fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
     let rebound = get(port, "/", &format!("evil.example:{port}"), Some(cookie));
     assert!(status_line(&rebound).contains(" 421 "), "{rebound}");
 
-    // Locking stops the node and the interface with it.
-    assert!(qoima(&home, &["lock"]).status.success());
-    eventually("the interface to stop", Duration::from_secs(30), || {
-        TcpStream::connect(("127.0.0.1", port)).is_err()
-    });
+    // The lock button stops the node and the interface with it.
+    let locked = post(port, "/lock?lang=en", &host, cookie);
+    assert!(status_line(&locked).contains(" 200 "), "{locked}");
+    assert!(locked.contains("<h1>Locked</h1>"), "{locked}");
+    eventually(
+        "the node and its interface to stop",
+        Duration::from_secs(30),
+        || {
+            TcpStream::connect(("127.0.0.1", port)).is_err()
+                && qoima(&home, &["status"]).status.code() == Some(3)
+        },
+    );
 }
 
 #[test]

@@ -49,7 +49,18 @@ pub struct NodeConfig {
     /// The address that unlocks the local web interface (it holds the interface's
     /// token), if one is served beside this node: handed over the control socket to the
     /// data directory's owner only (`qoima ui`), never written to disk.
-    pub ui_url: Option<String>,
+    pub ui_url: Option<UiAddress>,
+}
+
+/// The web interface's unlock address. It holds the interface's token, so it is never
+/// printed by `Debug` (a logged configuration must not let anyone in).
+#[derive(Clone)]
+pub struct UiAddress(pub String);
+
+impl std::fmt::Debug for UiAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UiAddress(…)")
+    }
 }
 
 impl NodeConfig {

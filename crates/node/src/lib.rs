@@ -31,8 +31,8 @@ mod store_worker;
 pub mod transfers;
 mod work;
 
-pub use config::NodeConfig;
-pub use event_loop::Node;
+pub use config::{NodeConfig, UiAddress};
+pub use event_loop::{Locker, Node};
 /// Network addresses, as the command line parses them.
 pub use qoima_net::libp2p::Multiaddr;
 pub use status::{PeerStatus, Status, TransferStatus};

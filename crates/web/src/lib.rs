@@ -65,9 +65,10 @@ pub enum WebError {
 /// What the interface asks of the running node. The node implements it; the interface
 /// never depends on the node crate.
 pub trait NodeControl: Send + Sync + 'static {
-    /// Forget the archive key and stop, as `qoima lock` does. The server stops with the
-    /// node; the page saying so is the last one served.
-    fn lock(&self);
+    /// Forget the archive key and stop, as `qoima lock` does; true once the node has
+    /// taken the request. The server stops with the node; the page saying so is the last
+    /// one served.
+    fn lock(&self) -> bool;
 }
 
 /// Everything a request handler needs. Cheap to clone.

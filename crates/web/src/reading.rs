@@ -53,6 +53,9 @@ pub enum FilterError {
     Since(String),
 }
 
+/// Characters of a search query at most (the search form's `maxlength`).
+pub const WORDS_MAX: usize = 200;
+
 impl ArchiveFilter {
     /// The filter of a query string (`q`, `kind`, `author`, `since`, `page`; others
     /// ignored). `since` is read as `qoima list --since` reads it.
@@ -65,7 +68,9 @@ impl ArchiveFilter {
                 continue;
             }
             match name.as_ref() {
-                "q" => filter.words = Some(value.to_owned()),
+                // The form allows 200 characters; a longer query is cut there, so a
+                // crafted one cannot hold the archive with thousands of terms.
+                "q" => filter.words = Some(value.chars().take(WORDS_MAX).collect()),
                 "kind" => {
                     let kind = RecordKind::from_name(value)
                         .ok_or_else(|| FilterError::Kind(value.to_owned()))?;

@@ -86,6 +86,27 @@ async fn filters_and_their_errors() {
     );
     let (response, _) = send(&app, get("/api/v1/records?page=100000", &token)).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // A query past the form's 200 characters is cut there: what follows is not searched.
+    let encoded = |text: &str| -> String { text.bytes().map(|b| format!("%{b:02X}")).collect() };
+    let words = format!("акимата{} несуществующее", " акимата".repeat(25));
+    assert!(words.chars().count() > qoima_web::reading::WORDS_MAX + 10);
+    let query = |words: &str| format!("/api/v1/records?q={}", encoded(words));
+    let (response, body) = send(&app, get(&query(&words), &token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        page["records"].as_array().unwrap().len(),
+        1,
+        "the cut part unsearched"
+    );
+    let (_, body) = send(&app, get(&query("акимата несуществующее"), &token)).await;
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        page["records"].as_array().unwrap().len(),
+        0,
+        "every word counts"
+    );
 }
 
 #[tokio::test]

@@ -196,7 +196,9 @@ async fn the_record_page_shows_the_fingerprint_and_what_a_signature_means() {
         body.contains("A signature shows who vouched for a record, not that what it says is true.")
     );
     assert!(body.contains("unknown key"));
-    assert!(body.contains("<bdi>photo.jpg</bdi> · image/jpeg · 15 bytes · not here yet"));
+    assert!(
+        body.contains("<bdi>photo.jpg</bdi> · <bdi>image/jpeg</bdi> · 15 bytes · not here yet")
+    );
     assert!(body.contains("written on this device"));
     assert!(body.contains("<dd>2022-01-06 12:35 UTC</dd>"), "{body}");
 
@@ -304,7 +306,7 @@ async fn an_image_that_is_here_is_previewed_and_nothing_else_is_served() {
     );
     assert!(!page.contains("attachments/1"), "{page}");
     assert!(
-        page.contains("<bdi>notes.txt</bdi> · text/plain · 11 bytes · here"),
+        page.contains("<bdi>notes.txt</bdi> · <bdi>text/plain</bdi> · 11 bytes · here"),
         "{page}"
     );
 

@@ -111,8 +111,18 @@ async fn a_browser_unlocks_and_reads_the_archive_over_loopback() {
 struct CountingNode(AtomicUsize);
 
 impl NodeControl for CountingNode {
-    fn lock(&self) {
+    fn lock(&self) -> bool {
         self.0.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+}
+
+/// A node that cannot take the request (its loop is busy or gone).
+struct BusyNode;
+
+impl NodeControl for BusyNode {
+    fn lock(&self) -> bool {
+        false
     }
 }
 
@@ -140,4 +150,24 @@ async fn the_lock_button_locks_the_node_only_from_the_interfaces_own_page() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(body.contains("<h1>Заблокировано</h1>"), "{body}");
     assert_eq!(node.0.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_lock_the_node_did_not_take_is_not_reported_as_done() {
+    let (_archive, store) = archive();
+    let token = UiToken::generate().unwrap();
+    let app = router(
+        Ui::new(store, token.clone()).with_node(Arc::new(BusyNode)),
+        common::PORT,
+    );
+    let request = Request::post("/lock?lang=kk")
+        .header("host", HOST)
+        .header("origin", "http://127.0.0.1:4271")
+        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .body(Body::empty())
+        .unwrap();
+    let (response, body) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("<h1>Түйін құлыпталмады</h1>"), "{body}");
+    assert!(!body.contains("Құлыпталды"), "{body}");
 }

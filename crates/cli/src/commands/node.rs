@@ -75,7 +75,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
             bind_ui(args.ui_port).await
         };
         if let Some((_, address, _)) = &ui {
-            config.ui_url = Some(address.clone());
+            config.ui_url = Some(qoima_node::UiAddress(address.clone()));
         }
         let archive_key = config.archive_key.clone();
         let node = Node::start(config).await.map_err(anyhow::Error::msg)?;
@@ -83,9 +83,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         let server = match ui {
             Some((listener, _, token)) => {
                 let store = ctx.open_store(&archive_key, None)?;
-                let lock: Arc<dyn NodeControl> = Arc::new(LockByControlSocket {
-                    home: ctx.home().to_owned(),
-                });
+                let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode(node.locker()));
                 let ui = qoima_web::Ui::new(store, token).with_node(lock);
                 Some(tokio::spawn(qoima_web::serve(listener, ui, async {
                     let _ = ui_stopped.await;
@@ -144,20 +142,13 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_we
     }
 }
 
-/// The interface's lock button: the same request `qoima lock` sends, from a thread of
-/// its own, since the node stops (and the interface with it) while it is answered.
-struct LockByControlSocket {
-    home: std::path::PathBuf,
-}
+/// The interface's lock button: the node's own lock, in this process, so the page says
+/// "locked" only once the node has taken the request.
+struct LockTheNode(qoima_node::Locker);
 
-impl NodeControl for LockByControlSocket {
-    fn lock(&self) {
-        let home = self.home.clone();
-        std::thread::spawn(move || {
-            if let Err(e) = control::lock(&home) {
-                tracing::warn!("locking from the web interface failed: {e}");
-            }
-        });
+impl NodeControl for LockTheNode {
+    fn lock(&self) -> bool {
+        self.0.lock()
     }
 }
 

@@ -125,7 +125,7 @@ impl Node {
                     requests.clone(),
                     config.archive_key.clone(),
                     control::owner_of(&config.home),
-                    config.ui_url.clone().map(Arc::from),
+                    config.ui_url.as_ref().map(|url| Arc::from(url.0.as_str())),
                 )),
                 control::socket_path(&config.home),
             )
@@ -183,6 +183,12 @@ impl Node {
         self.peer_id
     }
 
+    /// A handle that makes this node forget the archive key and stop, as `qoima lock`
+    /// does, from within the process (the web interface's lock button).
+    pub fn locker(&self) -> Locker {
+        Locker(self.requests.clone())
+    }
+
     /// The node's current state.
     pub async fn status(&self) -> Option<Status> {
         let (reply, status) = oneshot::channel();
@@ -224,6 +230,18 @@ impl Node {
         info!("stopping");
         self.shutdown().await;
         Ok(())
+    }
+}
+
+/// Locks the node it came from ([`Node::locker`]).
+#[derive(Clone)]
+pub struct Locker(mpsc::Sender<ControlRequest>);
+
+impl Locker {
+    /// Asks the node to forget the archive key and stop; true if the node took the
+    /// request (it then stops), false if its queue is full or it has already stopped.
+    pub fn lock(&self) -> bool {
+        self.0.try_send(ControlRequest::Lock).is_ok()
     }
 }
 

@@ -107,3 +107,5 @@ locked-title = Locked
 locked-text = The node forgets the key and stops. To open the archive again, start the node and enter the passphrase.
 lock-unavailable-title = Locking is not available here
 lock-unavailable-text = This interface runs without a node; run `qoima lock` to lock.
+lock-failed-title = The node was not locked
+lock-failed-text = The node did not take the request. Run `qoima lock` in a terminal, or stop the node (Ctrl-C in its window).

@@ -21,10 +21,17 @@ pub async fn lock(
 ) -> Response {
     let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     match &state.node {
-        Some(node) => {
-            node.lock();
+        Some(node) if node.lock() => {
             notice(tr, StatusCode::OK, msg("locked-title"), msg("locked-text"))
         }
+        // Never "locked" unless the node took the request: the user must not walk away
+        // from a node that still holds the key.
+        Some(_) => notice(
+            tr,
+            StatusCode::SERVICE_UNAVAILABLE,
+            msg("lock-failed-title"),
+            msg("lock-failed-text"),
+        ),
         None => notice(
             tr,
             StatusCode::NOT_IMPLEMENTED,
