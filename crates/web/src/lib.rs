@@ -11,12 +11,14 @@
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
 use qoima_store::Store;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 pub mod api;
 mod assets;
@@ -182,6 +184,34 @@ pub fn unlock_url(addr: SocketAddr, token: &UiToken) -> String {
     format!("http://{addr}/unlock?token={}", token.as_str())
 }
 
+/// Connections served at once; more wait in the listener's backlog.
+pub const CONNECTIONS_MAX: usize = 64;
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long requests under way may take to finish once the server is told to stop.
+pub const STOP_WAIT: Duration = Duration::from_secs(2);
+
+/// Bounds on what clients can hold of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Connections served at once.
+    pub connections: usize,
+    /// Time to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Time to finish after the stop.
+    pub stop_wait: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            connections: CONNECTIONS_MAX,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            stop_wait: STOP_WAIT,
+        }
+    }
+}
+
 /// Serves the interface on `listener` (bound to loopback by [`bind_local`]) until
 /// `shutdown` completes.
 pub async fn serve(
@@ -189,9 +219,64 @@ pub async fn serve(
     ui: Ui,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
+    serve_with(listener, ui, shutdown, ServerLimits::default()).await
+}
+
+/// [`serve`] within `limits`. Its own accept loop rather than `axum::serve`, which has
+/// neither: a local program could otherwise hold connections open without end, using up
+/// the node's file descriptors (and with them the control socket `qoima lock` needs),
+/// or keep a half-sent request that holds a graceful stop, and the open archive, for ever.
+pub async fn serve_with(
+    listener: TcpListener,
+    ui: Ui,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServerLimits,
+) -> Result<(), WebError> {
     let port = listener.local_addr()?.port();
-    axum::serve(listener, router(ui, port))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let app = router(ui, port);
+    let slots = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut failures: u32 = 0;
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    failures = 0;
+                    stream
+                }
+                Err(e) => {
+                    // Out of file descriptors, typically: back off instead of spinning.
+                    failures = failures.saturating_add(1);
+                    let pause = Duration::from_millis(10u64 << failures.min(8));
+                    tracing::warn!("web interface: accept failed ({e}); retrying in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // Requests under way may finish; a connection that does not is dropped with the
+    // runtime, and the caller goes on.
+    let _ = tokio::time::timeout(limits.stop_wait, graceful.shutdown()).await;
     Ok(())
 }

@@ -171,3 +171,88 @@ async fn a_lock_the_node_did_not_take_is_not_reported_as_done() {
     assert!(body.contains("<h1>Түйін құлыпталмады</h1>"), "{body}");
     assert!(!body.contains("Құлыпталды"), "{body}");
 }
+
+/// A server on a fresh port of loopback within `limits`, and the means to stop it.
+async fn limited_server(
+    limits: qoima_web::ServerLimits,
+) -> (
+    u16,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), qoima_web::WebError>>,
+    tempfile::TempDir,
+) {
+    let (archive, store) = archive();
+    let listener = bind_local(0).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(qoima_web::serve_with(
+        listener,
+        Ui::new(store, UiToken::generate().unwrap()),
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
+    (port, stop, server, archive.dir)
+}
+
+const HALF_A_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+
+#[tokio::test]
+async fn a_request_whose_headers_never_end_is_dropped_after_the_timeout() {
+    let limits = qoima_web::ServerLimits {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (port, _stop, _server, _dir) = limited_server(limits).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(HALF_A_REQUEST).await.unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(closed.is_ok(), "the server kept the connection open");
+}
+
+#[tokio::test]
+async fn a_half_sent_request_does_not_hold_the_server_after_a_stop() {
+    // The header timeout is far longer than the wait for a stop: only the latter can
+    // end this server in time.
+    let limits = qoima_web::ServerLimits {
+        header_read_timeout: std::time::Duration::from_secs(600),
+        stop_wait: std::time::Duration::from_millis(500),
+        ..Default::default()
+    };
+    let (port, stop, server, _dir) = limited_server(limits).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(HALF_A_REQUEST).await.unwrap();
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(60), server).await;
+    assert!(ended.is_ok(), "the stop waited for the half-sent request");
+    assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+}
+
+#[tokio::test]
+async fn past_the_connection_bound_a_client_waits_until_a_connection_ends() {
+    let limits = qoima_web::ServerLimits {
+        connections: 1,
+        ..Default::default()
+    };
+    let (port, _stop, _server, _dir) = limited_server(limits).await;
+    let holder = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut waiting = tokio::spawn(http(
+        port,
+        "GET /assets/style.css HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    ));
+    // The first connection holds the only slot: the second is not served meanwhile.
+    let early = tokio::time::timeout(std::time::Duration::from_secs(1), &mut waiting).await;
+    assert!(early.is_err(), "served past the bound: {early:?}");
+    drop(holder);
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(60), waiting)
+        .await
+        .expect("answered once the first connection ended")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+}
