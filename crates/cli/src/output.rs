@@ -15,7 +15,7 @@ use std::fmt::{self, Write as _};
 use std::io::Write as _;
 
 use qoima_core::{AuthorKey, format_ms};
-use qoima_store::{AuthorTrust, RecordSummary};
+use qoima_store::AuthorTrust;
 use serde::Serialize;
 use serde_json::json;
 
@@ -115,14 +115,7 @@ pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
 }
 
 /// A listed record, with what this archive makes of its author.
-pub struct Listed {
-    /// The record.
-    pub summary: RecordSummary,
-    /// Whether its author is believed here.
-    pub trust: AuthorTrust,
-    /// Signed after its key's revocation (claimed and first seen).
-    pub suspect: bool,
-}
+pub use qoima_store::JudgedRecord as Listed;
 
 /// The JSON object for a listed record.
 fn summary_json(listed: &Listed) -> serde_json::Value {

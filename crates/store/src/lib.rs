@@ -71,4 +71,4 @@ pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};
 pub use sealing::Opened;
 pub use search::SEARCH_INDEX_BATCH;
 pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};
-pub use trust::{AuthorTrust, TRUSTED_MAX, TrustAdded, TrustedKey};
+pub use trust::{AuthorTrust, JudgedRecord, TRUSTED_MAX, TrustAdded, TrustedKey};

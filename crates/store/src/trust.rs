@@ -10,7 +10,7 @@ use qoima_core::{AuthorKey, Fingerprint};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::archive::now_ms;
-use crate::{Store, StoreError};
+use crate::{RecordSummary, Store, StoreError};
 
 /// Keys one archive may trust directly.
 pub const TRUSTED_MAX: usize = 4096;
@@ -58,6 +58,17 @@ pub enum AuthorTrust {
     },
     /// Nobody here vouches for this key.
     Unknown,
+}
+
+/// A listed record, with what this archive makes of its author ([`Store::judge`]).
+#[derive(Debug, Clone)]
+pub struct JudgedRecord {
+    /// The record.
+    pub summary: RecordSummary,
+    /// Whether its author is believed here.
+    pub trust: AuthorTrust,
+    /// Signed after its key's revocation (claimed and first seen).
+    pub suspect: bool,
 }
 
 /// Longest endorsement chain believed: a trusted key's endorsement of an endorser of an
@@ -169,6 +180,36 @@ impl Store {
             return Ok(AuthorTrust::Revoked { since_ms });
         }
         Ok(vouched(&self.db, author)?.unwrap_or(AuthorTrust::Unknown))
+    }
+
+    /// Each listed record with what this archive makes of its author, and whether it is
+    /// suspect (signed after its key's revocation), as `qoima list` and the web
+    /// interface's archive show them.
+    pub fn judge(&self, summaries: Vec<RecordSummary>) -> Result<Vec<JudgedRecord>, StoreError> {
+        // Once per author, not per row: a listing is mostly a few authors' records, and
+        // the trust of an unknown author walks the endorsements.
+        let mut trust_of: std::collections::HashMap<AuthorKey, AuthorTrust> =
+            std::collections::HashMap::new();
+        summaries
+            .into_iter()
+            .map(|summary| {
+                let trust = match trust_of.get(&summary.author) {
+                    Some(trust) => trust.clone(),
+                    None => {
+                        let trust = self.author_trust(&summary.author)?;
+                        trust_of.insert(summary.author, trust.clone());
+                        trust
+                    }
+                };
+                let suspect = matches!(trust, AuthorTrust::Revoked { .. })
+                    && self.is_suspect(&summary.author, summary.created_ms, summary.stored_ms)?;
+                Ok(JudgedRecord {
+                    summary,
+                    trust,
+                    suspect,
+                })
+            })
+            .collect()
     }
 
     /// The author key `text` names: a whole public key (64 hex digits), a fingerprint

@@ -1,10 +1,8 @@
 //! Reading the archive for the pages and the API alike: a page of records, filtered or
 //! searched, and one record in full, as the types of [`crate::json`].
 
-use std::collections::HashMap;
-
 use qoima_core::{AuthorKey, RecordKind, format_ms};
-use qoima_store::{AuthorTrust, ListQuery, RecordSummary, Store, StoreError};
+use qoima_store::{ListQuery, RecordSummary, Store, StoreError};
 
 use crate::json::{ListedRecord, Provenance, RecordPage, RecordView, Sealed};
 
@@ -139,39 +137,29 @@ pub fn list_page(store: &Store, filter: &ArchiveFilter) -> Result<RecordPage, St
     })
 }
 
-/// Each record with what this archive makes of its author, as `qoima list` does.
+/// Each record with what this archive makes of its author, as `qoima list` shows it.
 fn with_trust(
     store: &Store,
     summaries: Vec<RecordSummary>,
 ) -> Result<Vec<ListedRecord>, StoreError> {
-    // Once per author, not per row: the trust of an unknown author walks endorsements.
-    let mut trust_of: HashMap<AuthorKey, AuthorTrust> = HashMap::new();
-    summaries
+    Ok(store
+        .judge(summaries)?
         .into_iter()
-        .map(|summary| {
-            let trust = match trust_of.get(&summary.author) {
-                Some(trust) => trust.clone(),
-                None => {
-                    let trust = store.author_trust(&summary.author)?;
-                    trust_of.insert(summary.author, trust.clone());
-                    trust
-                }
-            };
-            let suspect = matches!(trust, AuthorTrust::Revoked { .. })
-                && store.is_suspect(&summary.author, summary.created_ms, summary.stored_ms)?;
-            Ok(ListedRecord {
+        .map(|judged| {
+            let summary = judged.summary;
+            ListedRecord {
                 id: summary.id,
                 kind: summary.kind,
                 author: summary.author,
                 author_fingerprint: summary.author.fingerprint().to_string(),
-                author_trust: trust,
+                author_trust: judged.trust,
                 seq: summary.seq,
                 created_at: format_ms(summary.created_ms),
                 title: summary.title,
-                suspect,
-            })
+                suspect: judged.suspect,
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// The record `id` (or a unique prefix of at least 4 hex characters) in full, as

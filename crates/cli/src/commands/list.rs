@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use qoima_core::AuthorKey;
-use qoima_store::{AuthorTrust, ListQuery, RecordSummary, Store};
+use qoima_store::{ListQuery, Store};
 
 use super::{parse_kind, parse_since};
 use crate::cli::ListArgs;
 use crate::context::Context;
-use crate::output::{Listed, print_summaries};
+use crate::output::print_summaries;
 
 pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
@@ -22,42 +22,14 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         since_ms: args.since.as_deref().map(parse_since).transpose()?,
         limit: args.limit,
     };
-    print_summaries(&with_trust(&store, store.list(&query)?)?, args.json)?;
+    print_summaries(&store.judge(store.list(&query)?)?, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn search(ctx: &Context, text: &str, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
-    print_summaries(&with_trust(&store, store.search(text, limit)?)?, json)?;
+    print_summaries(&store.judge(store.search(text, limit)?)?, json)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Each listed record with whether its author is trusted and whether it is suspect
-/// (signed after its key's revocation).
-fn with_trust(store: &Store, summaries: Vec<RecordSummary>) -> anyhow::Result<Vec<Listed>> {
-    // Once per author, not per row: a listing is mostly a few authors' records, and the
-    // trust of an unknown author walks the endorsements.
-    let mut trust_of: std::collections::HashMap<AuthorKey, AuthorTrust> = Default::default();
-    summaries
-        .into_iter()
-        .map(|summary| {
-            let trust = match trust_of.get(&summary.author) {
-                Some(trust) => trust.clone(),
-                None => {
-                    let trust = store.author_trust(&summary.author)?;
-                    trust_of.insert(summary.author, trust.clone());
-                    trust
-                }
-            };
-            let suspect = matches!(trust, AuthorTrust::Revoked { .. })
-                && store.is_suspect(&summary.author, summary.created_ms, summary.stored_ms)?;
-            Ok(Listed {
-                summary,
-                trust,
-                suspect,
-            })
-        })
-        .collect()
 }
 
 /// `me`, or what [`Store::resolve_author`] understands: a public key, a fingerprint of
