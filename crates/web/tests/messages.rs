@@ -1,5 +1,5 @@
 //! Every message the code and the templates use exists in English, Russian and Kazakh,
-//! and the three files define the same messages.
+//! and the three languages define the same messages (each may spread them over several files).
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,11 +12,23 @@ fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The ids a Fluent file defines: lines that start with `id =`.
+/// Every Fluent file of a language, joined: each page may keep its messages in a file
+/// of its own (`locales/ru/write.ftl`); the loader reads them all.
+fn fluent_text(lang: &str) -> String {
+    let mut files = Vec::new();
+    files_under(&crate_dir().join("locales").join(lang), "ftl", &mut files);
+    files.sort();
+    assert!(!files.is_empty(), "no Fluent file for {lang}");
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The ids a language's Fluent files define: lines that start with `id =`.
 fn defined(lang: &str) -> BTreeSet<String> {
-    let path = crate_dir().join("locales").join(lang).join("main.ftl");
-    std::fs::read_to_string(&path)
-        .unwrap()
+    fluent_text(lang)
         .lines()
         .filter_map(|line| {
             let (id, _) = line.split_once(" =")?;
@@ -80,19 +92,15 @@ fn every_used_message_exists_in_every_language() {
     for lang in ["en", "ru", "kk"] {
         let defined = defined(lang);
         let missing: Vec<_> = used.difference(&defined).collect();
-        assert!(missing.is_empty(), "{lang}/main.ftl lacks {missing:?}");
+        assert!(missing.is_empty(), "locales/{lang} lacks {missing:?}");
         let dangling: Vec<_> = referenced(lang).difference(&defined).cloned().collect();
-        assert!(
-            dangling.is_empty(),
-            "{lang}/main.ftl refers to {dangling:?}"
-        );
+        assert!(dangling.is_empty(), "locales/{lang} refers to {dangling:?}");
     }
 }
 
 /// The messages a Fluent file's messages use in their text (`{ archive-count }`).
 fn referenced(lang: &str) -> BTreeSet<String> {
-    let path = crate_dir().join("locales").join(lang).join("main.ftl");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = fluent_text(lang);
     text.split("{ ")
         .skip(1)
         .filter_map(|rest| rest.split_once(" }").map(|(inside, _)| inside))
@@ -145,6 +153,21 @@ fn every_message_resolves_in_every_language() {
                 !text.contains('⟦') && !text.is_empty(),
                 "{id} in {lang:?}: {text}"
             );
+        }
+    }
+}
+
+#[test]
+fn no_message_is_defined_twice_in_a_language() {
+    for lang in ["en", "ru", "kk"] {
+        let mut seen = BTreeSet::new();
+        for line in fluent_text(lang).lines() {
+            let Some((id, _)) = line.split_once(" =") else {
+                continue;
+            };
+            if id.starts_with(|c: char| c.is_ascii_lowercase()) && !id.contains(' ') {
+                assert!(seen.insert(id.to_owned()), "{lang}: {id} defined twice");
+            }
         }
     }
 }
