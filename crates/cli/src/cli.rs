@@ -75,8 +75,8 @@ pub enum Command {
     /// typed again, nothing in the archive can be read on this device.
     Lock,
     /// Open the running node's web interface in the browser (in Kazakh, Russian or
-    /// English): read the archive and its records without a terminal. Prints the address
-    /// too; it holds a secret that lets the browser in, valid until the node stops.
+    /// English): read the archive and its records without a terminal. The address holds
+    /// a code that lets one browser in, once, within a minute: run it again for another.
     Ui {
         /// Only print the address; do not start a browser.
         #[arg(long)]

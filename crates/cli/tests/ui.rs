@@ -71,8 +71,18 @@ fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
     let rest = url.strip_prefix("http://127.0.0.1:").expect(&url);
     let (port, path) = rest.split_once('/').unwrap();
     let port: u16 = port.parse().unwrap();
-    assert!(path.starts_with("unlock?token="), "{url}");
+    assert!(path.starts_with("unlock?code="), "{url}");
     let host = format!("127.0.0.1:{port}");
+    // Each `qoima ui` gets a code of its own.
+    let again = qoima(&home, &["ui", "--no-open"]);
+    let again = String::from_utf8(again.stdout).unwrap();
+    assert!(
+        again
+            .trim()
+            .starts_with(&format!("http://{host}/unlock?code=")),
+        "{again}"
+    );
+    assert_ne!(again.trim(), url);
 
     // Without the cookie: refused. With the address: the cookie, HttpOnly and strict.
     assert!(status_line(&get(port, "/", &host, None)).contains(" 401 "));
@@ -85,6 +95,11 @@ fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap();
+    assert!(cookie.starts_with(&format!("qoima_ui_{port}=")), "{cookie}");
+    // The code is used up: a second browser with the same address is not let in.
+    let replayed = get(port, &format!("/{path}"), &host, None);
+    assert!(status_line(&replayed).contains(" 403 "), "{replayed}");
+    assert!(!replayed.contains("set-cookie"), "{replayed}");
     let page = get(port, "/?lang=ru", &host, Some(cookie));
     assert!(status_line(&page).contains(" 200 "), "{page}");
     assert!(page.contains("<html lang=\"ru\""), "{page}");

@@ -1,6 +1,7 @@
 //! How a node is set up.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use qoima_net::libp2p::Multiaddr;
@@ -46,20 +47,32 @@ pub struct NodeConfig {
     /// Which attachments are fetched without asking, the storage quota and this run's
     /// byte budget.
     pub blob_policy: crate::BlobPolicy,
-    /// The address that unlocks the local web interface (it holds the interface's
-    /// token), if one is served beside this node: handed over the control socket to the
-    /// data directory's owner only (`qoima ui`), never written to disk.
-    pub ui_url: Option<UiAddress>,
+    /// Makes an address that opens the local web interface once, if one is served
+    /// beside this node: handed over the control socket to the data directory's owner
+    /// only (`qoima ui`), never written to disk.
+    pub ui_unlock: Option<UiUnlock>,
 }
 
-/// The web interface's unlock address. It holds the interface's token, so it is never
-/// printed by `Debug` (a logged configuration must not let anyone in).
+/// Makes the web interface's one-time opening addresses. The node knows nothing of the
+/// interface but this: whoever serves it (the command line) says how to make one.
 #[derive(Clone)]
-pub struct UiAddress(pub String);
+pub struct UiUnlock(Arc<dyn Fn() -> Option<String> + Send + Sync>);
 
-impl std::fmt::Debug for UiAddress {
+impl UiUnlock {
+    /// From `mint`, which returns a fresh address, or `None` if it cannot make one.
+    pub fn new(mint: impl Fn() -> Option<String> + Send + Sync + 'static) -> UiUnlock {
+        UiUnlock(Arc::new(mint))
+    }
+
+    /// A fresh address, valid once.
+    pub fn mint(&self) -> Option<String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for UiUnlock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UiAddress(…)")
+        f.write_str("UiUnlock(…)")
     }
 }
 
@@ -80,7 +93,7 @@ impl NodeConfig {
             network_key: None,
             ephemeral_identity: false,
             blob_policy: crate::BlobPolicy::default(),
-            ui_url: None,
+            ui_unlock: None,
         }
     }
 }

@@ -218,7 +218,7 @@ pub(crate) async fn serve(
     requests: mpsc::Sender<ControlRequest>,
     key: ArchiveKey,
     owner: Option<u32>,
-    ui_url: Option<Arc<str>>,
+    ui: Option<crate::UiUnlock>,
 ) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
     let mut failures: u32 = 0;
@@ -242,10 +242,10 @@ pub(crate) async fn serve(
         };
         let requests = requests.clone();
         let key = key.clone();
-        let ui_url = ui_url.clone();
+        let ui = ui.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let answering = answer(stream, requests, key, owner, ui_url);
+            let answering = answer(stream, requests, key, owner, ui);
             let _ = tokio::time::timeout(ANSWER_TIMEOUT, answering).await;
         });
     }
@@ -256,7 +256,7 @@ async fn answer(
     requests: mpsc::Sender<ControlRequest>,
     key: ArchiveKey,
     owner: Option<u32>,
-    ui_url: Option<Arc<str>>,
+    ui: Option<crate::UiUnlock>,
 ) {
     let caller = stream.peer_cred().ok().map(|c| c.uid());
     let (read, mut write) = stream.into_split();
@@ -286,11 +286,13 @@ async fn answer(
                 "{\"error\":\"only the owner of the data directory may unlock it\"}".to_owned()
             }
         }
-        "{\"request\":\"ui\"}" => match ui_url {
-            // The address holds the interface's token: the owner's, like the key.
-            Some(url) if owner.is_some() && caller == owner => {
-                serde_json::json!({ "ui": &*url }).to_string()
-            }
+        "{\"request\":\"ui\"}" => match ui {
+            // The address opens the interface: the owner's, like the key.
+            Some(ui) if owner.is_some() && caller == owner => match ui.mint() {
+                Some(url) => serde_json::json!({ "ui": url }).to_string(),
+                None => "{\"error\":\"the web interface could not make an opening address\"}"
+                    .to_owned(),
+            },
             Some(_) => {
                 "{\"error\":\"only the owner of the data directory may open the interface\"}"
                     .to_owned()

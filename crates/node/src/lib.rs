@@ -31,7 +31,7 @@ mod store_worker;
 pub mod transfers;
 mod work;
 
-pub use config::{NodeConfig, UiAddress};
+pub use config::{NodeConfig, UiUnlock};
 pub use event_loop::{Locker, Node};
 /// Network addresses, as the command line parses them.
 pub use qoima_net::libp2p::Multiaddr;

@@ -10,7 +10,7 @@
 
 use qoima_core::{Place, RecordKind, VerifiedRecord, fixtures};
 use qoima_store::{ArchiveKey, Store};
-use qoima_web::{Ui, UiToken, bind_local, serve, unlock_url};
+use qoima_web::{Ui, UiToken, bind_local, serve};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -48,8 +48,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let token = UiToken::generate()?;
     let listener = bind_local(port).await?;
-    println!("{}", unlock_url(listener.local_addr()?, &token));
-    serve(listener, Ui::new(store, token), async {
+    let ui = Ui::new(store, token);
+    // One use, one minute: open it at once.
+    println!("{}", ui.unlock_codes().url(listener.local_addr()?)?);
+    serve(listener, ui, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

@@ -29,7 +29,7 @@ pub mod reading;
 pub mod security;
 
 pub use assets::STYLE_CSS;
-pub use security::UiToken;
+pub use security::{UiToken, UnlockCodes};
 
 /// Ports tried by [`bind_local`]: the one asked for and the next ones.
 pub const PORTS_TRIED: u16 = 20;
@@ -78,6 +78,7 @@ pub trait NodeControl: Send + Sync + 'static {
 pub struct AppState {
     store: Arc<Mutex<Store>>,
     token: Arc<UiToken>,
+    codes: UnlockCodes,
     port: u16,
     node: Option<Arc<dyn NodeControl>>,
 }
@@ -106,17 +107,31 @@ impl AppState {
 pub struct Ui {
     store: Store,
     token: UiToken,
+    codes: UnlockCodes,
     node: Option<Arc<dyn NodeControl>>,
 }
 
 impl Ui {
-    /// Over `store`, letting in browsers that present `token`.
+    /// Over `store`, letting in browsers that present `token` in their cookie, which
+    /// they get for an unused code of [`Ui::unlock_codes`].
     pub fn new(store: Store, token: UiToken) -> Ui {
         Ui {
             store,
             token,
+            codes: UnlockCodes::default(),
             node: None,
         }
+    }
+
+    /// With these codes, minted by someone else (the node, for `qoima ui`).
+    pub fn with_unlock_codes(mut self, codes: UnlockCodes) -> Ui {
+        self.codes = codes;
+        self
+    }
+
+    /// The codes that let a browser in.
+    pub fn unlock_codes(&self) -> UnlockCodes {
+        self.codes.clone()
     }
 
     /// With the running node behind it (for the lock button).
@@ -125,7 +140,7 @@ impl Ui {
         self
     }
 
-    /// The token `qoima ui` hands to the browser.
+    /// The token the cookie carries.
     pub fn token(&self) -> &UiToken {
         &self.token
     }
@@ -136,6 +151,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
     let state = AppState {
         store: Arc::new(Mutex::new(ui.store)),
         token: Arc::new(ui.token),
+        codes: ui.codes,
         port,
         node: ui.node,
     };
@@ -177,11 +193,6 @@ pub async fn bind_local(port: u16) -> Result<TcpListener, WebError> {
         last,
         source: failure.unwrap_or_else(|| std::io::Error::other("no port in range")),
     })
-}
-
-/// The address that lets a browser in: `qoima ui` opens it.
-pub fn unlock_url(addr: SocketAddr, token: &UiToken) -> String {
-    format!("http://{addr}/unlock?token={}", token.as_str())
 }
 
 /// Connections served at once; more wait in the listener's backlog.

@@ -3,10 +3,15 @@
 //! The interface listens on loopback, but loopback is not a boundary: any local program,
 //! and any web page the browser shows, can send it requests. So:
 //!
-//! - **A token per start.** [`UiToken`] is 32 random bytes made when the server starts;
-//!   `qoima ui` opens `/unlock?token=…`, which turns it into the `qoima_ui` cookie
-//!   (HttpOnly, so no script reads it; SameSite=Strict, so no other site's page sends
-//!   it). Every other request without that cookie is refused, compared in constant time.
+//! - **A token per start, never shown.** [`UiToken`] is 32 random bytes made when the
+//!   server starts; it lives in the server and in the browser's cookie only. `qoima ui`
+//!   asks the node for an [`UnlockCodes`] code — single use, valid for a minute — and opens
+//!   `/unlock?code=…`, which turns it into the `qoima_ui_<port>` cookie holding the token
+//!   (HttpOnly, so no script reads it; SameSite=Strict, so no other site's page sends it;
+//!   named after the port, so two archives open in one browser do not overwrite each
+//!   other's). The code shows in the browser's command line, where other local programs
+//!   can read it: used or a minute old, it opens nothing. Every other request without the
+//!   cookie is refused, compared in constant time.
 //! - **Only loopback names in Host.** A page on `evil.example` whose name is made to
 //!   resolve to 127.0.0.1 (DNS rebinding) sends `Host: evil.example`; it is refused.
 //! - **Same origin for changes.** A request that is not GET or HEAD must carry the own
@@ -27,6 +32,11 @@ use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, HOST, LOCATION, ORIGIN, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS,
 };
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -37,8 +47,15 @@ use crate::i18n::{Lang, Tr, cookie_value, msg};
 use crate::pages::notice;
 use crate::{AppState, WebError};
 
-/// The cookie that carries the token.
-pub const TOKEN_COOKIE: &str = "qoima_ui";
+/// The name of the cookie that carries the token of the server on `port`.
+pub fn token_cookie(port: u16) -> String {
+    format!("qoima_ui_{port}")
+}
+
+/// How long an unlock code opens the interface.
+pub const UNLOCK_CODE_TTL: Duration = Duration::from_secs(60);
+/// Unlock codes waiting to be used at once; minting another forgets the oldest.
+pub const UNLOCK_CODES_MAX: usize = 8;
 
 /// The Content-Security-Policy of every response.
 pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; form-action 'self'";
@@ -50,9 +67,7 @@ pub struct UiToken(String);
 impl UiToken {
     /// A fresh token from the operating system's random source.
     pub fn generate() -> Result<UiToken, WebError> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| WebError::Random(e.to_string()))?;
-        Ok(UiToken(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+        random_hex().map(UiToken)
     }
 
     /// The token as given to the browser.
@@ -71,6 +86,68 @@ impl std::fmt::Debug for UiToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never in a log line.
         f.write_str("UiToken(…)")
+    }
+}
+
+/// 32 random bytes as 64 hex characters.
+fn random_hex() -> Result<String, WebError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| WebError::Random(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// One-time codes that let a browser in: `qoima ui` asks the node for one. Cheap to
+/// clone; the clones share the codes.
+#[derive(Clone, Default)]
+pub struct UnlockCodes(Arc<Mutex<VecDeque<(UiToken, Instant)>>>);
+
+impl UnlockCodes {
+    /// A fresh code, valid for [`UNLOCK_CODE_TTL`] and one use.
+    pub fn mint(&self) -> Result<String, WebError> {
+        let code = UiToken::generate()?;
+        let text = code.as_str().to_owned();
+        let mut codes = self.lock();
+        if codes.len() >= UNLOCK_CODES_MAX {
+            codes.pop_front();
+        }
+        codes.push_back((code, Instant::now()));
+        Ok(text)
+    }
+
+    /// The address that opens the interface served at `addr` once.
+    pub fn url(&self, addr: SocketAddr) -> Result<String, WebError> {
+        Ok(format!("http://{addr}/unlock?code={}", self.mint()?))
+    }
+
+    /// Whether `candidate` is a code still valid; it is used up if so.
+    fn redeem(&self, candidate: &str) -> bool {
+        let mut codes = self.lock();
+        codes.retain(|(_, minted)| minted.elapsed() < UNLOCK_CODE_TTL);
+        // Every code is compared, each in constant time, whichever matches.
+        let matched: Vec<bool> = codes
+            .iter()
+            .map(|(code, _)| code.matches(candidate))
+            .collect();
+        match matched.iter().position(|&m| m) {
+            Some(at) => {
+                codes.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(UiToken, Instant)>> {
+        // A panic while holding this lock cannot leave the list inconsistent.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl std::fmt::Debug for UnlockCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnlockCodes(…)")
     }
 }
 
@@ -130,7 +207,7 @@ async fn check(state: &AppState, request: Request, next: Next) -> Response {
     // every copy of qoima and styles the refusal pages.
     let path = request.uri().path();
     let open = path == "/unlock" || path.starts_with("/assets/");
-    if !open && !has_token_cookie(request.headers(), &state.token) {
+    if !open && !has_token_cookie(request.headers(), &state.token, state.port) {
         return notice(
             tr,
             StatusCode::UNAUTHORIZED,
@@ -178,37 +255,38 @@ fn same_origin(headers: &HeaderMap, host: &str) -> bool {
     }
 }
 
-fn has_token_cookie(headers: &HeaderMap, token: &UiToken) -> bool {
-    cookie_value(headers, TOKEN_COOKIE).is_some_and(|value| token.matches(&value))
+fn has_token_cookie(headers: &HeaderMap, token: &UiToken, port: u16) -> bool {
+    cookie_value(headers, &token_cookie(port)).is_some_and(|value| token.matches(&value))
 }
 
 /// The query of `/unlock`.
 #[derive(Deserialize)]
 pub struct UnlockQuery {
-    token: Option<String>,
+    code: Option<String>,
     next: Option<String>,
 }
 
-/// `GET /unlock?token=…[&next=/records/…]`: the right token becomes the cookie, and the
-/// browser goes to `next` (a path of this interface) or the archive; a wrong one is
-/// refused.
+/// `GET /unlock?code=…[&next=/records/…]`: a valid code is used up and the token becomes
+/// the cookie, and the browser goes to `next` (a path of this interface) or the archive;
+/// a wrong, used or expired code is refused.
 pub async fn unlock(
     State(state): State<AppState>,
     Query(query): Query<UnlockQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let given = query.token.unwrap_or_default();
-    if !state.token.matches(&given) {
+    let given = query.code.unwrap_or_default();
+    if !state.codes.redeem(&given) {
         let tr = Tr::new(Lang::for_request(None, &headers));
         return notice(
             tr,
             StatusCode::FORBIDDEN,
-            msg("refused-token-title"),
-            msg("refused-token-text"),
+            msg("refused-code-title"),
+            msg("refused-code-text"),
         );
     }
     let cookie = format!(
-        "{TOKEN_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+        "{}={}; HttpOnly; SameSite=Strict; Path=/",
+        token_cookie(state.port),
         state.token.as_str()
     );
     let next = query

@@ -88,7 +88,7 @@ async fn the_language_comes_from_the_cookie_then_accept_language() {
         .header("host", HOST)
         .header(
             "cookie",
-            format!("qoima_lang=kk; qoima_ui={}", token.as_str()),
+            format!("qoima_lang=kk; qoima_ui_4271={}", token.as_str()),
         )
         .header("accept-language", "ru")
         .body(Body::empty())
@@ -98,7 +98,7 @@ async fn the_language_comes_from_the_cookie_then_accept_language() {
     assert!(response.headers().get("set-cookie").is_none());
     let request = Request::get("/")
         .header("host", HOST)
-        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
         .header("accept-language", "de, ru;q=0.8")
         .body(Body::empty())
         .unwrap();

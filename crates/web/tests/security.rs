@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{HOST, app, get, header, send};
+use common::{HOST, app, app_with_codes, get, header, send};
 use qoima_web::security::CSP;
 
 fn assert_protective_headers(response: &axum::http::Response<Body>) {
@@ -37,7 +37,7 @@ async fn a_foreign_host_is_refused_even_with_the_cookie() {
     ] {
         let request = Request::get("/")
             .header("host", host)
-            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
             .body(Body::empty())
             .unwrap();
         let (response, body) = send(&app, request).await;
@@ -48,7 +48,7 @@ async fn a_foreign_host_is_refused_even_with_the_cookie() {
     }
     // No Host at all.
     let request = Request::get("/")
-        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
         .body(Body::empty())
         .unwrap();
     let (response, _) = send(&app, request).await;
@@ -61,7 +61,7 @@ async fn every_loopback_name_is_accepted() {
     for host in ["127.0.0.1:4271", "localhost:4271", "[::1]:4271"] {
         let request = Request::get("/")
             .header("host", host)
-            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
             .body(Body::empty())
             .unwrap();
         let (response, body) = send(&app, request).await;
@@ -94,9 +94,9 @@ async fn a_wrong_cookie_is_refused() {
     let last = if wrong.ends_with('0') { "1" } else { "0" };
     wrong.replace_range(63.., last);
     for cookie in [
-        format!("qoima_ui={wrong}"),
-        format!("qoima_ui={}", &token.as_str()[..63]),
-        "qoima_ui=".to_owned(),
+        format!("qoima_ui_4271={wrong}"),
+        format!("qoima_ui_4271={}", &token.as_str()[..63]),
+        "qoima_ui_4271=".to_owned(),
         format!("other={}", token.as_str()),
     ] {
         let request = Request::get("/")
@@ -110,41 +110,51 @@ async fn a_wrong_cookie_is_refused() {
     }
 }
 
-#[tokio::test]
-async fn a_wrong_token_in_the_unlock_address_is_refused_without_a_cookie() {
-    let (_archive, app, token) = app();
-    let mut wrong = token.as_str().to_owned();
-    wrong.replace_range(..1, if wrong.starts_with('a') { "b" } else { "a" });
-    for path in [
-        format!("/unlock?token={wrong}"),
-        "/unlock?token=".to_owned(),
-        "/unlock".to_owned(),
-    ] {
-        let request = Request::get(path.as_str())
-            .header("host", HOST)
-            .body(Body::empty())
-            .unwrap();
-        let (response, _) = send(&app, request).await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
-        assert!(response.headers().get("set-cookie").is_none());
-        assert_protective_headers(&response);
-    }
+fn unlock_request(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap()
 }
 
 #[tokio::test]
-async fn the_right_token_becomes_a_strict_http_only_cookie_that_opens_the_archive() {
-    let (_archive, app, token) = app();
-    let request = Request::get(format!("/unlock?token={}", token.as_str()))
-        .header("host", HOST)
-        .body(Body::empty())
-        .unwrap();
-    let (response, _) = send(&app, request).await;
+async fn a_wrong_code_in_the_unlock_address_is_refused_without_a_cookie() {
+    let (_archive, app, token, codes) = app_with_codes();
+    let code = codes.mint().unwrap();
+    let mut wrong = code.clone();
+    wrong.replace_range(..1, if wrong.starts_with('a') { "b" } else { "a" });
+    for path in [
+        format!("/unlock?code={wrong}"),
+        format!("/unlock?code={}", &code[..63]),
+        // The token itself is not a code: it never leaves the server but in the cookie.
+        format!("/unlock?code={}", token.as_str()),
+        format!("/unlock?token={}", token.as_str()),
+        "/unlock?code=".to_owned(),
+        "/unlock".to_owned(),
+    ] {
+        let (response, body) = send(&app, unlock_request(&path)).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(body.contains("This link has already been used"), "{body}");
+        assert!(response.headers().get("set-cookie").is_none());
+        assert_protective_headers(&response);
+    }
+    // The wrong tries used nothing up.
+    let (response, _) = send(&app, unlock_request(&format!("/unlock?code={code}"))).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_code_becomes_a_strict_http_only_cookie_that_opens_the_archive() {
+    let (_archive, app, token, codes) = app_with_codes();
+    let code = codes.mint().unwrap();
+    assert_ne!(code, token.as_str());
+    let (response, _) = send(&app, unlock_request(&format!("/unlock?code={code}"))).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(header(&response, "location"), "/");
     assert_eq!(
         header(&response, "set-cookie"),
         format!(
-            "qoima_ui={}; HttpOnly; SameSite=Strict; Path=/",
+            "qoima_ui_4271={}; HttpOnly; SameSite=Strict; Path=/",
             token.as_str()
         )
     );
@@ -156,19 +166,55 @@ async fn the_right_token_becomes_a_strict_http_only_cookie_that_opens_the_archiv
 }
 
 #[tokio::test]
-async fn unlocking_goes_on_to_a_page_of_this_server_only() {
+async fn a_code_opens_the_interface_once() {
+    let (_archive, app, _token, codes) = app_with_codes();
+    let path = format!("/unlock?code={}", codes.mint().unwrap());
+    let (first, _) = send(&app, unlock_request(&path)).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let (second, body) = send(&app, unlock_request(&path)).await;
+    assert_eq!(second.status(), StatusCode::FORBIDDEN);
+    assert!(second.headers().get("set-cookie").is_none());
+    assert!(body.contains("works once, for one minute"), "{body}");
+}
+
+#[tokio::test]
+async fn only_the_newest_codes_are_kept() {
+    let (_archive, app, _token, codes) = app_with_codes();
+    let oldest = codes.mint().unwrap();
+    let newer: Vec<String> = (0..qoima_web::security::UNLOCK_CODES_MAX)
+        .map(|_| codes.mint().unwrap())
+        .collect();
+    let (response, _) = send(&app, unlock_request(&format!("/unlock?code={oldest}"))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    for code in newer {
+        let (response, _) = send(&app, unlock_request(&format!("/unlock?code={code}"))).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+}
+
+#[tokio::test]
+async fn the_cookie_of_another_port_does_not_open_this_one() {
     let (_archive, app, token) = app();
+    let request = Request::get("/")
+        .header("host", HOST)
+        .header("cookie", format!("qoima_ui_4272={}", token.as_str()))
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn unlocking_goes_on_to_a_page_of_this_server_only() {
+    let (_archive, app, _token, codes) = app_with_codes();
     for (next, location) in [
         ("%2Frecords%2Fabcd%3Flang%3Dkk", "/records/abcd?lang=kk"),
         ("%2F%2Fevil.example%2F", "/"),
         ("http%3A%2F%2Fevil.example%2F", "/"),
         ("%2F%5Cevil.example", "/"),
     ] {
-        let request = Request::get(format!("/unlock?token={}&next={next}", token.as_str()))
-            .header("host", HOST)
-            .body(Body::empty())
-            .unwrap();
-        let (response, _) = send(&app, request).await;
+        let path = format!("/unlock?code={}&next={next}", codes.mint().unwrap());
+        let (response, _) = send(&app, unlock_request(&path)).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(header(&response, "location"), location, "{next}");
     }
@@ -180,7 +226,7 @@ async fn a_cross_origin_post_is_refused_and_a_same_origin_one_reaches_the_handle
     let post = |origin: Option<&str>, fetch_site: Option<&str>| {
         let mut request = Request::post("/lock")
             .header("host", HOST)
-            .header("cookie", format!("qoima_ui={}", token.as_str()));
+            .header("cookie", format!("qoima_ui_4271={}", token.as_str()));
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
@@ -253,7 +299,7 @@ async fn requests_from_other_sites_and_other_local_ports_are_refused_even_with_t
             let request = Request::get(path)
                 .header("host", HOST)
                 .header("sec-fetch-site", site)
-                .header("cookie", format!("qoima_ui={}", token.as_str()))
+                .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
                 .body(Body::empty())
                 .unwrap();
             let (response, _) = send(&app, request).await;

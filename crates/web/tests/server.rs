@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{HOST, archive, send};
-use qoima_web::{NodeControl, PORTS_TRIED, Ui, UiToken, bind_local, router, serve, unlock_url};
+use qoima_web::{NodeControl, PORTS_TRIED, Ui, UiToken, bind_local, router, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -51,21 +51,24 @@ async fn a_browser_unlocks_and_reads_the_archive_over_loopback() {
     let addr = listener.local_addr().unwrap();
     let port = addr.port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, Ui::new(store, token.clone()), async {
+    let ui = Ui::new(store, token.clone());
+    let codes = ui.unlock_codes();
+    let server = tokio::spawn(serve(listener, ui, async {
         let _ = stopped.await;
     }));
 
-    let url = unlock_url(addr, &token);
-    assert_eq!(
-        url,
-        format!("http://127.0.0.1:{port}/unlock?token={}", token.as_str())
+    let url = codes.url(addr).unwrap();
+    let path = url
+        .strip_prefix(&format!("http://127.0.0.1:{port}"))
+        .expect(&url);
+    assert!(path.starts_with("/unlock?code="), "{url}");
+    assert!(
+        !url.contains(token.as_str()),
+        "the token never leaves the server"
     );
     let unlocked = http(
         port,
-        &format!(
-            "GET /unlock?token={} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n",
-            token.as_str()
-        ),
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"),
     )
     .await;
     assert!(
@@ -73,14 +76,14 @@ async fn a_browser_unlocks_and_reads_the_archive_over_loopback() {
         "{unlocked}"
     );
     assert!(unlocked.contains(&format!(
-        "\r\nset-cookie: qoima_ui={}; HttpOnly; SameSite=Strict; Path=/\r\n",
+        "\r\nset-cookie: qoima_ui_{port}={}; HttpOnly; SameSite=Strict; Path=/\r\n",
         token.as_str()
     )));
 
     let page = http(
         port,
         &format!(
-            "GET /?lang=kk HTTP/1.1\r\nHost: localhost:{port}\r\nCookie: qoima_ui={}\r\nConnection: close\r\n\r\n",
+            "GET /?lang=kk HTTP/1.1\r\nHost: localhost:{port}\r\nCookie: qoima_ui_{port}={}\r\nConnection: close\r\n\r\n",
             token.as_str()
         ),
     )
@@ -92,7 +95,7 @@ async fn a_browser_unlocks_and_reads_the_archive_over_loopback() {
     let rebound = http(
         port,
         &format!(
-            "GET / HTTP/1.1\r\nHost: attacker.example:{port}\r\nCookie: qoima_ui={}\r\nConnection: close\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: attacker.example:{port}\r\nCookie: qoima_ui_{port}={}\r\nConnection: close\r\n\r\n",
             token.as_str()
         ),
     )
@@ -139,7 +142,7 @@ async fn the_lock_button_locks_the_node_only_from_the_interfaces_own_page() {
         Request::post("/lock?lang=ru")
             .header("host", HOST)
             .header("origin", origin)
-            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
             .body(Body::empty())
             .unwrap()
     };
@@ -163,7 +166,7 @@ async fn a_lock_the_node_did_not_take_is_not_reported_as_done() {
     let request = Request::post("/lock?lang=kk")
         .header("host", HOST)
         .header("origin", "http://127.0.0.1:4271")
-        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
         .body(Body::empty())
         .unwrap();
     let (response, body) = send(&app, request).await;

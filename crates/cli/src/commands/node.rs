@@ -74,17 +74,23 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         } else {
             bind_ui(args.ui_port).await
         };
-        if let Some((_, address, _)) = &ui {
-            config.ui_url = Some(qoima_node::UiAddress(address.clone()));
+        let codes = qoima_web::UnlockCodes::default();
+        if let Some((listener, _)) = &ui
+            && let Ok(addr) = listener.local_addr()
+        {
+            let codes = codes.clone();
+            config.ui_unlock = Some(qoima_node::UiUnlock::new(move || codes.url(addr).ok()));
         }
         let archive_key = config.archive_key.clone();
         let node = Node::start(config).await.map_err(anyhow::Error::msg)?;
         let (stop_ui, ui_stopped) = tokio::sync::oneshot::channel::<()>();
         let server = match ui {
-            Some((listener, _, token)) => {
+            Some((listener, token)) => {
                 let store = ctx.open_store(&archive_key, None)?;
                 let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode(node.locker()));
-                let ui = qoima_web::Ui::new(store, token).with_node(lock);
+                let ui = qoima_web::Ui::new(store, token)
+                    .with_unlock_codes(codes)
+                    .with_node(lock);
                 Some(tokio::spawn(qoima_web::serve(listener, ui, async {
                     let _ = ui_stopped.await;
                 })))
@@ -109,17 +115,16 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Binds the web interface on loopback, at `port` or the next free one, with a fresh
-/// token: the listener, the address that lets a browser in, and the token. A node runs
-/// without the interface rather than not at all when no port is free.
-async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_web::UiToken)> {
+/// token: the listener and the token. A node runs without the interface rather than not
+/// at all when no port is free.
+async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, qoima_web::UiToken)> {
     let bound = async {
         let listener = qoima_web::bind_local(port).await?;
         let token = qoima_web::UiToken::generate()?;
-        let address = qoima_web::unlock_url(listener.local_addr()?, &token);
-        Ok::<_, qoima_web::WebError>((listener, address, token))
+        Ok::<_, qoima_web::WebError>((listener, token))
     };
     match bound.await {
-        Ok((listener, address, token)) => {
+        Ok((listener, token)) => {
             match listener.local_addr() {
                 Ok(at) if at.port() != port => tracing::warn!(
                     "port {port} is taken by another program; the web interface is on http://{at} (open it with `qoima ui`)"
@@ -127,7 +132,7 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_we
                 Ok(at) => tracing::info!("web interface on http://{at} (open it with `qoima ui`)"),
                 Err(_) => {}
             }
-            Some((listener, address, token))
+            Some((listener, token))
         }
         Err(e) => {
             tracing::warn!("running without the web interface: {e}");

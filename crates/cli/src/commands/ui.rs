@@ -1,5 +1,5 @@
 //! `qoima ui`: the running node's web interface, opened in the browser. The node serves
-//! it (see `node.rs`); this only asks the node for the address that lets a browser in.
+//! it (see `node.rs`); this only asks the node for a one-time address that lets a browser in.
 
 use std::process::{Command, ExitCode, Stdio};
 
@@ -10,8 +10,8 @@ use crate::output::{errln, outln};
 
 pub fn open(ctx: &Context, no_open: bool) -> anyhow::Result<ExitCode> {
     let url = control::query_ui(ctx.home())?;
-    // The address lets anyone who has it in until the node stops: printed only when
-    // asked for, so it does not linger in a terminal's scrollback.
+    // The address lets the first browser that opens it in, within a minute: printed only
+    // when asked for.
     if no_open {
         outln!("{url}")?;
         return Ok(ExitCode::SUCCESS);

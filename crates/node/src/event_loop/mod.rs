@@ -125,7 +125,7 @@ impl Node {
                     requests.clone(),
                     config.archive_key.clone(),
                     control::owner_of(&config.home),
-                    config.ui_url.as_ref().map(|url| Arc::from(url.0.as_str())),
+                    config.ui_unlock.clone(),
                 )),
                 control::socket_path(&config.home),
             )

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, Response};
 use qoima_core::{AuthorSecret, Place, RecordKind, VerifiedRecord, fixtures};
 use qoima_store::{ArchiveKey, Store};
-use qoima_web::{Ui, UiToken, router};
+use qoima_web::{Ui, UiToken, UnlockCodes, router};
 use tower::ServiceExt;
 
 /// The port the router is told it listens on.
@@ -68,17 +68,24 @@ pub fn archive() -> (Archive, Store) {
 
 /// The router over a fresh archive, and the token that lets a browser in.
 pub fn app() -> (Archive, Router, UiToken) {
+    let (archive, app, token, _) = app_with_codes();
+    (archive, app, token)
+}
+
+/// [`app`], and the codes that `qoima ui` would hand out.
+pub fn app_with_codes() -> (Archive, Router, UiToken, UnlockCodes) {
     let (archive, store) = archive();
     let token = UiToken::generate().unwrap();
-    let app = router(Ui::new(store, token.clone()), PORT);
-    (archive, app, token)
+    let ui = Ui::new(store, token.clone());
+    let codes = ui.unlock_codes();
+    (archive, router(ui, PORT), token, codes)
 }
 
 /// A GET from the interface's own pages: right Host, the token's cookie.
 pub fn get(path: &str, token: &UiToken) -> Request<Body> {
     Request::get(path)
         .header("host", HOST)
-        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
         .body(Body::empty())
         .unwrap()
 }
