@@ -24,7 +24,8 @@
 //!   to browsers that do not send the header.
 //! - **Headers on every response**, refusals included: a Content-Security-Policy that
 //!   allows nothing but this origin (no inline script, no framing, forms only here),
-//!   `nosniff`, no referrer (the unlock address holds the token), and `no-store` (pages
+//!   `nosniff`, a referrer only within this origin (no address of the interface, with the
+//!   words searched, goes to another site), and `no-store` (pages
 //!   hold testimony; they must not stay in the browser's disk cache).
 
 use axum::extract::{Query, Request, State};
@@ -157,7 +158,10 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let headers = response.headers_mut();
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it, browsers send `Origin: null` on the interface's own
+    // form posts (Fetch: a POST's origin is serialised only if the referrer policy
+    // allows), and the lock button would be refused as coming from elsewhere.
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         "cross-origin-resource-policy",

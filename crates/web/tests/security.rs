@@ -17,7 +17,7 @@ fn assert_protective_headers(response: &axum::http::Response<Body>) {
         "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
     );
     assert_eq!(header(response, "x-content-type-options"), "nosniff");
-    assert_eq!(header(response, "referrer-policy"), "no-referrer");
+    assert_eq!(header(response, "referrer-policy"), "same-origin");
     assert_eq!(header(response, "cache-control"), "no-store");
     assert_eq!(
         header(response, "cross-origin-resource-policy"),

@@ -1,0 +1,385 @@
+//! The web interface in a real browser: Debian's Chromium, driven through its
+//! chromium-driver (WebDriver), against real `qoima node` processes on loopback.
+//!
+//! `.ci/run` installs both packages. Where they are missing, the tests fail under CI and
+//! say so, and elsewhere print what to install and return.
+
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long a page may take to show what a test waits for.
+const PAGE_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Whether the browser is here; under CI its absence is a failure.
+fn browser_installed() -> bool {
+    let here = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !here {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{CHROMIUM} and {CHROMEDRIVER} are needed (Debian packages chromium and chromium-driver; .ci/run installs them)"
+        );
+        eprintln!("SKIP: install Debian's chromium and chromium-driver to run the browser tests");
+    }
+    here
+}
+
+/// A headless Chromium with a fresh profile, asking for pages in `languages`
+/// (Accept-Language).
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start(languages: &str) -> Browser {
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    // Tests run as root in CI, where Chromium's sandbox cannot start.
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--no-first-run",
+                    "--disable-extensions",
+                    "--disable-background-networking",
+                    "--disable-sync",
+                    format!("--lang={languages}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "prefs": { "intl.accept_languages": languages },
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) => {
+                    assert!(
+                        started.elapsed() < PAGE_DEADLINE,
+                        "chromedriver did not start a browser: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Waits until the page's first `<h1>` reads `expected`: after a click the browser
+    /// may still show the page it is leaving.
+    async fn expect_heading(&self, expected: &str) {
+        let started = Instant::now();
+        loop {
+            let seen = match self.client.find(Locator::Css("h1")).await {
+                Ok(h1) => h1.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if seen == expected {
+                return;
+            }
+            assert!(
+                started.elapsed() < PAGE_DEADLINE,
+                "the heading never read {expected:?}; last {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The whole page's text (empty while a page is being replaced).
+    async fn text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the page's text contains every one of `expected`.
+    async fn expect_text(&self, expected: &[&str]) {
+        let started = Instant::now();
+        loop {
+            let text = self.text().await;
+            if expected.iter().all(|e| text.contains(e)) {
+                return;
+            }
+            assert!(
+                started.elapsed() < PAGE_DEADLINE,
+                "the page never showed {expected:?}; last:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Reloads `url` until the page's text contains `expected`.
+    async fn reload_until(&self, url: &str, expected: &str) {
+        let started = Instant::now();
+        loop {
+            self.client.goto(url).await.unwrap();
+            let text = self.text().await;
+            if text.contains(expected) {
+                return;
+            }
+            assert!(
+                started.elapsed() < PAGE_DEADLINE,
+                "{url} never showed {expected:?}; last:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn quit(mut self) {
+        self.client.clone().close().await.unwrap();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A node on `home` serving the interface on a free port; its interface's base address.
+fn node_with_ui(home: &Path, peers: &[String]) -> (NodeProcess, String, u16) {
+    let port = free_port();
+    let ui_port = free_port();
+    let node = start_node_with(
+        home,
+        port,
+        peers,
+        "pw",
+        &["--ui-port", &ui_port.to_string()],
+    );
+    eventually("the node to answer", PAGE_DEADLINE, || {
+        qoima(home, &["status"]).status.success()
+    });
+    (node, format!("http://127.0.0.1:{ui_port}"), port)
+}
+
+/// The one-time address `qoima ui` hands to the browser.
+fn opening_address(home: &Path) -> String {
+    let out = qoima(home, &["ui", "--no-open"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Writes a testimony with `qoima add`; its id.
+fn add_testimony(home: &Path, title: &str, text: &str) -> String {
+    let out = qoima(
+        home,
+        &[
+            "add",
+            "testimony",
+            "--title",
+            title,
+            "--text",
+            text,
+            "--consent",
+            "share",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn peer_id(home: &Path) -> String {
+    let status = json(home, &["status", "--json"]);
+    status["peer_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_opens_the_archive_reads_in_their_language_switches_it_and_locks() {
+    if !browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path(), "a");
+    add_testimony(
+        &home,
+        "Задержание у акимата",
+        "Задержали троих у здания акимата.",
+    );
+    let (_node, base, _) = node_with_ui(&home, &[]);
+    let browser = Browser::start("kk").await;
+
+    // Before `qoima ui`, the browser is not let in, and is told what to do, in Kazakh.
+    browser.client.goto(&base).await.unwrap();
+    browser.expect_heading("Алдымен `qoima ui` орындаңыз").await;
+
+    // The address `qoima ui` opens: the archive, in the browser's language.
+    browser.client.goto(&opening_address(&home)).await.unwrap();
+    assert_eq!(browser.client.current_url().await.unwrap().path(), "/");
+    browser.expect_heading("Мұрағат").await;
+    browser.expect_text(&["Задержание у акимата"]).await;
+
+    // The switcher on the page changes the language, and the choice is remembered.
+    browser
+        .client
+        .find(Locator::LinkText("Русский"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.expect_heading("Архив").await;
+    browser.client.goto(&base).await.unwrap();
+    browser.expect_heading("Архив").await;
+
+    // A record in full, with its signature in plain words.
+    browser
+        .client
+        .find(Locator::LinkText("Задержание у акимата"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .expect_text(&["Задержали троих у здания акимата.", "Подпись верна"])
+        .await;
+
+    // The lock button: the page says so, and the node and its interface stop.
+    browser
+        .client
+        .find(Locator::Css("form.lock button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.expect_heading("Заблокировано").await;
+    eventually("the node to stop", PAGE_DEADLINE, || {
+        qoima(&home, &["status"]).status.code() == Some(3)
+    });
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_written_on_a_second_node_appears_in_the_archive_page() {
+    if !browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = home(dir.path(), "a");
+    let b = home(dir.path(), "b");
+    let (_node_a, base, a_port) = node_with_ui(&a, &[]);
+    let a_addr = format!("/ip4/127.0.0.1/tcp/{a_port}/p2p/{}", peer_id(&a));
+    let _node_b = start_node_with(&b, free_port(), &[a_addr], "pw", &["--no-ui"]);
+    let browser = Browser::start("en").await;
+    browser.client.goto(&opening_address(&a)).await.unwrap();
+    browser.expect_heading("Archive").await;
+    assert!(!browser.text().await.contains("Written far away"));
+
+    add_testimony(&b, "Written far away", "Seen on the second node.");
+    browser.reload_until(&base, "Written far away").await;
+    browser.quit().await;
+}
+
+/// A page of another program on another port of this machine: when the browser shows it,
+/// it posts a form to the interface's lock at once.
+fn hostile_page(target: &str) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let page = format!(
+        "<!DOCTYPE html><html><body><form method=post action=\"{target}/lock\"></form>\
+         <script>document.forms[0].submit()</script></body></html>"
+    );
+    let server = std::thread::spawn(move || {
+        // One page is all it serves.
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    (port, server)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_on_another_port_cannot_lock_the_node_through_the_browser() {
+    if !browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path(), "a");
+    let (_node, base, _) = node_with_ui(&home, &[]);
+    let browser = Browser::start("en").await;
+    // The browser holds the interface's cookie, as after `qoima ui`.
+    browser.client.goto(&opening_address(&home)).await.unwrap();
+    browser.expect_heading("Archive").await;
+
+    let (hostile, server) = hostile_page(&base);
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{hostile}/"))
+        .await
+        .unwrap();
+    server.join().unwrap();
+    let started = Instant::now();
+    while !browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .ends_with("/lock")
+    {
+        assert!(started.elapsed() < PAGE_DEADLINE, "the form was never sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The interface refused it and the node runs on: its cookie went along (another port
+    // of 127.0.0.1 is the same site), but the browser said where the request came from.
+    browser.expect_heading("Request refused").await;
+    assert!(qoima(&home, &["status"]).status.success());
+    browser.client.goto(&base).await.unwrap();
+    browser.expect_heading("Archive").await;
+    browser.quit().await;
+}
