@@ -17,7 +17,6 @@ use std::io::Write as _;
 use qoima_core::{AuthorKey, format_ms};
 use qoima_store::AuthorTrust;
 use serde::Serialize;
-use serde_json::json;
 
 /// Standard output was closed by whoever reads it (`| head`, a closed terminal). Not a
 /// failure of the command: `main` exits quietly with status 0.
@@ -118,25 +117,13 @@ pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
 pub use qoima_store::JudgedRecord as Listed;
 
 /// The JSON object for a listed record.
-fn summary_json(listed: &Listed) -> serde_json::Value {
-    let (summary, trust) = (&listed.summary, &listed.trust);
-    json!({
-        "id": summary.id,
-        "kind": summary.kind,
-        "author": summary.author,
-        "author_fingerprint": summary.author.fingerprint().to_string(),
-        "author_trust": trust,
-        "seq": summary.seq,
-        "created_at": format_ms(summary.created_ms),
-        "title": summary.title,
-        "suspect": listed.suspect,
-    })
-}
-
 /// Prints listed records (each with its author's trust) as a table, or JSON.
 pub fn print_summaries(summaries: &[Listed], json: bool) -> anyhow::Result<()> {
     if json {
-        return print_json(&summaries.iter().map(summary_json).collect::<Vec<_>>());
+        // The API's own type: `GET /api/v1/records` lists the same.
+        let listed: Vec<qoima_store::views::ListedRecord> =
+            summaries.iter().cloned().map(Into::into).collect();
+        return print_json(&listed);
     }
     if summaries.is_empty() {
         errln!("No records.");

@@ -44,6 +44,12 @@ fn post(port: u16, path: &str, host: &str, cookie: &str) -> String {
     answer
 }
 
+/// The JSON body of an HTTP answer.
+fn body_json(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
 fn status_line(answer: &str) -> &str {
     answer.lines().next().unwrap_or_default()
 }
@@ -52,6 +58,25 @@ fn status_line(answer: &str) -> &str {
 fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
     let dir = tempfile::tempdir().unwrap();
     let home = home(dir.path(), "a");
+    let added = qoima(
+        &home,
+        &[
+            "add",
+            "testimony",
+            "--title",
+            "Задержание",
+            "--text",
+            "Троих увезли.",
+            "--consent",
+            "share",
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let id = String::from_utf8(added.stdout).unwrap().trim().to_owned();
     let no_node = qoima(&home, &["ui", "--no-open"]);
     assert_eq!(no_node.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&no_node.stderr).contains("no node is running"));
@@ -103,6 +128,18 @@ fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
     let page = get(port, "/?lang=ru", &host, Some(cookie));
     assert!(status_line(&page).contains(" 200 "), "{page}");
     assert!(page.contains("<html lang=\"ru\""), "{page}");
+    // The API answers with the very JSON the command line prints.
+    let api_record = get(port, &format!("/api/v1/records/{id}"), &host, Some(cookie));
+    assert!(status_line(&api_record).contains(" 200 "), "{api_record}");
+    assert_eq!(
+        body_json(&api_record),
+        json(&home, &["show", "--json", &id])
+    );
+    let api_list = get(port, "/api/v1/records", &host, Some(cookie));
+    assert_eq!(
+        body_json(&api_list)["records"],
+        json(&home, &["list", "--json"])
+    );
     // A page whose name was made to point here (DNS rebinding) is not answered.
     let rebound = get(port, "/", &format!("evil.example:{port}"), Some(cookie));
     assert!(status_line(&rebound).contains(" 421 "), "{rebound}");

@@ -49,6 +49,7 @@ mod search;
 mod standing;
 mod transfer;
 mod trust;
+pub mod views;
 pub mod wipe;
 
 pub use acceptance::{Acceptance, DECLINED_MAX, Declined, Policy, Quotas};

@@ -1,10 +1,10 @@
 //! Reading the archive for the pages and the API alike: a page of records, filtered or
 //! searched, and one record in full, as the types of [`crate::json`].
 
-use qoima_core::{AuthorKey, RecordKind, format_ms};
+use qoima_core::{AuthorKey, RecordKind};
 use qoima_store::{ListQuery, RecordSummary, Store, StoreError};
 
-use crate::json::{ListedRecord, Provenance, RecordPage, RecordView, Sealed};
+use crate::json::{ListedRecord, RecordPage, RecordView};
 
 /// Records per page of the archive.
 pub const PAGE_SIZE: u32 = 50;
@@ -145,94 +145,12 @@ fn with_trust(
     Ok(store
         .judge(summaries)?
         .into_iter()
-        .map(|judged| {
-            let summary = judged.summary;
-            ListedRecord {
-                id: summary.id,
-                kind: summary.kind,
-                author: summary.author,
-                author_fingerprint: summary.author.fingerprint().to_string(),
-                author_trust: judged.trust,
-                seq: summary.seq,
-                created_at: format_ms(summary.created_ms),
-                title: summary.title,
-                suspect: judged.suspect,
-            }
-        })
+        .map(ListedRecord::from)
         .collect())
 }
 
 /// The record `id` (or a unique prefix of at least 4 hex characters) in full, as
 /// `qoima show --json` prints it. A retracted record is not found.
 pub fn record_view(store: &Store, id: &str) -> Result<RecordView, StoreError> {
-    if let Ok(full) = id.trim().parse::<qoima_core::RecordId>()
-        && store.is_retracted(&full)?
-    {
-        return Err(StoreError::NotFound(full.to_hex()));
-    }
-    let id = store.resolve(id)?;
-    let stored = store.get(&id)?;
-    let record = &stored.record;
-    let body = record.body();
-    let attachments = body
-        .attachments
-        .iter()
-        .map(|a| store.attachment_state(&a.blake3).map(Into::into))
-        .collect::<Result<Vec<_>, _>>()?;
-    let author_trust = store.author_trust(&body.author)?;
-    let suspect = store.is_suspect(&body.author, body.created.unix_ms, stored.stored_ms)?;
-    let sealed = match &body.sealed {
-        None => None,
-        Some(part) => {
-            let recipients = part.recipients.len();
-            Some(match store.open_sealed(record)? {
-                Some(Ok((content, _))) => Sealed {
-                    recipients,
-                    readable: true,
-                    content: Some(content),
-                    damaged: None,
-                },
-                Some(Err(e)) => Sealed {
-                    recipients,
-                    readable: false,
-                    content: None,
-                    damaged: Some(e.to_string()),
-                },
-                None => Sealed {
-                    recipients,
-                    readable: false,
-                    content: None,
-                    damaged: None,
-                },
-            })
-        }
-    };
-    Ok(RecordView {
-        id: record.id(),
-        kind: body.kind,
-        author: body.author,
-        author_fingerprint: body.author.fingerprint().to_string(),
-        seq: body.seq,
-        prev: body.prev,
-        created_at: format_ms(body.created.unix_ms),
-        title: body.title.clone(),
-        signature: "valid",
-        record: body.clone(),
-        stored_at: format_ms(stored.stored_ms),
-        provenance: stored
-            .provenance
-            .iter()
-            .map(|p| Provenance {
-                source: p.source.clone(),
-                bundle: p.bundle,
-                origin: p.origin.clone(),
-                received_at: format_ms(p.received_ms),
-                received_ms: p.received_ms,
-            })
-            .collect(),
-        attachments,
-        author_trust,
-        suspect,
-        sealed,
-    })
+    store.record_view(id)
 }

@@ -4,13 +4,17 @@ use std::process::ExitCode;
 
 use qoima_core::{Details, RecordBody, format_ms};
 use qoima_store::{AttachmentState, AuthorTrust, StoredRecord};
-use serde_json::json;
 
 use crate::context::Context;
 use crate::output::{outln, print_json, safe, safe_multiline};
 
 pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
+    if json {
+        // The API's own type: `GET /api/v1/records/{id}` answers the same.
+        print_json(&store.record_view(id)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Ok(full) = id.trim().parse::<qoima_core::RecordId>()
         && store.is_retracted(&full)?
     {
@@ -31,25 +35,7 @@ pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let trust = store.author_trust(&body.author)?;
     let suspect = store.is_suspect(&body.author, body.created.unix_ms, stored.stored_ms)?;
     let opened = store.open_sealed(&stored.record)?;
-    if json {
-        let mut value = record_json(&stored);
-        value["attachments"] = states.iter().map(state_json).collect();
-        value["author_trust"] = json!(trust);
-        value["suspect"] = json!(suspect);
-        if let Some(sealed) = &body.sealed {
-            value["sealed"] = match &opened {
-                Some(Ok((content, _))) => json!({
-                    "recipients": sealed.recipients.len(), "readable": true, "content": content,
-                }),
-                Some(Err(e)) => json!({
-                    "recipients": sealed.recipients.len(), "readable": false,
-                    "damaged": e.to_string(),
-                }),
-                None => json!({"recipients": sealed.recipients.len(), "readable": false}),
-            };
-        }
-        print_json(&value)?;
-    } else {
+    {
         print_record(&stored, &states, &trust)?;
         if suspect {
             outln!(
@@ -62,30 +48,6 @@ pub fn run(ctx: &Context, id: &str, json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn record_json(stored: &StoredRecord) -> serde_json::Value {
-    let record = &stored.record;
-    let body = record.body();
-    json!({
-        "id": record.id(),
-        "kind": body.kind,
-        "author": body.author,
-        "author_fingerprint": body.author.fingerprint().to_string(),
-        "seq": body.seq,
-        "prev": body.prev,
-        "created_at": format_ms(body.created.unix_ms),
-        "title": body.title,
-        "signature": "valid",
-        "record": body,
-        "stored_at": format_ms(stored.stored_ms),
-        "provenance": stored.provenance.iter().map(|p| json!({
-            "source": p.source,
-            "bundle": p.bundle,
-            "origin": p.origin,
-            "received_at": format_ms(p.received_ms),
-        })).collect::<Vec<_>>(),
-    })
 }
 
 fn print_sealed(recipients: usize, opened: Option<&qoima_store::Opened>) -> anyhow::Result<()> {
@@ -143,16 +105,6 @@ fn state_text(state: &AttachmentState) -> String {
             format!("partly here: {}%", super::node::percent(have, size))
         }
         AttachmentState::Missing => "not here yet: `qoima fetch` asks peers for it".into(),
-    }
-}
-
-fn state_json(state: &AttachmentState) -> serde_json::Value {
-    match *state {
-        AttachmentState::Present => json!({"state": "present"}),
-        AttachmentState::Partial { have, size } => {
-            json!({"state": "partial", "have": have, "size": size})
-        }
-        AttachmentState::Missing => json!({"state": "missing"}),
     }
 }
 
