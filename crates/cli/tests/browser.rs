@@ -384,3 +384,114 @@ async fn a_page_on_another_port_cannot_lock_the_node_through_the_browser() {
     browser.expect_heading("Archive").await;
     browser.quit().await;
 }
+
+/// What a page fails of the basic accessibility checks, in words: content wider than the
+/// window (at 200 % zoom a 1280-pixel screen is 640 CSS pixels wide), a form control
+/// without a label, an image without a text alternative, no main landmark or heading.
+const ACCESSIBILITY_PROBLEMS: &str = r#"
+const problems = [];
+const root = document.documentElement;
+if (root.scrollWidth > window.innerWidth + 1) {
+  problems.push(`${root.scrollWidth}px wide in a ${window.innerWidth}px window`);
+}
+for (const control of document.querySelectorAll("input, select, textarea")) {
+  if (control.type === "hidden" || control.closest("[hidden]")) continue;
+  const labelled = control.labels.length > 0 || control.getAttribute("aria-label")
+    || control.getAttribute("aria-labelledby");
+  if (!labelled) problems.push(`unlabelled ${control.outerHTML.slice(0, 80)}`);
+}
+for (const button of document.querySelectorAll("button")) {
+  if (!button.textContent.trim() && !button.getAttribute("aria-label")) {
+    problems.push(`button without text ${button.outerHTML.slice(0, 80)}`);
+  }
+}
+for (const image of document.querySelectorAll("img")) {
+  if (!image.hasAttribute("alt")) problems.push(`image without alt ${image.src}`);
+}
+if (!document.querySelector("main")) problems.push("no <main>");
+if (!document.querySelector("h1")) problems.push("no <h1>");
+if (!document.documentElement.lang) problems.push("no language on <html>");
+return problems;
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_reads_on_a_narrow_window_with_labelled_controls_and_works_by_keyboard() {
+    if !browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path(), "a");
+    let id = add_testimony(
+        &home,
+        "Очень длинный заголовок свидетельства о задержании у здания акимата Алматы",
+        "Текст.",
+    );
+    let (_node, base, _) = node_with_ui(&home, &[]);
+    let browser = Browser::start("ru").await;
+    browser.client.goto(&opening_address(&home)).await.unwrap();
+    browser.expect_heading("Архив").await;
+
+    // Every page the navigation leads to, and a record.
+    let mut pages = vec![format!("{base}/"), format!("{base}/records/{id}")];
+    for link in browser
+        .client
+        .find_all(Locator::Css("header nav a"))
+        .await
+        .unwrap()
+    {
+        if let Some(href) = link.attr("href").await.unwrap() {
+            let page = format!("{base}{}", href.split('?').next().unwrap());
+            if href.starts_with('/') && !pages.contains(&page) {
+                pages.push(page);
+            }
+        }
+    }
+    for width in [640, 320] {
+        browser.client.set_window_size(width, 900).await.unwrap();
+        for page in &pages {
+            browser.client.goto(page).await.unwrap();
+            let problems = browser
+                .client
+                .execute(ACCESSIBILITY_PROBLEMS, vec![])
+                .await
+                .unwrap();
+            assert_eq!(problems, serde_json::json!([]), "{page} at {width}px");
+        }
+    }
+
+    // By keyboard: the first Tab reaches the link that skips to the content, and Tab
+    // goes on to the lock button.
+    browser.client.goto(&format!("{base}/")).await.unwrap();
+    let focused = r#"return document.activeElement.className || document.activeElement.tagName"#;
+    let body = browser.client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("\u{E004}").await.unwrap();
+    assert_eq!(
+        browser.client.execute(focused, vec![]).await.unwrap(),
+        serde_json::json!("skip")
+    );
+    let mut reached_lock = false;
+    for _ in 0..40 {
+        browser
+            .client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys("\u{E004}")
+            .await
+            .unwrap();
+        let inside_lock = browser
+            .client
+            .execute(
+                "return document.activeElement.closest('form.lock') !== null",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if inside_lock == serde_json::json!(true) {
+            reached_lock = true;
+            break;
+        }
+    }
+    assert!(reached_lock, "Tab never reached the lock button");
+    browser.quit().await;
+}
