@@ -61,6 +61,7 @@ mod query;
 mod thin_link;
 mod transfer;
 mod util;
+mod web_pages;
 
 use clap::{Parser, Subcommand};
 
@@ -116,6 +117,8 @@ enum Benchmark {
     /// A TCP proxy that delays every byte, for `thin-link`.
     #[command(hide = true)]
     DelayProxy(delay_proxy::Args),
+    /// The web interface's pages and API on the archive of `query`: server time.
+    WebPages(web_pages::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -143,5 +146,6 @@ fn main() -> anyhow::Result<()> {
         Benchmark::TcpCopy(args) => transfer::tcp_copy(args),
         Benchmark::ThinLink(args) => thin_link::run(args),
         Benchmark::DelayProxy(args) => delay_proxy::run(args),
+        Benchmark::WebPages(args) => web_pages::run(args),
     }
 }

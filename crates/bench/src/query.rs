@@ -309,3 +309,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The archive of `query` with these parameters, built unless already there: its data
+/// directory (for `web-pages`, which measures the interface on the same archive).
+pub fn shared_archive(
+    records: usize,
+    text_bytes: usize,
+    authors: usize,
+) -> anyhow::Result<PathBuf> {
+    let args = Args {
+        records,
+        text_bytes,
+        authors,
+        bundle_records: 200_000,
+        runs: 1,
+        qoima: None,
+        dir: None,
+    };
+    let dir = target_dir()
+        .join("bench-data")
+        .join(format!("query-{records}-t{text_bytes}"));
+    let (reused, build_time) = timed(|| ensure_store(&args, &dir));
+    if reused? {
+        println!("  reusing the archive in {}", dir.display());
+    } else {
+        println!(
+            "  built the archive in {} s: {}",
+            secs(build_time),
+            dir.display()
+        );
+    }
+    Ok(dir.join("home"))
+}
