@@ -64,6 +64,13 @@ use rust_stemmers::{Algorithm, Stemmer};
 /// The shortest Kazakh stem kept, in letters.
 pub const KAZAKH_STEM_MIN_CHARS: usize = 3;
 
+/// How many times a Russian stem is stemmed again (see `WordForms::russian_stems`).
+pub const RUSSIAN_RESTEMS: usize = 3;
+
+/// The shortest Russian stem kept from stemming again, in letters: below it, a stem is
+/// shared by too many unrelated words. The first stem is kept whatever its length.
+pub const RUSSIAN_STEM_MIN_CHARS: usize = 4;
+
 /// The most stems kept for one Kazakh word.
 pub const KAZAKH_STEMS_MAX: usize = 8;
 
@@ -257,7 +264,7 @@ impl WordForms {
     pub(crate) fn stems(&self, word: &str) -> Vec<String> {
         let stems = match script_of(word) {
             Script::Kazakh => kazakh_stems(word),
-            Script::Russian => vec![self.russian.stem(word).into_owned()],
+            Script::Russian => self.russian_stems(word),
             Script::Latin => vec![self.english.stem(word).into_owned()],
             Script::Other => Vec::new(),
         };
@@ -266,6 +273,27 @@ impl WordForms {
             .into_iter()
             .filter(|s| !s.is_empty() && s != word && seen.insert(s.clone()))
             .collect()
+    }
+
+    /// The Snowball stem of a Russian word, and the stem of that stem, and so on while
+    /// it changes (at most [`RUSSIAN_RESTEMS`] times). Snowball leaves more of some forms
+    /// than of others ("задержания" → "задержан", "задержали" → "задержа"); stemming
+    /// the stem again ("задержан" → "задержа") lets the forms of a word share a stem,
+    /// when the index and the query both hold the whole chain.
+    fn russian_stems(&self, word: &str) -> Vec<String> {
+        let mut stems: Vec<String> = Vec::new();
+        let mut current = word.to_owned();
+        for _ in 0..RUSSIAN_RESTEMS {
+            let next = self.russian.stem(&current).into_owned();
+            if next == current
+                || (!stems.is_empty() && next.chars().count() < RUSSIAN_STEM_MIN_CHARS)
+            {
+                break;
+            }
+            stems.push(next.clone());
+            current = next;
+        }
+        stems
     }
 
     /// The stems of every word of `text`, each once, separated by spaces: the `stems`
@@ -415,6 +443,6 @@ mod tests {
         let forms = WordForms::default();
         let column = forms.stems_of_texts(["Задержали в Алмате", "задержали, Алмате"]);
         let stems: Vec<&str> = column.split(' ').collect();
-        assert_eq!(stems, ["задержа", "алмат"]);
+        assert_eq!(stems, ["задержа", "задерж", "алмат"]);
     }
 }
