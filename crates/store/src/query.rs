@@ -101,14 +101,27 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records whose title, text, tags or place contain every word of `text` (as a word
-    /// or the start of one, ignoring case and, for Cyrillic and Latin, diacritics),
-    /// newest first.
+    /// Records whose title, text, tags or place contain every word of `text`, newest
+    /// first. A word matches its other forms ("задержан" finds "задержали", "Жаңаөзен"
+    /// finds "Жаңаөзенде"; `stemming.rs`) and the words it begins, ignoring case and,
+    /// for Cyrillic and Latin, diacritics; words in double quotes match only as written,
+    /// one after the other ("exact phrase").
     ///
     /// Records stored but not yet indexed are indexed first (see `search.rs`), so the
     /// results cover every record stored before the search began.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<RecordSummary>, StoreError> {
-        let Some(fts_query) = fts_query(text) else {
+        self.search_matching(text, limit, Matching::WordForms)
+    }
+
+    /// [`Store::search`], with words matched as `matching` says: for comparing search
+    /// with and without word forms.
+    pub fn search_matching(
+        &self,
+        text: &str,
+        limit: usize,
+        matching: Matching,
+    ) -> Result<Vec<RecordSummary>, StoreError> {
+        let Some(fts_query) = fts_query(text, matching) else {
             return Ok(Vec::new());
         };
         self.index_pending_if_free()?;
@@ -213,33 +226,169 @@ impl Store {
     }
 }
 
-/// Turns what a person typed into an FTS5 query: every word must match as a word or a
-/// word's beginning. Each word is quoted, so FTS5 syntax in the input (`AND`, `*`, `"`,
-/// column filters) is searched for literally instead of being interpreted.
-fn fts_query(text: &str) -> Option<String> {
-    let text = crate::search::fold_for_search(text);
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\"*"))
+/// How the words of a search match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Matching {
+    /// A word matches its other forms (the same stem) and the words it begins.
+    #[default]
+    WordForms,
+    /// A word matches only the words it begins, as written (search before word forms).
+    WordsAsTyped,
+}
+
+/// The index's columns of text as written: what phrases and [`Matching::WordsAsTyped`]
+/// read, leaving out the stems.
+const WRITTEN_COLUMNS: &str = "{title text tags place}";
+
+/// A piece of what a person typed.
+#[derive(Debug, PartialEq, Eq)]
+enum Part {
+    /// A word outside quotes (normalised: lowercase, 'ё' as 'е').
+    Word(String),
+    /// The words between a pair of double quotes; an opening quote without its closing
+    /// one runs to the end.
+    Phrase(Vec<String>),
+}
+
+/// Splits typed text into words and quoted phrases. Anything but letters and digits
+/// separates words, so nothing of FTS5's syntax survives into a part.
+fn parse(text: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for (i, piece) in text.split('"').enumerate() {
+        if i % 2 == 1 {
+            let words: Vec<String> = crate::stemming::words(piece).collect();
+            if !words.is_empty() {
+                parts.push(Part::Phrase(words));
+            }
+        } else {
+            parts.extend(crate::stemming::words(piece).map(Part::Word));
+        }
+    }
+    parts
+}
+
+/// Turns what a person typed into an FTS5 query: every part must match. A word matches
+/// as the beginning of a word as written, or (with [`Matching::WordForms`]) by one of its
+/// stems in the `stems` column; a phrase matches its words as written, in order. Each
+/// word is quoted, so FTS5 syntax in the input (`AND`, `*`, column filters) is searched
+/// for literally instead of being interpreted.
+fn fts_query(text: &str, matching: Matching) -> Option<String> {
+    let word_forms = crate::stemming::WordForms::default();
+    let terms: Vec<String> = parse(text)
+        .into_iter()
+        .map(|part| match part {
+            Part::Phrase(words) => format!("{WRITTEN_COLUMNS} : \"{}\"", words.join(" ")),
+            Part::Word(word) => match matching {
+                Matching::WordsAsTyped => format!("{WRITTEN_COLUMNS} : \"{word}\"*"),
+                Matching::WordForms => {
+                    let stems = word_forms.stems(&word);
+                    if stems.is_empty() {
+                        format!("\"{word}\"*")
+                    } else {
+                        // Stems match whole: an exact term is read lazily, a prefix term's
+                        // matches are all gathered first (slow for a common stem).
+                        let stems: Vec<String> =
+                            stems.iter().map(|s| format!(" OR \"{s}\"")).collect();
+                        format!("(\"{word}\"*{})", stems.concat())
+                    }
+                }
+            },
+        })
         .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+    // Explicit AND: FTS5 takes juxtaposition for AND between phrases only, not after
+    // a parenthesised group.
+    (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::{Matching, Part, fts_query, parse};
+
+    fn words(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
 
     #[test]
-    fn user_text_becomes_quoted_prefix_terms() {
+    fn typed_text_splits_into_words_and_quoted_phrases() {
         assert_eq!(
-            fts_query("Алматы протест").as_deref(),
-            Some("\"Алматы\"* \"протест\"*")
+            parse("Задержан \"в Алмате\" ёлка"),
+            vec![
+                Part::Word("задержан".into()),
+                Part::Phrase(words(&["в", "алмате"])),
+                Part::Word("елка".into()),
+            ]
         );
+        // An opening quote without its closing one runs to the end.
         assert_eq!(
-            fts_query("a\" OR title:x").as_deref(),
-            Some("\"a\"* \"OR\"* \"title\"* \"x\"*")
+            parse("a \"b c"),
+            vec![Part::Word("a".into()), Part::Phrase(words(&["b", "c"]))]
         );
-        assert_eq!(fts_query(" -- "), None);
+        assert_eq!(parse("\"\" \" - \" x"), vec![Part::Word("x".into())]);
+        assert_eq!(parse(" -- "), vec![]);
+    }
+
+    #[test]
+    fn words_as_typed_become_quoted_prefix_terms_over_the_written_text() {
+        assert_eq!(
+            fts_query("Алматы протест", Matching::WordsAsTyped).as_deref(),
+            Some(
+                "{title text tags place} : \"алматы\"* AND {title text tags place} : \"протест\"*"
+            )
+        );
+        assert_eq!(fts_query(" -- ", Matching::WordsAsTyped), None);
+    }
+
+    #[test]
+    fn a_word_matches_its_beginning_or_its_stems() {
+        assert_eq!(
+            fts_query("Алматы", Matching::WordForms).as_deref(),
+            Some("(\"алматы\"* OR \"алмат\")")
+        );
+        // Snowball's stem, and the stem of that stem, while it changes.
+        assert_eq!(
+            fts_query("задержания", Matching::WordForms).as_deref(),
+            Some("(\"задержания\"* OR \"задержан\" OR \"задержа\" OR \"задерж\")")
+        );
+        // No stem but the word itself: the prefix alone.
+        assert_eq!(
+            fts_query("2022", Matching::WordForms).as_deref(),
+            Some("\"2022\"*")
+        );
+    }
+
+    #[test]
+    fn every_part_must_match() {
+        assert_eq!(
+            fts_query("Алматы 2022 \"без вести\"", Matching::WordForms).as_deref(),
+            Some(
+                "(\"алматы\"* OR \"алмат\") AND \"2022\"* AND {title text tags place} : \"без вести\""
+            )
+        );
+    }
+
+    #[test]
+    fn a_quoted_phrase_matches_the_written_words_in_order() {
+        assert_eq!(
+            fts_query("\"Задержали в Алмате\"", Matching::WordForms).as_deref(),
+            Some("{title text tags place} : \"задержали в алмате\"")
+        );
+    }
+
+    #[test]
+    fn fts5_syntax_in_the_input_stays_inert() {
+        for matching in [Matching::WordForms, Matching::WordsAsTyped] {
+            let query = fts_query("a\" OR title:x* NEAR(b c) {stems}: -d ^e", matching).unwrap();
+            // Every word is inside quotes; only the query's own syntax is outside.
+            let outside = query.split('"').step_by(2).collect::<Vec<_>>().concat();
+            let rest = outside
+                .replace("{title text tags place}", "")
+                .replace("OR", "")
+                .replace("AND", "");
+            assert!(rest.chars().all(|c| " ()*:".contains(c)), "{query}");
+        }
+        assert_eq!(
+            fts_query("a\" OR title:x", Matching::WordsAsTyped).as_deref(),
+            Some("{title text tags place} : \"a\"* AND {title text tags place} : \"or title x\"")
+        );
     }
 }

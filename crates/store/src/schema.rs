@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// How long a connection waits for another's write lock before giving up.
 pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -276,6 +276,23 @@ CREATE TRIGGER author_usage_on_delete AFTER DELETE ON records BEGIN
 END;
 ";
 
+/// Version 12: the full-text index gains a column, `stems`, the stems of each record's
+/// words (`stemming.rs`), so a search finds other forms of a word. An FTS5 table cannot
+/// gain a column, so it is made anew, empty, and every record is queued in
+/// `search_pending`: the open stays short (one row per record into the queue), the
+/// first search or the node's indexing fills the new index in bounded batches, and
+/// meanwhile searches read the pending records through the overlay (`search.rs`), so
+/// every stored record is still either indexed or queued.
+const SCHEMA_V12: &str = "
+DROP TABLE records_fts;
+CREATE VIRTUAL TABLE records_fts USING fts5(
+    title, text, tags, place, stems,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT OR IGNORE INTO search_pending (record) SELECT rowid FROM records;
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -310,6 +327,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (9, SCHEMA_V9),
             (10, SCHEMA_V10),
             (11, SCHEMA_V11),
+            (12, SCHEMA_V12),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;

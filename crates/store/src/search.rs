@@ -9,6 +9,12 @@
 //! `search_pending`, never both, whenever a crash may strike; deleting a record deletes
 //! it from whichever holds it.
 //!
+//! Each record is indexed twice over: its words as written (columns `title`, `text`,
+//! `tags`, `place`), which prefix and exact-phrase searches read, and the stems of those
+//! words (column `stems`, see `stemming.rs`), which let a word find its other forms. One
+//! table rather than two: a search reads one index, a record is added or deleted once,
+//! and the invariant below stays about one table.
+//!
 //! A search first indexes everything pending, so its results never lag behind the
 //! archive. When it cannot take the write lock at once (another process, typically the
 //! node, is writing) it does not wait: it indexes the pending records into a temporary
@@ -18,6 +24,7 @@ use qoima_core::limits::RECORD_BYTES_MAX;
 use qoima_core::{RecordBody, encoding::decode_canonical};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior, params};
 
+use crate::stemming::WordForms;
 use crate::{Store, StoreError, schema};
 
 /// Records indexed per transaction: a crash loses at most this much indexing work, and
@@ -41,21 +48,21 @@ impl Target {
     fn insert_sql(self) -> &'static str {
         match self {
             Target::Archive => {
-                "INSERT INTO records_fts (rowid, title, text, tags, place) VALUES (?1, ?2, ?3, ?4, ?5)"
+                "INSERT INTO records_fts (rowid, title, text, tags, place, stems) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
             }
             Target::Overlay => {
-                "INSERT INTO temp.search_overlay (rowid, title, text, tags, place) VALUES (?1, ?2, ?3, ?4, ?5)"
+                "INSERT INTO temp.search_overlay (rowid, title, text, tags, place, stems) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
             }
         }
     }
 }
 
-/// The temporary index: the columns and tokenizer of `records_fts` (schema version 1),
+/// The temporary index: the columns and tokenizer of `records_fts` (schema version 12),
 /// so it matches exactly what the archive's index would. Contentless, like that one.
 const CREATE_OVERLAY: &str = "
 DROP TABLE IF EXISTS temp.search_overlay;
 CREATE VIRTUAL TABLE temp.search_overlay USING fts5(
-    title, text, tags, place,
+    title, text, tags, place, stems,
     content = '',
     tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -181,6 +188,7 @@ fn index_pending_into(
     )?;
     let mut insert = db.prepare_cached(target.insert_sql())?;
     let mut rows = pending.query([i64::try_from(limit).unwrap_or(i64::MAX)])?;
+    let word_forms = WordForms::default();
     let mut last = None;
     while let Some(row) = rows.next()? {
         let rowid: i64 = row.get(0)?;
@@ -192,12 +200,15 @@ fn index_pending_into(
         };
         let title: String = row.get(2)?;
         let text = SearchText::of(&bytes, title);
+        let stems =
+            word_forms.stems_of_texts([text.title.as_str(), &text.text, &text.tags, &text.place]);
         insert.execute(params![
             rowid,
             fold_for_search(&text.title),
             fold_for_search(&text.text),
             fold_for_search(&text.tags),
-            fold_for_search(&text.place)
+            fold_for_search(&text.place),
+            stems
         ])?;
     }
     Ok(last)

@@ -1,7 +1,7 @@
 //! The full-text index filled outside the import: imported records wait in
 //! `search_pending`, every search indexes them first, and every stored record is either
 //! in the index or pending, never both, across closing the store, deleting records and
-//! upgrading an archive from schema version 9.
+//! upgrading an archive from schema versions 9 and 11.
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
 
@@ -333,9 +333,14 @@ fn an_archive_of_schema_version_9_keeps_its_search_hits() {
         schema_version(fresh.path()),
         "migrated to the version a new archive has"
     );
-    assert_eq!(store.search_pending_count().unwrap(), 0);
+    // The index was made anew with word forms (version 12): every record is queued
+    // for it, and found meanwhile.
+    assert_eq!(store.search_pending_count().unwrap(), 2);
+    assert_each_record_indexed_or_pending(dir.path());
     assert_eq!(found(&store, "старыйархив"), newest_first(&chain.records));
     assert_eq!(found(&store, "обновления"), vec![old.id()]);
+    assert_eq!(found(&store, "обновление"), vec![old.id()], "a word form");
+    assert_eq!(store.search_pending_count().unwrap(), 0);
 
     let new = chain.testimony("старыйархив после обновления");
     import(&mut store, std::slice::from_ref(&new));
@@ -381,6 +386,75 @@ fn a_search_while_another_connection_holds_the_write_lock_still_finds_pending_re
 
     writer.execute_batch("ROLLBACK").unwrap();
     assert_eq!(found(&store, "блокировка"), all);
+    assert_eq!(store.search_pending_count().unwrap(), 0);
+    assert_each_record_indexed_or_pending(dir.path());
+}
+
+#[test]
+fn an_archive_of_schema_version_11_is_queued_for_the_index_with_word_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::new(8);
+    let detained = chain.testimony("задержали в Алмате");
+    let zhanaozen = chain.testimony("Жаңаөзенде наразылық");
+    {
+        let mut store = open(dir.path());
+        import(&mut store, &chain.records);
+        assert_eq!(store.index_pending_search(usize::MAX).unwrap(), 2);
+    }
+    // As version 11 left an archive: the index without stems, every record in it.
+    let db = keyed_db(&dir.path().join(qoima_store::DB_FILE));
+    db.execute_batch(
+        "DROP TABLE records_fts;
+         CREATE VIRTUAL TABLE records_fts USING fts5(
+             title, text, tags, place,
+             content = '', contentless_delete = 1,
+             tokenize = 'unicode61 remove_diacritics 2');",
+    )
+    .unwrap();
+    let rowid = |id: RecordId| -> i64 {
+        db.query_row(
+            "SELECT rowid FROM records WHERE id = ?1",
+            [id.as_bytes()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    for record in &chain.records {
+        let body = record.body();
+        db.execute(
+            "INSERT INTO records_fts (rowid, title, text, tags, place) VALUES (?1, ?2, ?3, ?4, '')",
+            rusqlite::params![
+                rowid(record.id()),
+                body.title,
+                body.text,
+                body.tags.join(" ")
+            ],
+        )
+        .unwrap();
+    }
+    db.pragma_update(None, "user_version", 11).unwrap();
+    drop(db);
+
+    let store = open(dir.path());
+    assert_eq!(schema_version(dir.path()), 12);
+    assert_eq!(
+        store.search_pending_count().unwrap(),
+        2,
+        "every record queued"
+    );
+    assert_each_record_indexed_or_pending(dir.path());
+
+    // Another process holds the write lock: the overlay answers, with word forms.
+    let writer = keyed_db(&dir.path().join(qoima_store::DB_FILE));
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(found(&store, "задержан Алматы"), vec![detained.id()]);
+    assert_eq!(found(&store, "Жаңаөзен"), vec![zhanaozen.id()]);
+    assert_eq!(found(&store, "\"в Алматы\""), Vec::<RecordId>::new());
+    assert_eq!(store.search_pending_count().unwrap(), 2);
+    writer.execute_batch("ROLLBACK").unwrap();
+
+    assert_eq!(found(&store, "Жанаозен"), vec![zhanaozen.id()]);
+    assert_eq!(found(&store, "\"в Алмате\""), vec![detained.id()]);
     assert_eq!(store.search_pending_count().unwrap(), 0);
     assert_each_record_indexed_or_pending(dir.path());
 }
