@@ -495,3 +495,62 @@ async fn every_page_reads_on_a_narrow_window_with_labelled_controls_and_works_by
     assert!(reached_lock, "Tab never reached the lock button");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wiping_from_the_browser_asks_for_the_word_then_destroys_the_archive() {
+    if !browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path(), "a");
+    add_testimony(&home, "Показания", "Текст.");
+    let (_node, _base, _) = node_with_ui(&home, &[]);
+    let browser = Browser::start("ru").await;
+    browser.client.goto(&opening_address(&home)).await.unwrap();
+    browser.expect_heading("Архив").await;
+    browser
+        .client
+        .find(Locator::LinkText("Уничтожить…"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .expect_heading("Уничтожить архив на этом компьютере")
+        .await;
+
+    // A word typed wrong changes nothing.
+    let confirm = browser.client.find(Locator::Id("confirm")).await.unwrap();
+    confirm.send_keys("да").await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("form.wipe button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.expect_text(&["Ничего не изменено"]).await;
+    assert!(home.join("key").is_file(), "the key file is still there");
+    assert!(qoima(&home, &["status"]).status.success());
+
+    // The word: the key is destroyed, the node stops and the files go.
+    let confirm = browser.client.find(Locator::Id("confirm")).await.unwrap();
+    confirm.send_keys("УНИЧТОЖИТЬ").await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("form.wipe button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.expect_heading("Уничтожено").await;
+    eventually(
+        "the node to stop and the archive to go",
+        PAGE_DEADLINE,
+        || qoima(&home, &["status"]).status.code() == Some(3) && !home.exists(),
+    );
+    browser.quit().await;
+}

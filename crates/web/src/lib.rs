@@ -71,6 +71,13 @@ pub trait NodeControl: Send + Sync + 'static {
     /// taken the request. The server stops with the node; the page saying so is the last
     /// one served.
     fn lock(&self) -> bool;
+
+    /// Destroy the archive, as `qoima wipe` does: its key first, then, once the node has
+    /// stopped, its files; true once the node has taken the request. A node that cannot
+    /// says false (the default), and the page says it was not wiped.
+    fn wipe(&self) -> bool {
+        false
+    }
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -163,6 +170,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
             get(pages::attachment::preview),
         )
         .route("/lock", post(pages::lock::lock))
+        .route("/wipe", get(pages::wipe::page).post(pages::wipe::wipe))
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))
         .route("/api/v1/records", get(api::records))

@@ -144,6 +144,7 @@ fn every_message_resolves_in_every_language() {
                 "time",
                 "start",
                 "end",
+                "word",
             ]
             .map(|name| (name, "x".into()));
             let mut args = args.to_vec();

@@ -68,6 +68,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     };
     config.network_key = network_key;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let wipe_asked = Arc::new(std::sync::atomic::AtomicBool::new(false));
     runtime.block_on(async {
         let ui = if args.no_ui {
             None
@@ -87,7 +88,11 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         let server = match ui {
             Some((listener, token)) => {
                 let store = ctx.open_store(&archive_key, None)?;
-                let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode(node.locker()));
+                let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode {
+                    locker: node.locker(),
+                    home: ctx.home().to_owned(),
+                    wipe_asked: Arc::clone(&wipe_asked),
+                });
                 let ui = qoima_web::Ui::new(store, token)
                     .with_unlock_codes(codes)
                     .with_node(lock);
@@ -111,6 +116,13 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         }
         anyhow::Ok(())
     })?;
+    // Connections the server left behind close with the runtime, and the archive with
+    // them, before its files go.
+    drop(runtime);
+    if wipe_asked.load(std::sync::atomic::Ordering::SeqCst) {
+        qoima_store::wipe::remove_archive(ctx.home())?;
+        tracing::info!("wiped from the web interface: the archive's key and files are gone");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -142,12 +154,37 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, qoima_web::UiTok
 }
 
 /// The interface's lock button: the node's own lock, in this process, so the page says
-/// "locked" only once the node has taken the request.
-struct LockTheNode(qoima_node::Locker);
+/// "locked" only once the node has taken the request. Its wipe button: the key file
+/// destroyed at once, as `qoima wipe` does, then the lock; `run` removes the files
+/// once the node has stopped.
+struct LockTheNode {
+    locker: qoima_node::Locker,
+    home: std::path::PathBuf,
+    wipe_asked: Arc<std::sync::atomic::AtomicBool>,
+}
 
 impl NodeControl for LockTheNode {
     fn lock(&self) -> bool {
-        self.0.lock()
+        self.locker.lock()
+    }
+
+    fn wipe(&self) -> bool {
+        // The key first: from then on nothing in the archive can be read, whatever
+        // happens to the rest.
+        if let Err(e) = qoima_store::wipe::destroy_key(&self.home) {
+            tracing::error!("wipe from the web interface: the key file was not destroyed: {e}");
+            return false;
+        }
+        self.wipe_asked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if !self.locker.lock() {
+            // The key file is gone; the node holds the key in memory only until it stops.
+            tracing::error!(
+                "wipe from the web interface: the key file is destroyed, but the node did not take the stop; stop it (Ctrl-C) and run `qoima wipe`"
+            );
+            return false;
+        }
+        true
     }
 }
 

@@ -15,6 +15,7 @@ pub mod archive;
 pub mod attachment;
 pub mod lock;
 pub mod record;
+pub mod wipe;
 
 /// A link of the language switcher.
 pub struct LangLink {

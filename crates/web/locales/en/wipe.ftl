@@ -1,0 +1,15 @@
+wipe-link = Wipe…
+wipe-title = Wipe the archive on this computer
+wipe-what-is-lost = This destroys the archive on this computer for good: every record, attachment and key. Nobody can recover it, not even with the passphrase.
+wipe-what-stays = Copies already given to other people or nodes stay with them.
+wipe-or-lock = To only close the archive until the passphrase is entered again, use Lock instead.
+wipe-word = WIPE
+wipe-confirm-label = To confirm, type { $word }
+wipe-button = Wipe for good
+wipe-not-confirmed = Nothing was changed: type { $word } exactly to wipe.
+wiped-title = Wiped
+wiped-text = The archive's key is destroyed, so nothing in it can be read; the node stops and removes the files.
+wipe-failed-title = The archive was not wiped
+wipe-failed-text = The node did not take the request. Run `qoima wipe` in a terminal.
+wipe-unavailable-title = Wiping is not available here
+wipe-unavailable-text = This interface runs without a node; run `qoima wipe` to wipe.
