@@ -129,8 +129,11 @@ pub enum Command {
         file: PathBuf,
     },
     /// Search titles, text, tags and places (Cyrillic and Latin; every word must match).
+    /// A word also finds its other forms (задержан: задержали, задержания; Жаңаөзен:
+    /// Жаңаөзенде); words in "double quotes" are an exact phrase.
     Search {
-        /// Words to find (each matches whole words or their beginnings).
+        /// Words to find (each matches its forms, and words it begins); "quoted words"
+        /// match only as written, in that order.
         text: String,
         /// At most this many results.
         #[arg(long, default_value_t = 50)]
