@@ -27,6 +27,7 @@ pub mod json;
 mod pages;
 pub mod reading;
 pub mod security;
+pub mod status;
 
 pub use assets::STYLE_CSS;
 pub use security::UiToken;
@@ -71,6 +72,12 @@ pub trait NodeControl: Send + Sync + 'static {
     /// taken the request. The server stops with the node; the page saying so is the last
     /// one served.
     fn lock(&self) -> bool;
+
+    /// The node's state, as `qoima status --json` gives it; `None` once the node has
+    /// stopped. The interface waits for it at most [`status::STATUS_WAIT`].
+    fn status(&self) -> status::Pending<qoima_core::status::Status> {
+        Box::pin(std::future::ready(None))
+    }
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -146,11 +153,17 @@ pub fn router(ui: Ui, port: u16) -> Router {
             "/records/{id}/attachments/{n}",
             get(pages::attachment::preview),
         )
+        .route("/peers", get(pages::peers::page))
+        .route(
+            "/settings",
+            get(pages::settings::page).post(pages::settings::save),
+        )
         .route("/lock", post(pages::lock::lock))
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))
         .route("/api/v1/records", get(api::records))
         .route("/api/v1/records/{id}", get(api::record))
+        .route("/api/v1/status", get(status::api))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(i18n::remember_language))
         .layer(middleware::from_fn_with_state(

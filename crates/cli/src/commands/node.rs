@@ -83,7 +83,8 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         let server = match ui {
             Some((listener, _, token)) => {
                 let store = ctx.open_store(&archive_key, None)?;
-                let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode(node.locker()));
+                let lock: Arc<dyn NodeControl> =
+                    Arc::new(LockTheNode(node.locker(), node.status_reader()));
                 let ui = qoima_web::Ui::new(store, token).with_node(lock);
                 Some(tokio::spawn(qoima_web::serve(listener, ui, async {
                     let _ = ui_stopped.await;
@@ -137,12 +138,18 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_we
 }
 
 /// The interface's lock button: the node's own lock, in this process, so the page says
-/// "locked" only once the node has taken the request.
-struct LockTheNode(qoima_node::Locker);
+/// "locked" only once the node has taken the request; and its status, for the peers
+/// page, asked of the event loop as `qoima status` asks it over the control socket.
+struct LockTheNode(qoima_node::Locker, qoima_node::StatusReader);
 
 impl NodeControl for LockTheNode {
     fn lock(&self) -> bool {
         self.0.lock()
+    }
+
+    fn status(&self) -> qoima_web::status::Pending<Status> {
+        let reader = self.1.clone();
+        Box::pin(async move { reader.status().await })
     }
 }
 
