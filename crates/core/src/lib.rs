@@ -29,6 +29,7 @@ mod hash;
 mod keys;
 pub mod limits;
 mod record;
+pub mod status;
 mod time;
 
 #[cfg(test)]

@@ -26,14 +26,17 @@ mod event_loop;
 mod identity;
 mod peers;
 mod session;
-mod status;
 mod store_worker;
 pub mod transfers;
 mod work;
 
 pub use config::{NodeConfig, UiUnlock};
-pub use event_loop::{Locker, Node};
+pub use event_loop::{Locker, Node, StatusReader};
+pub use qoima_core::status::{AttachmentLimits, PeerStatus, Status, TransferStatus};
 /// Network addresses, as the command line parses them.
 pub use qoima_net::libp2p::Multiaddr;
-pub use status::{PeerStatus, Status, TransferStatus};
+/// The status types, where they used to live (`qoima_core::status` now).
+pub mod status {
+    pub use qoima_core::status::*;
+}
 pub use transfers::BlobPolicy;

@@ -27,6 +27,7 @@ pub mod json;
 mod pages;
 pub mod reading;
 pub mod security;
+pub mod status;
 
 pub use assets::STYLE_CSS;
 pub use security::{UiToken, UnlockCodes};
@@ -77,6 +78,12 @@ pub trait NodeControl: Send + Sync + 'static {
     /// says false (the default), and the page says it was not wiped.
     fn wipe(&self) -> bool {
         false
+    }
+
+    /// The node's state, as `qoima status --json` gives it; `None` once the node has
+    /// stopped. The interface waits for it at most [`status::STATUS_WAIT`].
+    fn status(&self) -> status::Pending<qoima_core::status::Status> {
+        Box::pin(std::future::ready(None))
     }
 }
 
@@ -169,12 +176,18 @@ pub fn router(ui: Ui, port: u16) -> Router {
             "/records/{id}/attachments/{n}",
             get(pages::attachment::preview),
         )
+        .route("/peers", get(pages::peers::page))
+        .route(
+            "/settings",
+            get(pages::settings::page).post(pages::settings::save),
+        )
         .route("/lock", post(pages::lock::lock))
         .route("/wipe", get(pages::wipe::page).post(pages::wipe::wipe))
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))
         .route("/api/v1/records", get(api::records))
         .route("/api/v1/records/{id}", get(api::record))
+        .route("/api/v1/status", get(status::api))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(i18n::remember_language))
         .layer(middleware::from_fn_with_state(

@@ -149,6 +149,14 @@ fn every_message_resolves_in_every_language() {
             .map(|name| (name, "x".into()));
             let mut args = args.to_vec();
             args.extend([("count", 2.into()), ("hops", 1.into())]);
+            // The peers and settings pages.
+            args.extend(
+                [
+                    "ago", "known", "used", "budget", "have", "size", "value", "unit", "field",
+                    "max",
+                ]
+                .map(|name| (name, "x".into())),
+            );
             let text = tr.targs(&id, &args);
             assert!(
                 !text.contains('⟦') && !text.is_empty(),

@@ -90,6 +90,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
                 let store = ctx.open_store(&archive_key, None)?;
                 let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode {
                     locker: node.locker(),
+                    status: node.status_reader(),
                     home: ctx.home().to_owned(),
                     wipe_asked: Arc::clone(&wipe_asked),
                 });
@@ -154,11 +155,13 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, qoima_web::UiTok
 }
 
 /// The interface's lock button: the node's own lock, in this process, so the page says
-/// "locked" only once the node has taken the request. Its wipe button: the key file
-/// destroyed at once, as `qoima wipe` does, then the lock; `run` removes the files
-/// once the node has stopped.
+/// "locked" only once the node has taken the request; its status, for the peers page,
+/// asked of the event loop as `qoima status` asks it over the control socket. Its wipe
+/// button: the key file destroyed at once, as `qoima wipe` does, then the lock; `run`
+/// removes the files once the node has stopped.
 struct LockTheNode {
     locker: qoima_node::Locker,
+    status: qoima_node::StatusReader,
     home: std::path::PathBuf,
     wipe_asked: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -185,6 +188,11 @@ impl NodeControl for LockTheNode {
             return false;
         }
         true
+    }
+
+    fn status(&self) -> qoima_web::status::Pending<Status> {
+        let reader = self.status.clone();
+        Box::pin(async move { reader.status().await })
     }
 }
 

@@ -29,7 +29,7 @@ use crate::session::{Batch, PeerSync};
 use crate::store_worker::StoreHandle;
 use crate::transfers::BlobPolicy;
 use crate::work::{Work, WorkLimits};
-use crate::{PeerStatus, Status, identity};
+use crate::{AttachmentLimits, PeerStatus, Status, identity};
 
 mod fetching;
 mod gossiping;
@@ -189,14 +189,15 @@ impl Node {
         Locker(self.requests.clone())
     }
 
+    /// A handle that asks this node for its state from within the process (the web
+    /// interface's peers page).
+    pub fn status_reader(&self) -> StatusReader {
+        StatusReader(self.requests.clone())
+    }
+
     /// The node's current state.
     pub async fn status(&self) -> Option<Status> {
-        let (reply, status) = oneshot::channel();
-        self.requests
-            .send(ControlRequest::Status(reply))
-            .await
-            .ok()?;
-        status.await.ok()
+        self.status_reader().status().await
     }
 
     /// Fetches these attachments first, whatever their size.
@@ -242,6 +243,20 @@ impl Locker {
     /// request (it then stops), false if its queue is full or it has already stopped.
     pub fn lock(&self) -> bool {
         self.0.try_send(ControlRequest::Lock).is_ok()
+    }
+}
+
+/// Asks the node it came from for its state ([`Node::status_reader`]).
+#[derive(Clone)]
+pub struct StatusReader(mpsc::Sender<ControlRequest>);
+
+impl StatusReader {
+    /// The node's current state; none once it has stopped. It waits while the node's
+    /// queue is full, so callers that must answer promptly bound it with a timeout.
+    pub async fn status(&self) -> Option<Status> {
+        let (reply, status) = oneshot::channel();
+        self.0.send(ControlRequest::Status(reply)).await.ok()?;
+        status.await.ok()
     }
 }
 
@@ -749,6 +764,13 @@ impl EventLoop {
                         .count(),
                     peers: live,
                     transfers: self.transfer_status(),
+                    closed_group: self.config.network_key.is_some(),
+                    attachments: AttachmentLimits {
+                        fetch_up_to: self.blob_policy.fetch_up_to,
+                        quota: self.blob_policy.quota,
+                        budget: self.blob_policy.budget,
+                        budget_used: self.budget_used,
+                    },
                 };
                 let store = self.store.clone();
                 tokio::spawn(async move {

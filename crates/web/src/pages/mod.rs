@@ -14,7 +14,10 @@ use crate::i18n::{Lang, Tr, msg};
 pub mod archive;
 pub mod attachment;
 pub mod lock;
+pub mod peers;
 pub mod record;
+pub mod settings;
+pub mod settings_form;
 pub mod wipe;
 
 /// A link of the language switcher.

@@ -1,4 +1,7 @@
-//! What `qoima status` and `qoima peers` show.
+//! What a running node reports of itself: what `qoima status` and `qoima peers` show,
+//! and the web interface's peers page. Plain data, here so that the node (which fills
+//! it) and the interface (which shows it, and must not depend on the node) share one
+//! shape, the same in `qoima status --json` and `GET /api/v1/status`.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +23,27 @@ pub struct Status {
     /// Attachments being fetched.
     #[serde(default)]
     pub transfers: Vec<TransferStatus>,
+    /// Whether the node runs in a closed group (`qoima node --network-key`): it talks
+    /// only to nodes holding the same key.
+    #[serde(default)]
+    pub closed_group: bool,
+    /// What the node fetches of attachments without being asked, this run.
+    #[serde(default)]
+    pub attachments: AttachmentLimits,
+}
+
+/// The attachment policy of a running node, as given on its command line
+/// (`--fetch-up-to`, `--blob-quota`, `--budget`), and how much of the budget is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AttachmentLimits {
+    /// The largest attachment fetched without being asked, in bytes.
+    pub fetch_up_to: u64,
+    /// Total attachment bytes kept; none: no limit.
+    pub quota: Option<u64>,
+    /// Attachment bytes this run may receive; none: no limit.
+    pub budget: Option<u64>,
+    /// Attachment bytes received this run, counted against the budget.
+    pub budget_used: u64,
 }
 
 /// An attachment being fetched.
