@@ -29,6 +29,7 @@ pub mod reading;
 pub mod security;
 
 pub use assets::STYLE_CSS;
+pub use pages::drops::DropLimits;
 pub use security::UiToken;
 
 /// Ports tried by [`bind_local`]: the one asked for and the next ones.
@@ -71,6 +72,10 @@ pub trait NodeControl: Send + Sync + 'static {
     /// taken the request. The server stops with the node; the page saying so is the last
     /// one served.
     fn lock(&self) -> bool;
+
+    /// Records were just written to the archive (an import from the USB drops page):
+    /// look now, to pass them on, rather than at the node's next poll.
+    fn written(&self) {}
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -80,6 +85,7 @@ pub struct AppState {
     token: Arc<UiToken>,
     port: u16,
     node: Option<Arc<dyn NodeControl>>,
+    drops: pages::drops::DropLimits,
 }
 
 impl AppState {
@@ -107,6 +113,7 @@ pub struct Ui {
     store: Store,
     token: UiToken,
     node: Option<Arc<dyn NodeControl>>,
+    drops: pages::drops::DropLimits,
 }
 
 impl Ui {
@@ -116,7 +123,14 @@ impl Ui {
             store,
             token,
             node: None,
+            drops: pages::drops::DropLimits::default(),
         }
+    }
+
+    /// With other bounds on the bundle files the USB drops page takes in.
+    pub fn with_drop_limits(mut self, limits: DropLimits) -> Ui {
+        self.drops = limits;
+        self
     }
 
     /// With the running node behind it (for the lock button).
@@ -138,6 +152,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
         token: Arc::new(ui.token),
         port,
         node: ui.node,
+        drops: ui.drops,
     };
     Router::new()
         .route("/", get(pages::archive::page))
@@ -147,6 +162,12 @@ pub fn router(ui: Ui, port: u16) -> Router {
             get(pages::attachment::preview),
         )
         .route("/lock", post(pages::lock::lock))
+        .route("/drops", get(pages::drops::page))
+        .route("/drops/export", post(pages::drops_export::export))
+        .route("/drops/import", pages::drops_import::route(ui.drops))
+        .route("/keys", get(pages::keys::page))
+        .route("/keys/trust", post(pages::keys_trust::trust))
+        .route("/keys/untrust", post(pages::keys_trust::untrust))
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))
         .route("/api/v1/records", get(api::records))
