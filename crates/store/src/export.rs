@@ -7,12 +7,12 @@
 use std::io::Write;
 
 use qoima_core::bundle::{BundleWriter, ItemKind, ItemRef, Manifest};
-use qoima_core::{AuthorSecret, BlobHash, BundleId, RecordKind};
+use qoima_core::{AuthorSecret, BlobHash, BundleId, Fingerprint, RecordKind, SealingKey};
 use rusqlite::{params_from_iter, types::Value};
 use serde::Serialize;
 
 use crate::archive::now_ms;
-use crate::{Store, StoreError};
+use crate::{AuthorTrust, Store, StoreError};
 
 /// Which records to export.
 #[derive(Debug, Clone, Default)]
@@ -167,5 +167,68 @@ fn corrupt_or(error: qoima_core::bundle::WriteError, what: &str, hash: &[u8; 32]
             ))
         }
         other => other.into(),
+    }
+}
+
+/// A key used for one bundle and then forgotten. Records carry their authors' own
+/// signatures, so the bundle's signature only has to hold the file together; signed by
+/// the author key it would name the courier to every checkpoint and receiver.
+pub fn throwaway_bundler() -> Result<AuthorSecret, StoreError> {
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(&mut seed[..]).map_err(|e| {
+        StoreError::from(std::io::Error::other(format!(
+            "the operating system's random source failed: {e}"
+        )))
+    })?;
+    Ok(AuthorSecret::from_seed(&seed))
+}
+
+/// Why a bundle cannot be sealed to a recipient named by the owner.
+#[derive(Debug, thiserror::Error)]
+pub enum SealToError {
+    /// The archive could not be read, or the name is no key known here.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The key says it is compromised.
+    #[error("{0} is revoked (its holder says it is compromised): do not seal to it")]
+    Revoked(Fingerprint),
+    /// The owner has not trusted the key (directly or by endorsement).
+    #[error(
+        "you do not trust {0} yet: compare its fingerprint with its holder in person, then `qoima trust add {0} --name NAME`"
+    )]
+    NotTrusted(Fingerprint),
+    /// No key for sealed records from that key has reached this archive.
+    #[error(
+        "no key for sealed records from {0} is here yet: its holder publishes one with `qoima key sealing`, and it reaches this archive like any record"
+    )]
+    NoSealingKey(Fingerprint),
+}
+
+impl Store {
+    /// The keys for sealed records of the recipients `named` (keys, fingerprints or
+    /// trusted names), each published by its holder in a record that has reached this
+    /// archive. Sealing hands a witness's name to whoever holds the key: only to keys the
+    /// owner believes, and never to one that says it is compromised.
+    pub fn sealing_keys_for(&self, named: &[String]) -> Result<Vec<SealingKey>, SealToError> {
+        let mut keys = Vec::with_capacity(named.len());
+        for name in named {
+            let recipient = self.resolve_author(name)?;
+            match self.author_trust(&recipient)? {
+                AuthorTrust::Revoked { .. } => {
+                    return Err(SealToError::Revoked(recipient.fingerprint()));
+                }
+                AuthorTrust::Unknown => {
+                    return Err(SealToError::NotTrusted(recipient.fingerprint()));
+                }
+                _ => {}
+            }
+            let Some(key) = self.sealing_key_of(&recipient)? else {
+                return Err(SealToError::NoSealingKey(recipient.fingerprint()));
+            };
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        Ok(keys)
     }
 }

@@ -65,7 +65,7 @@ pub const NODE_KEY_FILE: &str = "node.key";
 pub use bans::Ban;
 pub use blobs::StoredBlob;
 pub use error::StoreError;
-pub use export::{ExportQuery, ExportReport};
+pub use export::{ExportQuery, ExportReport, SealToError, throwaway_bundler};
 pub use import::{ImportReport, Rejection, SenderFault};
 pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Served};
 pub use personas::{MAIN_PERSONA, PERSONAS_MAX, Persona};

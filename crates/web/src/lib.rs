@@ -30,6 +30,7 @@ pub mod security;
 pub mod status;
 
 pub use assets::STYLE_CSS;
+pub use pages::drops::DropLimits;
 pub use security::{UiToken, UnlockCodes};
 
 /// Ports tried by [`bind_local`]: the one asked for and the next ones.
@@ -85,6 +86,10 @@ pub trait NodeControl: Send + Sync + 'static {
     fn status(&self) -> status::Pending<qoima_core::status::Status> {
         Box::pin(std::future::ready(None))
     }
+
+    /// Records were just written to the archive (an import from the USB drops page):
+    /// look now, to pass them on, rather than at the node's next poll.
+    fn written(&self) {}
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -95,6 +100,7 @@ pub struct AppState {
     codes: UnlockCodes,
     port: u16,
     node: Option<Arc<dyn NodeControl>>,
+    drops: pages::drops::DropLimits,
 }
 
 impl AppState {
@@ -123,6 +129,7 @@ pub struct Ui {
     token: UiToken,
     codes: UnlockCodes,
     node: Option<Arc<dyn NodeControl>>,
+    drops: pages::drops::DropLimits,
 }
 
 impl Ui {
@@ -134,6 +141,7 @@ impl Ui {
             token,
             codes: UnlockCodes::default(),
             node: None,
+            drops: pages::drops::DropLimits::default(),
         }
     }
 
@@ -146,6 +154,12 @@ impl Ui {
     /// The codes that let a browser in.
     pub fn unlock_codes(&self) -> UnlockCodes {
         self.codes.clone()
+    }
+
+    /// With other bounds on the bundle files the USB drops page takes in.
+    pub fn with_drop_limits(mut self, limits: DropLimits) -> Ui {
+        self.drops = limits;
+        self
     }
 
     /// With the running node behind it (for the lock button).
@@ -168,6 +182,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
         codes: ui.codes,
         port,
         node: ui.node,
+        drops: ui.drops,
     };
     Router::new()
         .route("/", get(pages::archive::page))
@@ -183,6 +198,12 @@ pub fn router(ui: Ui, port: u16) -> Router {
         )
         .route("/lock", post(pages::lock::lock))
         .route("/wipe", get(pages::wipe::page).post(pages::wipe::wipe))
+        .route("/drops", get(pages::drops::page))
+        .route("/drops/export", post(pages::drops_export::export))
+        .route("/drops/import", pages::drops_import::route(ui.drops))
+        .route("/keys", get(pages::keys::page))
+        .route("/keys/trust", post(pages::keys_trust::trust))
+        .route("/keys/untrust", post(pages::keys_trust::untrust))
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))
         .route("/api/v1/records", get(api::records))

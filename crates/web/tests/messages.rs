@@ -125,29 +125,38 @@ fn the_three_files_define_the_same_messages_and_none_unused() {
     assert!(unused.is_empty(), "defined but never used: {unused:?}");
 }
 
+/// The names of every argument the English messages take (`{ $name }`), but the
+/// numbers `count` and `hops`.
+fn argument_names() -> Vec<&'static str> {
+    let text = fluent_text("en");
+    let mut names = BTreeSet::new();
+    for piece in text.split('$').skip(1) {
+        let name: String = piece
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+            .collect();
+        if !name.is_empty() && name != "count" && name != "hops" {
+            names.insert(name);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| &*Box::leak(name.into_boxed_str()))
+        .collect()
+}
+
 #[test]
 fn every_message_resolves_in_every_language() {
     for lang in Lang::ALL {
         let tr = Tr::new(lang);
         for id in defined("en") {
-            // Every argument any message takes; a message missing one does not resolve.
-            let args = [
-                "fingerprint",
-                "percent",
-                "when",
-                "origin",
-                "persona",
-                "name",
-                "by",
-                "since",
-                "date",
-                "time",
-                "start",
-                "end",
-                "word",
-            ]
-            .map(|name| (name, "x".into()));
-            let mut args = args.to_vec();
+            // Every argument any message takes (read from the Fluent files); a message
+            // missing one does not resolve.
+            let mut args: Vec<(&'static str, fluent_templates::fluent_bundle::FluentValue)> =
+                argument_names()
+                    .iter()
+                    .map(|name| (*name, "x".into()))
+                    .collect();
             args.extend([("count", 2.into()), ("hops", 1.into())]);
             // The peers and settings pages.
             args.extend(

@@ -13,6 +13,12 @@ use crate::i18n::{Lang, Tr, msg};
 
 pub mod archive;
 pub mod attachment;
+pub mod drops;
+pub mod drops_export;
+pub mod drops_import;
+mod drops_stream;
+pub mod keys;
+pub mod keys_trust;
 pub mod lock;
 pub mod peers;
 pub mod record;
