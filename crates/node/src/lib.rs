@@ -32,7 +32,7 @@ pub mod transfers;
 mod work;
 
 pub use config::{NodeConfig, UiAddress};
-pub use event_loop::{Locker, Node};
+pub use event_loop::{Locker, Node, WrittenNotifier};
 /// Network addresses, as the command line parses them.
 pub use qoima_net::libp2p::Multiaddr;
 pub use status::{PeerStatus, Status, TransferStatus};

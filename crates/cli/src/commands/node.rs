@@ -83,7 +83,8 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
         let server = match ui {
             Some((listener, _, token)) => {
                 let store = ctx.open_store(&archive_key, None)?;
-                let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode(node.locker()));
+                let lock: Arc<dyn NodeControl> =
+                    Arc::new(LockTheNode(node.locker(), node.written_notifier()));
                 let ui = qoima_web::Ui::new(store, token).with_node(lock);
                 Some(tokio::spawn(qoima_web::serve(listener, ui, async {
                     let _ = ui_stopped.await;
@@ -137,12 +138,17 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_we
 }
 
 /// The interface's lock button: the node's own lock, in this process, so the page says
-/// "locked" only once the node has taken the request.
-struct LockTheNode(qoima_node::Locker);
+/// "locked" only once the node has taken the request. And the interface's imports: the
+/// node is told at once, as `qoima import` tells it over the control socket.
+struct LockTheNode(qoima_node::Locker, qoima_node::WrittenNotifier);
 
 impl NodeControl for LockTheNode {
     fn lock(&self) -> bool {
         self.0.lock()
+    }
+
+    fn written(&self) {
+        self.1.written();
     }
 }
 

@@ -189,6 +189,13 @@ impl Node {
         Locker(self.requests.clone())
     }
 
+    /// A handle that tells this node records were just written to the archive, as
+    /// `qoima import` does over the control socket, from within the process (the web
+    /// interface's import).
+    pub fn written_notifier(&self) -> WrittenNotifier {
+        WrittenNotifier(self.requests.clone())
+    }
+
     /// The node's current state.
     pub async fn status(&self) -> Option<Status> {
         let (reply, status) = oneshot::channel();
@@ -242,6 +249,18 @@ impl Locker {
     /// request (it then stops), false if its queue is full or it has already stopped.
     pub fn lock(&self) -> bool {
         self.0.try_send(ControlRequest::Lock).is_ok()
+    }
+}
+
+/// Tells the node it came from that records were written ([`Node::written_notifier`]).
+#[derive(Clone)]
+pub struct WrittenNotifier(mpsc::Sender<ControlRequest>);
+
+impl WrittenNotifier {
+    /// Asks the node to look for new records now. If its queue is full the request is
+    /// dropped: the node's next poll of the archive (within a second) finds them anyway.
+    pub fn written(&self) {
+        let _ = self.0.try_send(ControlRequest::Written);
     }
 }
 
