@@ -31,7 +31,7 @@ pub mod transfers;
 mod work;
 
 pub use config::{NodeConfig, UiUnlock};
-pub use event_loop::{Locker, Node, StatusReader};
+pub use event_loop::{Locker, Node, StatusReader, WrittenNotifier};
 pub use qoima_core::status::{AttachmentLimits, PeerStatus, Status, TransferStatus};
 /// Network addresses, as the command line parses them.
 pub use qoima_net::libp2p::Multiaddr;

@@ -80,7 +80,7 @@ async fn own_fingerprints_are_large_in_groups_and_trusted_keys_are_listed() {
         "{body}"
     );
     assert!(body.contains(&format!("{aigerim} ")), "{body}");
-    assert!(body.contains("trusted directly on 20"), "{body}");
+    assert!(body.contains("trusted directly, since 20"), "{body}");
 }
 
 #[tokio::test]

@@ -93,14 +93,9 @@ pub fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A key used for one bundle and then forgotten. Records carry their authors' own
-/// signatures, so the bundle's signature only has to hold the file together; signed by
-/// the author key it would name the courier to every checkpoint and receiver.
+/// A key used for one bundle and then forgotten ([`qoima_store::throwaway_bundler`]).
 pub(super) fn throwaway_bundler() -> anyhow::Result<AuthorSecret> {
-    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-    getrandom::fill(&mut seed[..])
-        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
-    Ok(AuthorSecret::from_seed(&seed))
+    Ok(qoima_store::throwaway_bundler()?)
 }
 
 /// A writer that advances a progress bar by the bytes written through it.

@@ -100,41 +100,15 @@ fn parse_kind(name: &str) -> anyhow::Result<qoima_core::RecordKind> {
 }
 
 /// The keys for sealed records of the recipients `named` (keys, fingerprints or trusted
-/// names), each published by its holder in a record that has reached this archive.
+/// names): [`qoima_store::Store::sealing_keys_for`], its refusals as usage errors.
 fn sealing_keys(
     store: &qoima_store::Store,
     named: &[String],
 ) -> anyhow::Result<Vec<qoima_core::SealingKey>> {
-    let mut keys = Vec::with_capacity(named.len());
-    for name in named {
-        let recipient = store.resolve_author(name)?;
-        // Sealing hands a witness's name to whoever holds the key: only to keys the owner
-        // believes, and never to one that says it is compromised.
-        match store.author_trust(&recipient)? {
-            qoima_store::AuthorTrust::Revoked { .. } => anyhow::bail!(UsageError(format!(
-                "{} is revoked (its holder says it is compromised): do not seal to it",
-                recipient.fingerprint()
-            ))),
-            qoima_store::AuthorTrust::Unknown => anyhow::bail!(UsageError(format!(
-                "you do not trust {} yet: compare its fingerprint with its holder in \
-                 person, then `qoima trust add {} --name NAME`",
-                recipient.fingerprint(),
-                recipient.fingerprint()
-            ))),
-            _ => {}
-        }
-        let Some(key) = store.sealing_key_of(&recipient)? else {
-            anyhow::bail!(UsageError(format!(
-                "no key for sealed records from {} is here yet: its holder publishes one \
-                 with `qoima key sealing`, and it reaches this archive like any record",
-                recipient.fingerprint()
-            )));
-        };
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    Ok(keys)
+    store.sealing_keys_for(named).map_err(|e| match e {
+        qoima_store::SealToError::Store(e) => e.into(),
+        refused => UsageError(refused.to_string()).into(),
+    })
 }
 
 /// Creates `path` for writing, refusing to write over anything already there.

@@ -91,6 +91,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
                 let lock: Arc<dyn NodeControl> = Arc::new(LockTheNode {
                     locker: node.locker(),
                     status: node.status_reader(),
+                    written: node.written_notifier(),
                     home: ctx.home().to_owned(),
                     wipe_asked: Arc::clone(&wipe_asked),
                 });
@@ -158,10 +159,12 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, qoima_web::UiTok
 /// "locked" only once the node has taken the request; its status, for the peers page,
 /// asked of the event loop as `qoima status` asks it over the control socket. Its wipe
 /// button: the key file destroyed at once, as `qoima wipe` does, then the lock; `run`
-/// removes the files once the node has stopped.
+/// removes the files once the node has stopped. And the interface's imports: the node
+/// is told at once, as `qoima import` tells it over the control socket.
 struct LockTheNode {
     locker: qoima_node::Locker,
     status: qoima_node::StatusReader,
+    written: qoima_node::WrittenNotifier,
     home: std::path::PathBuf,
     wipe_asked: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -193,6 +196,10 @@ impl NodeControl for LockTheNode {
     fn status(&self) -> qoima_web::status::Pending<Status> {
         let reader = self.status.clone();
         Box::pin(async move { reader.status().await })
+    }
+
+    fn written(&self) {
+        self.written.written();
     }
 }
 

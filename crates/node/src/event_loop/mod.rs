@@ -195,6 +195,13 @@ impl Node {
         StatusReader(self.requests.clone())
     }
 
+    /// A handle that tells this node records were just written to the archive, as
+    /// `qoima import` does over the control socket, from within the process (the web
+    /// interface's import).
+    pub fn written_notifier(&self) -> WrittenNotifier {
+        WrittenNotifier(self.requests.clone())
+    }
+
     /// The node's current state.
     pub async fn status(&self) -> Option<Status> {
         self.status_reader().status().await
@@ -257,6 +264,18 @@ impl StatusReader {
         let (reply, status) = oneshot::channel();
         self.0.send(ControlRequest::Status(reply)).await.ok()?;
         status.await.ok()
+    }
+}
+
+/// Tells the node it came from that records were written ([`Node::written_notifier`]).
+#[derive(Clone)]
+pub struct WrittenNotifier(mpsc::Sender<ControlRequest>);
+
+impl WrittenNotifier {
+    /// Asks the node to look for new records now. If its queue is full the request is
+    /// dropped: the node's next poll of the archive (within a second) finds them anyway.
+    pub fn written(&self) {
+        let _ = self.0.try_send(ControlRequest::Written);
     }
 }
 

@@ -121,7 +121,9 @@ fn write_bundle(
     let recipients: Vec<SealingKey> = match &form.seal {
         Seal::Recipients(named) => match store.sealing_keys_for(named) {
             Ok(keys) => keys,
-            Err(SealToError::Store(e)) if !matches!(e, StoreError::NotFound(_)) => {
+            Err(SealToError::Store(e))
+                if !matches!(e, StoreError::NotFound(_) | StoreError::Ambiguous(_)) =>
+            {
                 let _ = ready.send(Err(Start::Failed(e.into())));
                 return;
             }
