@@ -62,7 +62,7 @@ fn post(path: &str, token: &UiToken, content_type: &str, body: Vec<u8>) -> Reque
     Request::post(path)
         .header("host", HOST)
         .header("origin", format!("http://{HOST}"))
-        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
         .header("content-type", content_type)
         .header("content-length", body.len())
         .body(Body::from(body))

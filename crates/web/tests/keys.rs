@@ -27,7 +27,7 @@ fn post_form(path: &str, token: &UiToken, fields: &[(&str, &str)]) -> Request<Bo
     Request::post(path)
         .header("host", HOST)
         .header("origin", format!("http://{HOST}"))
-        .header("cookie", format!("qoima_ui={}", token.as_str()))
+        .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(body))
         .unwrap()

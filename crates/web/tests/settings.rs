@@ -36,7 +36,7 @@ fn post(form: &str, token: Option<&UiToken>, origin: &str, lang: &str) -> Reques
         .header("accept-language", lang)
         .header("content-type", "application/x-www-form-urlencoded");
     if let Some(token) = token {
-        request = request.header("cookie", format!("qoima_ui={}", token.as_str()));
+        request = request.header("cookie", format!("qoima_ui_4271={}", token.as_str()));
     }
     request.body(Body::from(form.to_owned())).unwrap()
 }
