@@ -140,6 +140,21 @@ fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
         body_json(&api_list)["records"],
         json(&home, &["list", "--json"])
     );
+    // The node's own state, asked in process: the same peer id `qoima status` gives.
+    let status = qoima(&home, &["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let peer_id = status["peer_id"].as_str().unwrap().to_owned();
+    let api = get(port, "/api/v1/status", &host, Some(cookie));
+    assert!(status_line(&api).contains(" 200 "), "{api}");
+    let json = api.split_once("\r\n\r\n").unwrap().1;
+    let json: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(json["peer_id"], peer_id.as_str());
+    assert_eq!(json["closed_group"], false);
+    let peers = get(port, "/peers?lang=en", &host, Some(cookie));
+    assert!(status_line(&peers).contains(" 200 "), "{peers}");
+    let short = &peer_id[peer_id.len() - 10..];
+    assert!(peers.contains(&format!("…{short}")), "{peers}");
+    assert!(!peers.contains(&peer_id), "{peers}");
     // A page whose name was made to point here (DNS rebinding) is not answered.
     let rebound = get(port, "/", &format!("evil.example:{port}"), Some(cookie));
     assert!(status_line(&rebound).contains(" 421 "), "{rebound}");
