@@ -6,6 +6,7 @@
 //! cargo run --release -p qoima-bench -- import-records [--records 100000] [--text-bytes 1000]
 //! cargo run --release -p qoima-bench -- blob [--size-mib 1024]
 //! cargo build --release -p qoima-cli && cargo run --release -p qoima-bench -- query [--records 1000000]
+//! cargo run -p qoima-bench -- search-recall
 //! ```
 //!
 //! * `import-records` signs a bundle of N records by a few authors (in parallel), writes
@@ -27,6 +28,10 @@
 //!   (default, `--kind`, `--author`) and `search` (common, rare, Kazakh word), median of
 //!   20 runs each, through the library and through `target/release/qoima`. Goal: each
 //!   under 100 ms.
+//!
+//! * `search-recall` stores the 30 queries' records of
+//!   `crates/store/tests/data/search_recall.json` and prints recall and precision of
+//!   search with word forms and with words as typed (as before word forms).
 //!
 //! * `at-rest` compares import, search and attachments with and without encryption at
 //!   rest, as ratios in one run, and times `wipe` on a large archive (default 10 GiB).
@@ -58,6 +63,7 @@ mod flood;
 mod import_records;
 mod network;
 mod query;
+mod search_recall;
 mod thin_link;
 mod transfer;
 mod util;
@@ -82,6 +88,8 @@ enum Benchmark {
     Blob(blob::Args),
     /// list and search on a large archive, library and binary.
     Query(query::Args),
+    /// Search recall and precision on 30 queries, with and without word forms.
+    SearchRecall(search_recall::Args),
     /// Reconciliation of two archives differing by 1%: bytes and round trips.
     Reconcile(network::ReconcileArgs),
     /// Full sync of N records to an empty node, against importing them.
@@ -133,6 +141,7 @@ fn main() -> anyhow::Result<()> {
         Benchmark::ImportRecords(args) => import_records::run(args),
         Benchmark::Blob(args) => blob::run(args),
         Benchmark::Query(args) => query::run(args),
+        Benchmark::SearchRecall(args) => search_recall::run(args),
         Benchmark::BlobChild(args) => blob::child(args),
         Benchmark::Reconcile(args) => network::reconcile(args),
         Benchmark::SyncFull(args) => network::sync_full(args),
