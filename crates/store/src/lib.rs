@@ -49,6 +49,7 @@ mod search;
 mod standing;
 mod transfer;
 mod trust;
+mod unattached;
 pub mod wipe;
 
 pub use acceptance::{Acceptance, DECLINED_MAX, Declined, Policy, Quotas};

@@ -71,6 +71,14 @@ pub trait NodeControl: Send + Sync + 'static {
     /// taken the request. The server stops with the node; the page saying so is the last
     /// one served.
     fn lock(&self) -> bool;
+
+    /// A record was written through the interface: look at the archive now and offer it
+    /// to peers, as after `qoima add`. True once the node has taken the request; if not,
+    /// its next poll finds the record. (Provided so that a control without a node, in
+    /// tests, need not implement it.)
+    fn written(&self) -> bool {
+        false
+    }
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -147,6 +155,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
             get(pages::attachment::preview),
         )
         .route("/lock", post(pages::lock::lock))
+        .merge(pages::write::routes())
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))
         .route("/api/v1/records", get(api::records))

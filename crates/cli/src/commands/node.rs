@@ -137,12 +137,17 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, String, qoima_we
 }
 
 /// The interface's lock button: the node's own lock, in this process, so the page says
-/// "locked" only once the node has taken the request.
+/// "locked" only once the node has taken the request; and the word that a record was
+/// written through the interface, so the node offers it to peers at once.
 struct LockTheNode(qoima_node::Locker);
 
 impl NodeControl for LockTheNode {
     fn lock(&self) -> bool {
         self.0.lock()
+    }
+
+    fn written(&self) -> bool {
+        self.0.written()
     }
 }
 

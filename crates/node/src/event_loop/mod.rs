@@ -243,6 +243,14 @@ impl Locker {
     pub fn lock(&self) -> bool {
         self.0.try_send(ControlRequest::Lock).is_ok()
     }
+
+    /// Tells the node a record was written to the archive in this process (by the web
+    /// interface), as the control socket's `written` request does for another process:
+    /// it looks now rather than at the next poll, and offers the record to peers. False
+    /// if its queue is full (the next poll finds the record) or it has stopped.
+    pub fn written(&self) -> bool {
+        self.0.try_send(ControlRequest::Written).is_ok()
+    }
 }
 
 /// What a spawned task reports back to the loop.

@@ -15,6 +15,8 @@ pub mod archive;
 pub mod attachment;
 pub mod lock;
 pub mod record;
+pub mod write;
+pub mod write_form;
 
 /// A link of the language switcher.
 pub struct LangLink {
