@@ -50,6 +50,7 @@ mod standing;
 mod stemming;
 mod transfer;
 mod trust;
+mod unattached;
 pub mod views;
 pub mod wipe;
 

@@ -87,9 +87,13 @@ pub trait NodeControl: Send + Sync + 'static {
         Box::pin(std::future::ready(None))
     }
 
-    /// Records were just written to the archive (an import from the USB drops page):
-    /// look now, to pass them on, rather than at the node's next poll.
-    fn written(&self) {}
+    /// Records were just written to the archive (an import from the USB drops page, a
+    /// record from `/write`): look now and offer them to peers, as after `qoima add`.
+    /// True once the node has taken the request; if not, its next poll finds them.
+    /// (Provided so that a control without a node, in tests, need not implement it.)
+    fn written(&self) -> bool {
+        false
+    }
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -204,6 +208,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
         .route("/keys", get(pages::keys::page))
         .route("/keys/trust", post(pages::keys_trust::trust))
         .route("/keys/untrust", post(pages::keys_trust::untrust))
+        .merge(pages::write::routes())
         .route("/unlock", get(security::unlock))
         .route("/assets/style.css", get(assets::style))
         .route("/api/v1/records", get(api::records))

@@ -24,8 +24,9 @@ impl NodeControl for Told {
     fn lock(&self) -> bool {
         false
     }
-    fn written(&self) {
+    fn written(&self) -> bool {
         self.0.fetch_add(1, Ordering::SeqCst);
+        true
     }
 }
 

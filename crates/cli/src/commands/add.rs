@@ -5,17 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use fs_err as fs;
-use qoima_core::draft::{Authorship, PlaceDraft, RecordDraft};
-use qoima_core::{
-    Attachment, ClaimedTime, ClockSource, Details, IncidentType, RecordKind, SourceType,
-    VerifiedRecord, WitnessRelation,
-};
+use qoima_core::draft::{PlaceDraft, RecordDraft};
+use qoima_core::{Attachment, Details, IncidentType, RecordKind, SourceType, WitnessRelation};
 
 use crate::cli::{AddArgs, AddKind, ConsentFlag, Incident, Relation};
 use crate::context::Context;
 use crate::exit::UsageError;
 use crate::output::{errln, outln, safe};
-use qoima_media::{MediaError, Outcome};
+use qoima_write::Cleaning;
 
 pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let draft = draft_from(&args)?;
@@ -54,30 +51,19 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     }
     // The head is read and the record stored under one write lock, so two `qoima add`
     // at once cannot both take the same place in the author's chain.
-    let record = store.append_local(&author, |previous| -> anyhow::Result<VerifiedRecord> {
-        let authorship = Authorship {
-            author,
-            previous,
-            created: ClaimedTime {
-                unix_ms: jiff::Timestamp::now().as_millisecond(),
-                source: ClockSource::Device,
-                uncertainty_s: 0,
-            },
-        };
-        let mut body = draft
-            .into_body(authorship, attachments)
-            .map_err(UsageError)?;
-        if let Some(key) = &content_key {
-            seal_fields(
-                &mut body,
+    let record = qoima_write::sign_and_append(&mut store, &signer, draft, attachments, |body| {
+        match &content_key {
+            Some(key) => seal_fields(
+                body,
                 &recipients,
                 key,
                 sealed_attachments,
                 (args.public_title.as_deref(), args.public_text.as_deref()),
-            )?;
+            ),
+            None => Ok(()),
         }
-        Ok(VerifiedRecord::sign(&body, &signer).map_err(|e| UsageError(e.to_string()))?)
-    })?;
+    })
+    .map_err(from_write)?;
     ctx.tell_node_written();
     outln!("{}", record.id())?;
     // What happens next, on stderr so scripts still read the id alone from stdout.
@@ -144,7 +130,7 @@ fn seal_fields(
     key: &qoima_core::ContentKey,
     attachments: Vec<qoima_core::SealedAttachment>,
     (public_title, public_text): (Option<&str>, Option<&str>),
-) -> anyhow::Result<()> {
+) -> Result<(), qoima_write::WriteError> {
     let content = qoima_core::SealedContent {
         title: std::mem::take(&mut body.title),
         text: std::mem::take(&mut body.text),
@@ -157,7 +143,7 @@ fn seal_fields(
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     body.sealed = Some(
         qoima_core::seal(&content, &body.author, recipients, key, &mut rng)
-            .map_err(|e| UsageError(e.to_string()))?,
+            .map_err(|e| qoima_write::WriteError::Draft(e.to_string()))?,
     );
     body.version = body.needed_version();
     Ok(())
@@ -280,28 +266,35 @@ fn parse_coords(text: &str) -> anyhow::Result<(Option<f64>, Option<f64>)> {
     Ok((Some(lat), Some(lon)))
 }
 
-/// Copies the file into the blob store and describes it for the record.
 /// The media type of the file at `path` (from its content, else its extension) and the
-/// name it is attached under: a camera's file name carries the date and the device
-/// ("IMG_20220105_143012.jpg"), so it becomes `attachment-N.ext` unless kept.
+/// name it is attached under (see [`qoima_write::attachment_name`]).
 fn describe(path: &Path, number: usize, keep_metadata: bool) -> (String, String) {
-    let media_type = infer::get_from_path(path)
-        .ok()
-        .flatten()
-        .map(|t| t.mime_type().to_owned())
-        .unwrap_or_else(|| by_extension(path).to_owned());
-    let file_name = if keep_metadata {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    } else {
-        let extension = path
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy().to_lowercase()))
-            .unwrap_or_default();
-        format!("attachment-{number}{extension}")
-    };
-    (media_type, file_name)
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let head = head_of(path).unwrap_or_default();
+    (
+        qoima_write::media_type(&head, &name),
+        qoima_write::attachment_name(&name, number, keep_metadata),
+    )
+}
+
+/// The first bytes of the file at `path`, enough to recognise its type.
+fn head_of(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(8192);
+    fs::File::open(path)?.take(8192).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// A failure of [`qoima_write`] as the command reports it: a mistake in what was asked
+/// is a usage error; the archive's own errors keep their type (and exit code).
+fn from_write(e: qoima_write::WriteError) -> anyhow::Error {
+    match e {
+        qoima_write::WriteError::Store(e) | qoima_write::WriteError::NoPersona(e) => e.into(),
+        e => UsageError(e.to_string()).into(),
+    }
 }
 
 /// Largest attachment that can be sealed: it is read whole to be cleaned and encrypted.
@@ -396,48 +389,31 @@ fn cleaned(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     let bytes = fs::read(path)?;
-    match qoima_media::strip(&bytes) {
-        Ok(Outcome::Stripped(stripped)) if stripped.removed.is_empty() => Ok(None),
-        Ok(Outcome::Stripped(stripped)) => {
-            let removed: Vec<String> = stripped.removed.iter().map(|r| r.to_string()).collect();
+    match qoima_write::clean(&bytes, 1) {
+        Ok((cleaned, Cleaning::Removed(removed))) => {
             errln!(
                 "{shown}: removed {} before storing it (your file is unchanged; --keep-metadata keeps everything).",
                 removed.join(", ")
             );
-            Ok(Some(stripped.bytes))
+            Ok(cleaned)
         }
-        Ok(Outcome::Unsupported { format, reason }) => {
+        Ok((_, Cleaning::Unsupported { format, reason })) => {
             errln!(
                 "warning: {shown} is {format}, whose metadata qoima cannot remove ({reason}); it is stored as it is and may reveal where, when and with what it was made."
             );
             Ok(None)
         }
-        Ok(Outcome::NotMedia) => Ok(None),
-        Err(e @ MediaError::Malformed { .. }) => Err(UsageError(format!(
-            "{shown}: {e}. Its metadata cannot be removed safely; attach it with --keep-metadata to store it as it is."
-        ))
-        .into()),
-        Err(MediaError::TooLarge { .. }) => {
+        Ok((_, Cleaning::TooLarge)) => {
             errln!(
                 "warning: {shown} is too large to be examined for location and device metadata; it is stored as it is."
             );
             Ok(None)
         }
-    }
-}
-
-/// Media types for files whose content does not say (plain text and the like).
-fn by_extension(path: &Path) -> &'static str {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("txt" | "md") => "text/plain",
-        Some("csv") => "text/csv",
-        Some("json") => "application/json",
-        Some("html" | "htm") => "text/html",
-        _ => "application/octet-stream",
+        Ok((_, Cleaning::NothingFound | Cleaning::NotMedia | Cleaning::Kept)) => Ok(None),
+        Err(qoima_write::WriteError::Malformed { reason, .. }) => Err(UsageError(format!(
+            "{shown}: {reason}. Its metadata cannot be removed safely; attach it with --keep-metadata to store it as it is."
+        ))
+        .into()),
+        Err(e) => Err(from_write(e)),
     }
 }

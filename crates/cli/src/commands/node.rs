@@ -160,7 +160,8 @@ async fn bind_ui(port: u16) -> Option<(tokio::net::TcpListener, qoima_web::UiTok
 /// asked of the event loop as `qoima status` asks it over the control socket. Its wipe
 /// button: the key file destroyed at once, as `qoima wipe` does, then the lock; `run`
 /// removes the files once the node has stopped. And the interface's imports: the node
-/// is told at once, as `qoima import` tells it over the control socket.
+/// is told at once of imports and written records, as `qoima import` and `qoima add`
+/// tell it over the control socket.
 struct LockTheNode {
     locker: qoima_node::Locker,
     status: qoima_node::StatusReader,
@@ -198,8 +199,8 @@ impl NodeControl for LockTheNode {
         Box::pin(async move { reader.status().await })
     }
 
-    fn written(&self) {
-        self.written.written();
+    fn written(&self) -> bool {
+        self.written.written()
     }
 }
 

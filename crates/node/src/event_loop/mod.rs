@@ -272,10 +272,11 @@ impl StatusReader {
 pub struct WrittenNotifier(mpsc::Sender<ControlRequest>);
 
 impl WrittenNotifier {
-    /// Asks the node to look for new records now. If its queue is full the request is
-    /// dropped: the node's next poll of the archive (within a second) finds them anyway.
-    pub fn written(&self) {
-        let _ = self.0.try_send(ControlRequest::Written);
+    /// Asks the node to look for new records now and offer them to peers; true if it
+    /// took the request. If its queue is full the request is dropped: the node's next
+    /// poll of the archive (within a second) finds them anyway.
+    pub fn written(&self) -> bool {
+        self.0.try_send(ControlRequest::Written).is_ok()
     }
 }
 

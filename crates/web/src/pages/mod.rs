@@ -25,6 +25,8 @@ pub mod record;
 pub mod settings;
 pub mod settings_form;
 pub mod wipe;
+pub mod write;
+pub mod write_form;
 
 /// A link of the language switcher.
 pub struct LangLink {

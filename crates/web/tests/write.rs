@@ -1,0 +1,620 @@
+//! `/write`: a record written through the interface is cleaned, signed, stored and
+//! announced to the node; every bound is a translated page that keeps what was typed
+//! and stores nothing; cross-origin and cookie-less posts change nothing.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{HOST, PORT, archive, get, header, send};
+use qoima_core::{Details, RecordId, RecordKind, WitnessRelation};
+use qoima_store::{ArchiveKey, Store};
+use qoima_web::{NodeControl, Ui, UiToken, router};
+
+/// A node that counts the records it was told of.
+#[derive(Default)]
+struct CountingNode {
+    written: AtomicUsize,
+}
+
+impl NodeControl for CountingNode {
+    fn lock(&self) -> bool {
+        false
+    }
+
+    fn written(&self) -> bool {
+        self.written.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+}
+
+/// The test archive with a persona to sign with, the router over it (with a counting
+/// node behind it), the token and the node.
+struct Setup {
+    archive: common::Archive,
+    app: Router,
+    token: UiToken,
+    node: Arc<CountingNode>,
+    persona: qoima_core::AuthorKey,
+}
+
+fn setup() -> Setup {
+    let (archive, mut store) = archive();
+    let persona = store.new_persona("main").unwrap().key;
+    let token = UiToken::generate().unwrap();
+    let node = Arc::new(CountingNode::default());
+    let app = router(Ui::new(store, token.clone()).with_node(node.clone()), PORT);
+    Setup {
+        archive,
+        app,
+        token,
+        node,
+        persona,
+    }
+}
+
+/// A second handle on the archive, as the node holds one.
+fn reopen(dir: &Path) -> Store {
+    Store::open(dir, &ArchiveKey::from_bytes([7; 32])).unwrap()
+}
+
+/// Files under the archive's attachment directories: none may be left by a failed write.
+fn stored_files(dir: &Path) -> usize {
+    fn count(dir: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        entries
+            .map(|e| e.unwrap().path())
+            .map(|p| if p.is_dir() { count(&p) } else { 1 })
+            .sum()
+    }
+    ["media", "blobs", "tmp"]
+        .iter()
+        .map(|d| count(&dir.join(d)))
+        .sum()
+}
+
+/// A multipart body, built by hand as a browser sends it.
+struct Form {
+    body: Vec<u8>,
+}
+
+const BOUNDARY: &str = "----qoimaFormBoundary7MA4YWxkTrZu0gW";
+
+impl Form {
+    fn new() -> Form {
+        Form { body: Vec::new() }
+    }
+
+    fn text(mut self, name: &str, value: &str) -> Form {
+        self.body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+        self
+    }
+
+    fn file(mut self, file_name: &str, content_type: &str, bytes: &[u8]) -> Form {
+        self.body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        self.body.extend_from_slice(bytes);
+        self.body.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// The POST of this form from the interface's own page, in `lang`.
+    fn post(mut self, token: &UiToken, lang: &str) -> Request<Body> {
+        self.body
+            .extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        Request::post(format!("/write?lang={lang}"))
+            .header("host", HOST)
+            .header("origin", format!("http://{HOST}"))
+            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(chunked(self.body))
+            .unwrap()
+    }
+}
+
+/// `bytes` as a body arriving in pieces of 64 KiB, as from a socket: the fields before a
+/// bound is exceeded are read.
+fn chunked(bytes: Vec<u8>) -> Body {
+    let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+        bytes.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    Body::from_stream(futures::stream::iter(pieces))
+}
+
+/// A request whose whole body is over the bound in one piece: nothing of the form can
+/// be read, and the page says only what went wrong.
+#[tokio::test]
+async fn a_body_over_the_bound_in_one_piece_is_refused_in_words() {
+    let s = setup();
+    let mut request = testimony().post(&s.token, "ru");
+    *request.body_mut() = Body::from(vec![b'a'; 51 * 1024 * 1024]);
+    assert_refused(
+        &s,
+        request,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Форма с вложениями больше 50 МБ. Ничего не сохранено.",
+    )
+    .await;
+}
+
+/// A little-endian EXIF block with the camera make and a GPS position, each marked.
+fn exif_with_gps() -> Vec<u8> {
+    let make = b"QOIMA-SECRET-MAKE\0";
+    let latitude = b"QOIMA-SECRET-GPS\0";
+    let entry = |tiff: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
+        tiff.extend_from_slice(&tag.to_le_bytes());
+        tiff.extend_from_slice(&kind.to_le_bytes());
+        tiff.extend_from_slice(&count.to_le_bytes());
+        tiff.extend_from_slice(&value);
+    };
+    let gps_at: u32 = 8 + 2 + 2 * 12 + 4;
+    let make_at: u32 = gps_at + 2 + 2 * 12 + 4;
+    let latitude_at = make_at + make.len() as u32;
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    entry(
+        &mut tiff,
+        0x010F,
+        2,
+        make.len() as u32,
+        make_at.to_le_bytes(),
+    );
+    entry(&mut tiff, 0x8825, 4, 1, gps_at.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    entry(&mut tiff, 0x0001, 2, 2, *b"N\0\0\0");
+    entry(
+        &mut tiff,
+        0x0012,
+        2,
+        latitude.len() as u32,
+        latitude_at.to_le_bytes(),
+    );
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(make);
+    tiff.extend_from_slice(latitude);
+    [&b"Exif\0\0"[..], &tiff].concat()
+}
+
+/// A real 16 × 16 JPEG carrying [`exif_with_gps`], as a phone's camera leaves it.
+fn photo_with_gps() -> Vec<u8> {
+    let pixels: Vec<u8> = (0..16 * 16 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let mut encoded = Vec::new();
+    jpeg_encoder::Encoder::new(&mut encoded, 90)
+        .encode(&pixels, 16, 16, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    let exif = exif_with_gps();
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&u16::try_from(exif.len() + 2).unwrap().to_be_bytes());
+    segment.extend_from_slice(&exif);
+    [&encoded[..2], &segment[..], &encoded[2..]].concat()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A testimony form in Russian and Kazakh.
+fn testimony() -> Form {
+    Form::new()
+        .text("kind", "testimony")
+        .text("title", "Задержание у акимата")
+        .text(
+            "text",
+            "Мен акиматтың алдында тұрдым. Полиция троих задержала в 14:30.",
+        )
+        .text("occurred_at", "2022-01-05")
+        .text("place", "Алматы, площадь Республики")
+        .text("tags", "Алматы, қаңтар")
+        .text("lang", "ru")
+        .text("witness", "W-17")
+        .text("relation", "eyewitness")
+        .text("share", "yes")
+}
+
+#[tokio::test]
+async fn a_testimony_with_a_photo_is_stored_without_its_location_and_signed() {
+    let s = setup();
+    let photo = photo_with_gps();
+    assert!(contains(&photo, b"QOIMA-SECRET-GPS"));
+    let request = testimony()
+        .file("IMG_20220105_143012.jpg", "image/jpeg", &photo)
+        .post(&s.token, "ru");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let location = header(&response, "location").to_owned();
+    let id = location.strip_prefix("/records/").unwrap();
+    let id: RecordId = id.parse().unwrap();
+    assert_eq!(
+        s.node.written.load(Ordering::SeqCst),
+        1,
+        "the node was told"
+    );
+
+    let store = reopen(s.archive.dir.path());
+    let record = store.get(&id).unwrap().record;
+    let body = record.body();
+    assert_eq!(body.author, s.persona, "signed by the persona");
+    assert_eq!(body.kind, RecordKind::Testimony);
+    assert_eq!(body.title, "Задержание у акимата");
+    assert_eq!(
+        body.text,
+        "Мен акиматтың алдында тұрдым. Полиция троих задержала в 14:30."
+    );
+    assert_eq!(
+        body.place.as_ref().unwrap().name,
+        "Алматы, площадь Республики"
+    );
+    assert_eq!(body.tags, ["Алматы", "қаңтар"]);
+    assert_eq!(body.lang, "ru");
+    assert_eq!(
+        body.details,
+        Details::Testimony {
+            witness_ref: "W-17".into(),
+            relation: WitnessRelation::Eyewitness,
+        }
+    );
+    assert!(body.consent.share_with_organisations);
+    assert!(!body.consent.publish);
+    let [attachment] = &body.attachments[..] else {
+        panic!("{:?}", body.attachments);
+    };
+    assert_eq!(
+        attachment.file_name, "attachment-1.jpg",
+        "the camera's name is gone"
+    );
+    assert_eq!(attachment.media_type, "image/jpeg");
+    let mut stored = Vec::new();
+    std::io::Read::read_to_end(
+        &mut store.read_blob(&attachment.blake3).unwrap().unwrap(),
+        &mut stored,
+    )
+    .unwrap();
+    assert!(!contains(&stored, b"QOIMA-SECRET"), "no GPS, no camera");
+    assert!(stored.len() < photo.len());
+    match qoima_media::strip(&stored).unwrap() {
+        qoima_media::Outcome::Stripped(again) => assert!(again.removed.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    // Encrypted at rest: the photo's bytes are in no file of the archive.
+    let file = std::fs::read(store.blob_path(&attachment.blake3).unwrap()).unwrap();
+    assert!(!contains(&file, &stored[..64]));
+
+    // The record's page shows it, in Kazakh as typed.
+    let (response, page) = send(&s.app, get(&location, &s.token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(page.contains("Задержание у акимата"), "{page}");
+    assert!(page.contains("Мен акиматтың алдында тұрдым."), "{page}");
+}
+
+#[tokio::test]
+async fn each_kind_has_its_form_and_the_first_page_offers_them() {
+    let s = setup();
+    let (response, page) = send(&s.app, get("/write?lang=ru", &s.token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for kind in ["testimony", "incident", "detention", "evidence"] {
+        assert!(
+            page.contains(&format!("href=\"/write?kind={kind}\"")),
+            "{page}"
+        );
+    }
+    assert!(
+        page.contains("<a href=\"/write\">Написать</a>"),
+        "nav: {page}"
+    );
+    let (_, page) = send(&s.app, get("/write?kind=incident&lang=kk", &s.token)).await;
+    assert!(page.contains("enctype=\"multipart/form-data\""));
+    assert!(page.contains("name=\"incident_type\""));
+    assert!(
+        page.contains("<option value=\"torture\">азаптау</option>"),
+        "{page}"
+    );
+    assert!(!page.contains("name=\"witness\""));
+    assert!(
+        page.contains("жасырын деректерінен айырылады"),
+        "metadata notice: {page}"
+    );
+    assert!(!page.contains("<script"));
+    let (_, page) = send(&s.app, get("/write?kind=detention&lang=en", &s.token)).await;
+    for field in [
+        "person",
+        "facility",
+        "authority",
+        "title",
+        "text",
+        "attachments",
+    ] {
+        assert!(
+            page.contains(&format!("<label for=\"{field}\">")),
+            "{field}: {page}"
+        );
+    }
+    assert!(page.contains("At most 8 files, each at most 25 MB, the whole form at most 50 MB."));
+    let (response, _) = send(&s.app, get("/write?kind=retraction", &s.token)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_incident_and_a_detention_are_written_with_their_own_fields() {
+    let s = setup();
+    let request = Form::new()
+        .text("kind", "incident")
+        .text("title", "Разгон")
+        .text("incident_type", "dispersal")
+        .post(&s.token, "en");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let request = Form::new()
+        .text("kind", "detention")
+        .text("title", "Задержан активист")
+        .text("person", "P-3")
+        .text("facility", "ИВС Алматы")
+        .file("", "application/octet-stream", b"")
+        .post(&s.token, "en");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let id = header(&response, "location")
+        .strip_prefix("/records/")
+        .unwrap()
+        .to_owned();
+    let store = reopen(s.archive.dir.path());
+    let record = store.get(&id.parse::<RecordId>().unwrap()).unwrap().record;
+    assert_eq!(
+        record.body().seq,
+        2,
+        "the second record of the persona's chain"
+    );
+    assert!(
+        record.body().attachments.is_empty(),
+        "no file chosen, none attached"
+    );
+    assert_eq!(
+        record.body().details,
+        Details::Detention {
+            person_ref: "P-3".into(),
+            facility: "ИВС Алматы".into(),
+            authority: String::new(),
+        }
+    );
+    assert!(!record.body().consent.share_with_organisations);
+    assert_eq!(s.node.written.load(Ordering::SeqCst), 2);
+}
+
+/// Sends `form` and checks the write was refused with `status` and `message`, and that
+/// nothing was stored and the node was not told.
+async fn assert_refused(
+    s: &Setup,
+    request: Request<Body>,
+    status: StatusCode,
+    message: &str,
+) -> String {
+    let records = reopen(s.archive.dir.path()).record_count().unwrap();
+    let (response, page) = send(&s.app, request).await;
+    assert_eq!(response.status(), status, "{page}");
+    assert!(page.contains(message), "{message}\n{page}");
+    let store = reopen(s.archive.dir.path());
+    assert_eq!(store.record_count().unwrap(), records, "nothing stored");
+    assert_eq!(stored_files(s.archive.dir.path()), 0, "no attachment left");
+    assert_eq!(s.node.written.load(Ordering::SeqCst), 0);
+    page
+}
+
+#[tokio::test]
+async fn a_form_without_a_title_comes_back_with_what_was_typed() {
+    let s = setup();
+    let request = testimony()
+        .text("title", "")
+        .file("photo.jpg", "image/jpeg", &photo_with_gps())
+        .post(&s.token, "ru");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Поле «Заголовок» обязательно.",
+    )
+    .await;
+    assert!(
+        page.contains("Мен акиматтың алдында тұрдым."),
+        "text kept: {page}"
+    );
+    assert!(
+        page.contains("value=\"Алматы, площадь Республики\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"W-17\""), "{page}");
+    assert!(
+        page.contains("<option value=\"eyewitness\" selected>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"share\" name=\"share\" value=\"yes\" checked"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Браузер не может сохранить выбранные файлы"),
+        "{page}"
+    );
+    assert!(page.contains("aria-invalid=\"true\""));
+}
+
+#[tokio::test]
+async fn a_field_over_the_records_bound_is_named_with_its_bound() {
+    let s = setup();
+    let long_title = "ж".repeat(513); // 1026 bytes
+    let request = Form::new()
+        .text("kind", "evidence")
+        .text("title", &long_title)
+        .post(&s.token, "kk");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "«Тақырып» өрісі тым ұзын: ең көбі 1024 байт",
+    )
+    .await;
+    assert!(
+        page.contains(&long_title),
+        "the title is shown again to be shortened"
+    );
+
+    let request = testimony()
+        .text("witness", &"x".repeat(513))
+        .post(&s.token, "en");
+    assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "“Witness (a code name, never the real name)” is too long: at most 512 bytes",
+    )
+    .await;
+
+    let tags: Vec<String> = (0..65).map(|n| format!("t{n}")).collect();
+    let request = testimony()
+        .text("tags", &tags.join(","))
+        .post(&s.token, "ru");
+    assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "«Метки»: не больше 64 меток.",
+    )
+    .await;
+
+    let request = testimony()
+        .text("occurred_at", "вчера")
+        .post(&s.token, "en");
+    assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "“When it happened” is not understood.",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_attachment_over_its_bound_is_refused() {
+    let s = setup();
+    let big = vec![b'a'; 25 * 1024 * 1024 + 1];
+    let request = testimony()
+        .file("small.txt", "text/plain", b"notes")
+        .file("video.mp4", "video/mp4", &big)
+        .post(&s.token, "ru");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Вложение 2 больше 25 МБ. Ничего не сохранено.",
+    )
+    .await;
+    assert!(page.contains("Задержание у акимата"), "{page}");
+}
+
+#[tokio::test]
+async fn more_attachments_than_allowed_are_refused() {
+    let s = setup();
+    let mut form = testimony();
+    for n in 0..9 {
+        form = form.file(
+            &format!("note{n}.txt"),
+            "text/plain",
+            format!("note {n}").as_bytes(),
+        );
+    }
+    assert_refused(
+        &s,
+        form.post(&s.token, "ru"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Не больше 8 вложений на запись. Ничего не сохранено.",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_form_over_the_requests_bound_is_refused() {
+    let s = setup();
+    let part = vec![b'a'; 17 * 1024 * 1024];
+    let request = testimony()
+        .file("a.bin", "application/octet-stream", &part)
+        .file("b.bin", "application/octet-stream", &part)
+        .file("c.bin", "application/octet-stream", &part)
+        .post(&s.token, "en");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "The form with its attachments is larger than 50 MB. Nothing was stored.",
+    )
+    .await;
+    assert!(page.contains("value=\"W-17\""), "{page}");
+}
+
+#[tokio::test]
+async fn a_damaged_photo_is_refused_and_nothing_is_stored() {
+    let s = setup();
+    let photo = photo_with_gps();
+    let damaged = &photo[..photo.len() / 2];
+    let request = testimony()
+        .file("fine.txt", "text/plain", b"notes")
+        .file("photo.jpg", "image/jpeg", damaged)
+        .post(&s.token, "en");
+    assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Attachment 2 is damaged: its hidden data cannot be removed safely, so nothing was stored.",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_post_without_the_cookie_or_from_another_origin_stores_nothing() {
+    let s = setup();
+    let mut request = testimony()
+        .file("photo.jpg", "image/jpeg", &photo_with_gps())
+        .post(&s.token, "en");
+    request.headers_mut().remove("cookie");
+    assert_refused(&s, request, StatusCode::UNAUTHORIZED, "").await;
+
+    let mut request = testimony()
+        .file("photo.jpg", "image/jpeg", &photo_with_gps())
+        .post(&s.token, "en");
+    request
+        .headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
+    assert_refused(&s, request, StatusCode::FORBIDDEN, "").await;
+}
+
+#[tokio::test]
+async fn without_a_persona_the_page_says_how_to_make_one() {
+    let (_archive, store) = archive();
+    let token = UiToken::generate().unwrap();
+    let app = router(Ui::new(store, token.clone()), PORT);
+    let (response, page) = send(&app, get("/write?kind=testimony&lang=ru", &token)).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(page.contains("qoima key new --name ИМЯ"), "{page}");
+    let (response, page) = send(&app, testimony().post(&token, "kk")).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(page.contains("qoima key new --name ЕСІМ"), "{page}");
+}
