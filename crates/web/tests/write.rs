@@ -123,7 +123,7 @@ impl Form {
         Request::post(format!("/write?lang={lang}"))
             .header("host", HOST)
             .header("origin", format!("http://{HOST}"))
-            .header("cookie", format!("qoima_ui={}", token.as_str()))
+            .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={BOUNDARY}"),
