@@ -554,3 +554,169 @@ async fn wiping_from_the_browser_asks_for_the_word_then_destroys_the_archive() {
     );
     browser.quit().await;
 }
+
+/// A real 16 × 16 JPEG, as a photo to attach.
+fn photo(path: &Path) {
+    let pixels: Vec<u8> = (0..16 * 16 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    jpeg_encoder::Encoder::new_file(path, 90)
+        .unwrap()
+        .encode(&pixels, 16, 16, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+}
+
+/// Writes a testimony with a photo through the page's form, as a person does, and
+/// waits for the record's page.
+async fn write_testimony(browser: &Browser, base: &str, title: &str, text: &str, photo: &Path) {
+    browser.client.goto(&format!("{base}/write")).await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("a[href*='testimony']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let field = |id: &'static str| browser.client.find(Locator::Id(id));
+    let started = Instant::now();
+    while field("title").await.is_err() {
+        assert!(started.elapsed() < PAGE_DEADLINE, "no form to write in");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    field("title")
+        .await
+        .unwrap()
+        .send_keys(title)
+        .await
+        .unwrap();
+    field("text").await.unwrap().send_keys(text).await.unwrap();
+    field("share").await.unwrap().click().await.unwrap();
+    field("attachments")
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("form.write button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.expect_heading(title).await;
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/records/")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_testimony_written_with_a_photo_is_found_by_another_form_of_its_words() {
+    if !browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path(), "a");
+    let picture = dir.path().join("фото.jpg");
+    photo(&picture);
+    let (_node, base, _) = node_with_ui(&home, &[]);
+
+    // In Russian: "задержан" finds "Задержания".
+    let browser = Browser::start("ru").await;
+    browser.client.goto(&opening_address(&home)).await.unwrap();
+    browser.expect_heading("Архив").await;
+    write_testimony(
+        &browser,
+        &base,
+        "Задержания у акимата",
+        "Вечером у здания акимата задержали троих.",
+        &picture,
+    )
+    .await;
+    // Stored under a neutral name (a file's own name can name a person or a place).
+    browser
+        .expect_text(&["attachment-1.jpg · image/jpeg"])
+        .await;
+    assert!(!browser.text().await.contains("фото"));
+    browser
+        .reload_until(&format!("{base}/?q=задержан"), "Задержания у акимата")
+        .await;
+    browser.quit().await;
+
+    // In Kazakh: "Жаңаөзен" finds "Жаңаөзенде".
+    let browser = Browser::start("kk").await;
+    browser.client.goto(&opening_address(&home)).await.unwrap();
+    browser.expect_heading("Мұрағат").await;
+    write_testimony(
+        &browser,
+        &base,
+        "Жаңаөзенде ереуіл",
+        "Жаңаөзенде мұнайшылар ереуілге шықты.",
+        &picture,
+    )
+    .await;
+    browser
+        .reload_until(&format!("{base}/?q=Жаңаөзен"), "Жаңаөзенде ереуіл")
+        .await;
+    assert!(
+        !browser.text().await.contains("Задержания у акимата"),
+        "only the matching record"
+    );
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_file_imported_through_the_page_shows_its_result_and_its_records() {
+    if !browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = home(dir.path(), "a");
+    let b = home(dir.path(), "b");
+    add_testimony(&b, "Принесено на флешке", "Запись со второго архива.");
+    let bundle = dir.path().join("drop.qb");
+    let out = qoima(&b, &["export", bundle.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_node, base, _) = node_with_ui(&a, &[]);
+    let browser = Browser::start("ru").await;
+    browser.client.goto(&opening_address(&a)).await.unwrap();
+    browser.expect_heading("Архив").await;
+
+    browser.client.goto(&format!("{base}/drops")).await.unwrap();
+    browser
+        .client
+        .find(Locator::Id("bundles"))
+        .await
+        .unwrap()
+        .send_keys(bundle.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css(
+            "form[action='/drops/import'] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.expect_heading("Принятые файлы-пакеты").await;
+    browser
+        .expect_text(&["drop.qb", "1 новая запись сохранена"])
+        .await;
+    browser
+        .reload_until(&format!("{base}/"), "Принесено на флешке")
+        .await;
+    browser.quit().await;
+}
