@@ -6,7 +6,9 @@ use std::io::Read;
 use std::path::Path;
 
 use qoima_core::SealingSecret;
-use qoima_store::sealed_bundle::{SealedWith, open_for_recipient, open_sealed, sealed_with};
+use qoima_store::sealed_bundle::{
+    SealedWith, open_for_recipient, open_sealed, read_head, sealed_with,
+};
 
 use crate::context::bundle_passphrase;
 
@@ -17,14 +19,9 @@ pub fn bundle_input<'a>(
     secrets: impl FnOnce() -> anyhow::Result<Vec<SealingSecret>>,
 ) -> anyhow::Result<Box<dyn Read + 'a>> {
     let mut head = [0u8; 8];
-    let mut filled = 0;
-    while filled < head.len() {
-        match input.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
+    let (filled, failed) = read_head(&mut input, &mut head);
+    if let Some(e) = failed {
+        return Err(e.into());
     }
     let whole = std::io::Cursor::new(head[..filled].to_vec()).chain(input);
     if crate::paper::is_paper(&head[..filled]) {

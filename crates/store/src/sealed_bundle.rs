@@ -117,6 +117,22 @@ pub enum SealedWith {
     Recipients,
 }
 
+/// Reads into `head` until it is full or `input` ends, for [`sealed_with`] to look at:
+/// how many bytes it holds, and the read error that stopped it early, if one did (the
+/// bytes read before it are counted, so a caller that goes on reads nothing twice).
+pub fn read_head(input: &mut impl Read, head: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut filled = 0;
+    while filled < head.len() {
+        match input.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (filled, Some(e)),
+        }
+    }
+    (filled, None)
+}
+
 /// Whether `first_bytes` start like a sealed bundle, and of which kind.
 pub fn sealed_with(first_bytes: &[u8]) -> Option<SealedWith> {
     if first_bytes.starts_with(MAGIC) {

@@ -340,16 +340,8 @@ fn import_one(
         return Outcome::Failed(WebError::Interrupted("an earlier reader panicked".into()));
     };
     let mut head = [0u8; 8];
-    let mut filled = 0;
-    while filled < head.len() {
-        match input.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            // Reported by the import as the file's reading error.
-            Err(_) => break,
-        }
-    }
+    // A read error is reported by the import, as the file's reading error.
+    let (filled, _) = qoima_store::sealed_bundle::read_head(&mut input, &mut head);
     let whole = std::io::Cursor::new(head[..filled].to_vec()).chain(input);
     let input: Box<dyn Read> = match qoima_store::sealed_bundle::sealed_with(&head[..filled]) {
         None => Box::new(whole),
