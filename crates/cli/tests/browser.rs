@@ -121,6 +121,17 @@ impl Browser {
         }
     }
 
+    /// Clicks the element `locator` finds.
+    async fn click(&self, locator: Locator<'_>) {
+        self.client
+            .find(locator)
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// The whole page's text (empty while a page is being replaced).
     async fn text(&self) -> String {
         match self.client.find(Locator::Css("body")).await {
@@ -258,40 +269,21 @@ async fn a_person_opens_the_archive_reads_in_their_language_switches_it_and_lock
     browser.expect_text(&["Задержание у акимата"]).await;
 
     // The switcher on the page changes the language, and the choice is remembered.
-    browser
-        .client
-        .find(Locator::LinkText("Русский"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::LinkText("Русский")).await;
     browser.expect_heading("Архив").await;
     browser.client.goto(&base).await.unwrap();
     browser.expect_heading("Архив").await;
 
     // A record in full, with its signature in plain words.
     browser
-        .client
-        .find(Locator::LinkText("Задержание у акимата"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click(Locator::LinkText("Задержание у акимата"))
+        .await;
     browser
         .expect_text(&["Задержали троих у здания акимата.", "Подпись верна"])
         .await;
 
     // The lock button: the page says so, and the node and its interface stop.
-    browser
-        .client
-        .find(Locator::Css("form.lock button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::Css("form.lock button")).await;
     browser.expect_heading("Заблокировано").await;
     eventually("the node to stop", PAGE_DEADLINE, || {
         qoima(&home, &["status"]).status.code() == Some(3)
@@ -508,14 +500,7 @@ async fn wiping_from_the_browser_asks_for_the_word_then_destroys_the_archive() {
     let browser = Browser::start("ru").await;
     browser.client.goto(&opening_address(&home)).await.unwrap();
     browser.expect_heading("Архив").await;
-    browser
-        .client
-        .find(Locator::LinkText("Уничтожить…"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::LinkText("Уничтожить…")).await;
     browser
         .expect_heading("Уничтожить архив на этом компьютере")
         .await;
@@ -523,14 +508,7 @@ async fn wiping_from_the_browser_asks_for_the_word_then_destroys_the_archive() {
     // A word typed wrong changes nothing.
     let confirm = browser.client.find(Locator::Id("confirm")).await.unwrap();
     confirm.send_keys("да").await.unwrap();
-    browser
-        .client
-        .find(Locator::Css("form.wipe button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::Css("form.wipe button")).await;
     browser.expect_text(&["Ничего не изменено"]).await;
     assert!(home.join("key").is_file(), "the key file is still there");
     assert!(qoima(&home, &["status"]).status.success());
@@ -538,14 +516,7 @@ async fn wiping_from_the_browser_asks_for_the_word_then_destroys_the_archive() {
     // The word: the key is destroyed, the node stops and the files go.
     let confirm = browser.client.find(Locator::Id("confirm")).await.unwrap();
     confirm.send_keys("УНИЧТОЖИТЬ").await.unwrap();
-    browser
-        .client
-        .find(Locator::Css("form.wipe button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::Css("form.wipe button")).await;
     browser.expect_heading("Уничтожено").await;
     eventually(
         "the node to stop and the archive to go",
@@ -568,14 +539,7 @@ fn photo(path: &Path) {
 /// waits for the record's page.
 async fn write_testimony(browser: &Browser, base: &str, title: &str, text: &str, photo: &Path) {
     browser.client.goto(&format!("{base}/write")).await.unwrap();
-    browser
-        .client
-        .find(Locator::Css("a[href*='testimony']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::Css("a[href*='testimony']")).await;
     let field = |id: &'static str| browser.client.find(Locator::Id(id));
     let started = Instant::now();
     while field("title").await.is_err() {
@@ -597,13 +561,8 @@ async fn write_testimony(browser: &Browser, base: &str, title: &str, text: &str,
         .await
         .unwrap();
     browser
-        .client
-        .find(Locator::Css("form.write button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click(Locator::Css("form.write button[type=submit]"))
+        .await;
     browser.expect_heading(title).await;
     assert!(
         browser
