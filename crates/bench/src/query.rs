@@ -118,6 +118,7 @@ fn cases(authors: &[qoima_core::AuthorSecret]) -> Vec<Case> {
         author,
         since_ms: None,
         limit: 50,
+        ..ListQuery::default()
     };
     let author = authors.get(2).or(authors.first()).map(|a| a.public());
     let mut cases = vec![

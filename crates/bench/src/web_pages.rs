@@ -57,6 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             author: None,
             since_ms: None,
             limit: 1,
+            ..qoima_store::ListQuery::default()
         })?
         .pop()
         .context("an empty archive")?;

@@ -455,6 +455,10 @@ pub struct ListArgs {
     /// Only records created (as their author claims) at or after this time.
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+    /// Only records whose place's name has these words, in any of their forms
+    /// ("Алмате" finds "Алматы"). Lists newest stored first, as `qoima search` does.
+    #[arg(long, value_name = "WORDS")]
+    pub place: Option<String>,
     /// At most this many.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,

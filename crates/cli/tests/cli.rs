@@ -183,6 +183,12 @@ fn add_list_show_and_filters() {
     ));
     assert_eq!(only.as_array().unwrap().len(), 1);
     assert_eq!(only[0]["id"], testimony.as_str());
+    // By place, in another form of its name; the incident has no place.
+    let in_almaty = json(&expect(&home, &["list", "--place", "Алмате", "--json"], 0));
+    assert_eq!(in_almaty.as_array().unwrap().len(), 1);
+    assert_eq!(in_almaty[0]["id"], testimony.as_str());
+    let elsewhere = json(&expect(&home, &["list", "--place", "Шымкент", "--json"], 0));
+    assert_eq!(elsewhere.as_array().unwrap().len(), 0);
     let fingerprint = listed[0]["author_fingerprint"].as_str().unwrap().to_owned();
     assert_eq!(
         json(&expect(

@@ -4,9 +4,11 @@ use qoima_core::{AuthorKey, BundleId, RecordId, RecordKind, VerifiedRecord};
 use rusqlite::{Row, params_from_iter, types::Value};
 use serde::Serialize;
 
+use crate::search_query::{Matching, fts_query};
 use crate::{Store, StoreError};
 
-/// Which records to list, newest (by claimed creation time) first.
+/// Which records to list: newest (by claimed creation time) first, or, when words or a
+/// place are searched for, newest stored first (the order of the full-text index).
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     /// Only this kind.
@@ -15,8 +17,40 @@ pub struct ListQuery {
     pub author: Option<AuthorKey>,
     /// Only created (as claimed) at or after this instant, ms since the epoch.
     pub since_ms: Option<i64>,
+    /// Only records with every word of this in their title, text, tags or place, as
+    /// [`Store::search`] reads it.
+    pub words: Option<String>,
+    /// Only records whose place's name has every word of this, in any of its forms
+    /// ("Алмате" finds "Алматы").
+    pub place: Option<String>,
     /// At most this many.
     pub limit: usize,
+}
+
+impl ListQuery {
+    /// The conditions on the `records` row `r`, as SQL after `WHERE 1` and its arguments.
+    fn row_filters(&self) -> (String, Vec<Value>) {
+        let mut sql = String::new();
+        let mut args = Vec::new();
+        if let Some(kind) = self.kind {
+            sql.push_str(" AND r.kind = ?");
+            args.push(Value::Integer(kind.code().into()));
+        }
+        if let Some(author) = self.author {
+            sql.push_str(" AND r.author = ?");
+            args.push(Value::Blob(author.as_bytes().to_vec()));
+        }
+        if let Some(since) = self.since_ms {
+            sql.push_str(" AND r.created_ms >= ?");
+            args.push(Value::Integer(since));
+        }
+        (sql, args)
+    }
+
+    /// Whether the full-text index is needed.
+    fn searches(&self) -> bool {
+        self.words.is_some() || self.place.is_some()
+    }
 }
 
 /// One line of a listing.
@@ -78,23 +112,17 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<RecordSummary> {
 }
 
 impl Store {
-    /// Records matching `query`, newest first.
+    /// Records matching `query`: newest first by claimed creation time, or, when it
+    /// searches words or a place, newest stored first (see [`Store::search`]).
     pub fn list(&self, query: &ListQuery) -> Result<Vec<RecordSummary>, StoreError> {
-        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM records r WHERE 1");
-        let mut args: Vec<Value> = Vec::new();
-        if let Some(kind) = query.kind {
-            sql.push_str(" AND r.kind = ?");
-            args.push(Value::Integer(kind.code().into()));
+        if query.searches() {
+            return self.search_listing(query, Matching::WordForms);
         }
-        if let Some(author) = query.author {
-            sql.push_str(" AND r.author = ?");
-            args.push(Value::Blob(author.as_bytes().to_vec()));
-        }
-        if let Some(since) = query.since_ms {
-            sql.push_str(" AND r.created_ms >= ?");
-            args.push(Value::Integer(since));
-        }
-        sql.push_str(" ORDER BY r.created_ms DESC, r.rowid DESC LIMIT ?");
+        let (filters, mut args) = query.row_filters();
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM records r WHERE 1{filters}
+             ORDER BY r.created_ms DESC, r.rowid DESC LIMIT ?"
+        );
         args.push(Value::Integer(query.limit as i64));
         let mut stmt = self.db.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), summary)?;
@@ -102,10 +130,11 @@ impl Store {
     }
 
     /// Records whose title, text, tags or place contain every word of `text`, newest
-    /// first. A word matches its other forms ("задержан" finds "задержали", "Жаңаөзен"
-    /// finds "Жаңаөзенде"; `stemming.rs`) and the words it begins, ignoring case and,
-    /// for Cyrillic and Latin, diacritics; words in double quotes match only as written,
-    /// one after the other ("exact phrase").
+    /// stored first. A word matches its other forms ("задержан" finds "задержали",
+    /// "Жаңаөзен" finds "Жаңаөзенде"; `stemming.rs`) and the words it begins, ignoring
+    /// case and, for Cyrillic and Latin, diacritics; words in double quotes match only as
+    /// written, one after the other ("exact phrase"). [`Store::list`] searches with
+    /// filters by kind, author, time and place.
     ///
     /// Records stored but not yet indexed are indexed first (see `search.rs`), so the
     /// results cover every record stored before the search began.
@@ -121,29 +150,56 @@ impl Store {
         limit: usize,
         matching: Matching,
     ) -> Result<Vec<RecordSummary>, StoreError> {
-        let Some(fts_query) = fts_query(text, matching) else {
+        let query = ListQuery {
+            words: Some(text.to_owned()),
+            limit,
+            ..ListQuery::default()
+        };
+        self.search_listing(&query, matching)
+    }
+
+    /// [`Store::list`] for a query with words or a place, through the full-text index;
+    /// the other filters are conditions on the rows it yields, newest stored first.
+    fn search_listing(
+        &self,
+        query: &ListQuery,
+        matching: Matching,
+    ) -> Result<Vec<RecordSummary>, StoreError> {
+        let words = query.words.as_deref().unwrap_or("");
+        let place = query.place.as_deref().unwrap_or("");
+        let Some(fts_query) = fts_query(words, place, matching) else {
             return Ok(Vec::new());
         };
         self.index_pending_if_free()?;
         // One read snapshot for the pending check, the temporary index and the query, so
         // no record is missed or found twice while another process indexes.
         let snapshot = self.db.unchecked_transaction()?;
-        let sql = if crate::search::cover_pending(&snapshot)? {
+        let (filters, filter_args) = query.row_filters();
+        let overlaid = crate::search::cover_pending(&snapshot)?;
+        let sql = if overlaid {
             format!(
                 "SELECT {SUMMARY_COLUMNS} FROM records r WHERE r.rowid IN (
-                     SELECT rowid FROM records_fts WHERE records_fts MATCH ?1
-                     UNION SELECT rowid FROM temp.search_overlay WHERE search_overlay MATCH ?1)
-                 ORDER BY r.rowid DESC LIMIT ?2"
+                     SELECT rowid FROM records_fts WHERE records_fts MATCH ?
+                     UNION SELECT rowid FROM temp.search_overlay WHERE search_overlay MATCH ?){filters}
+                 ORDER BY r.rowid DESC LIMIT ?"
             )
         } else {
+            // The index yields its matches newest first, and the row conditions are
+            // checked as they come: the limit ends the walk early.
             format!(
                 "SELECT {SUMMARY_COLUMNS} FROM records_fts f JOIN records r ON r.rowid = f.rowid
-                 WHERE records_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
+                 WHERE records_fts MATCH ?{filters} ORDER BY f.rowid DESC LIMIT ?"
             )
         };
+        let mut args = vec![Value::Text(fts_query.clone())];
+        if overlaid {
+            args.push(Value::Text(fts_query));
+        }
+        args.extend(filter_args);
+        args.push(Value::Integer(query.limit as i64));
         let found = snapshot
             .prepare_cached(&sql)?
-            .query_map(rusqlite::params![fts_query, limit as i64], summary)?
+            .query_map(params_from_iter(args), summary)?
             .collect::<Result<_, _>>()?;
         // Nothing was written but the temporary index, which this discards.
         snapshot.rollback()?;
@@ -223,172 +279,5 @@ impl Store {
             provenance,
             stored_ms,
         })
-    }
-}
-
-/// How the words of a search match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Matching {
-    /// A word matches its other forms (the same stem) and the words it begins.
-    #[default]
-    WordForms,
-    /// A word matches only the words it begins, as written (search before word forms).
-    WordsAsTyped,
-}
-
-/// The index's columns of text as written: what phrases and [`Matching::WordsAsTyped`]
-/// read, leaving out the stems.
-const WRITTEN_COLUMNS: &str = "{title text tags place}";
-
-/// A piece of what a person typed.
-#[derive(Debug, PartialEq, Eq)]
-enum Part {
-    /// A word outside quotes (normalised: lowercase, 'ё' as 'е').
-    Word(String),
-    /// The words between a pair of double quotes; an opening quote without its closing
-    /// one runs to the end.
-    Phrase(Vec<String>),
-}
-
-/// Splits typed text into words and quoted phrases. Anything but letters and digits
-/// separates words, so nothing of FTS5's syntax survives into a part.
-fn parse(text: &str) -> Vec<Part> {
-    let mut parts = Vec::new();
-    for (i, piece) in text.split('"').enumerate() {
-        if i % 2 == 1 {
-            let words: Vec<String> = crate::stemming::words(piece).collect();
-            if !words.is_empty() {
-                parts.push(Part::Phrase(words));
-            }
-        } else {
-            parts.extend(crate::stemming::words(piece).map(Part::Word));
-        }
-    }
-    parts
-}
-
-/// Turns what a person typed into an FTS5 query: every part must match. A word matches
-/// as the beginning of a word as written, or (with [`Matching::WordForms`]) by one of its
-/// stems in the `stems` column; a phrase matches its words as written, in order. Each
-/// word is quoted, so FTS5 syntax in the input (`AND`, `*`, column filters) is searched
-/// for literally instead of being interpreted.
-fn fts_query(text: &str, matching: Matching) -> Option<String> {
-    let word_forms = crate::stemming::WordForms::default();
-    let terms: Vec<String> = parse(text)
-        .into_iter()
-        .map(|part| match part {
-            Part::Phrase(words) => format!("{WRITTEN_COLUMNS} : \"{}\"", words.join(" ")),
-            Part::Word(word) => match matching {
-                Matching::WordsAsTyped => format!("{WRITTEN_COLUMNS} : \"{word}\"*"),
-                Matching::WordForms => {
-                    let stems = word_forms.stems(&word);
-                    if stems.is_empty() {
-                        format!("\"{word}\"*")
-                    } else {
-                        // Stems match whole: an exact term is read lazily, a prefix term's
-                        // matches are all gathered first (slow for a common stem).
-                        let stems: Vec<String> =
-                            stems.iter().map(|s| format!(" OR \"{s}\"")).collect();
-                        format!("(\"{word}\"*{})", stems.concat())
-                    }
-                }
-            },
-        })
-        .collect();
-    // Explicit AND: FTS5 takes juxtaposition for AND between phrases only, not after
-    // a parenthesised group.
-    (!terms.is_empty()).then(|| terms.join(" AND "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Matching, Part, fts_query, parse};
-
-    fn words(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| (*w).to_owned()).collect()
-    }
-
-    #[test]
-    fn typed_text_splits_into_words_and_quoted_phrases() {
-        assert_eq!(
-            parse("Задержан \"в Алмате\" ёлка"),
-            vec![
-                Part::Word("задержан".into()),
-                Part::Phrase(words(&["в", "алмате"])),
-                Part::Word("елка".into()),
-            ]
-        );
-        // An opening quote without its closing one runs to the end.
-        assert_eq!(
-            parse("a \"b c"),
-            vec![Part::Word("a".into()), Part::Phrase(words(&["b", "c"]))]
-        );
-        assert_eq!(parse("\"\" \" - \" x"), vec![Part::Word("x".into())]);
-        assert_eq!(parse(" -- "), vec![]);
-    }
-
-    #[test]
-    fn words_as_typed_become_quoted_prefix_terms_over_the_written_text() {
-        assert_eq!(
-            fts_query("Алматы протест", Matching::WordsAsTyped).as_deref(),
-            Some(
-                "{title text tags place} : \"алматы\"* AND {title text tags place} : \"протест\"*"
-            )
-        );
-        assert_eq!(fts_query(" -- ", Matching::WordsAsTyped), None);
-    }
-
-    #[test]
-    fn a_word_matches_its_beginning_or_its_stems() {
-        assert_eq!(
-            fts_query("Алматы", Matching::WordForms).as_deref(),
-            Some("(\"алматы\"* OR \"алмат\")")
-        );
-        // Snowball's stem, and the stem of that stem, while it changes.
-        assert_eq!(
-            fts_query("задержания", Matching::WordForms).as_deref(),
-            Some("(\"задержания\"* OR \"задержан\" OR \"задержа\" OR \"задерж\")")
-        );
-        // No stem but the word itself: the prefix alone.
-        assert_eq!(
-            fts_query("2022", Matching::WordForms).as_deref(),
-            Some("\"2022\"*")
-        );
-    }
-
-    #[test]
-    fn every_part_must_match() {
-        assert_eq!(
-            fts_query("Алматы 2022 \"без вести\"", Matching::WordForms).as_deref(),
-            Some(
-                "(\"алматы\"* OR \"алмат\") AND \"2022\"* AND {title text tags place} : \"без вести\""
-            )
-        );
-    }
-
-    #[test]
-    fn a_quoted_phrase_matches_the_written_words_in_order() {
-        assert_eq!(
-            fts_query("\"Задержали в Алмате\"", Matching::WordForms).as_deref(),
-            Some("{title text tags place} : \"задержали в алмате\"")
-        );
-    }
-
-    #[test]
-    fn fts5_syntax_in_the_input_stays_inert() {
-        for matching in [Matching::WordForms, Matching::WordsAsTyped] {
-            let query = fts_query("a\" OR title:x* NEAR(b c) {stems}: -d ^e", matching).unwrap();
-            // Every word is inside quotes; only the query's own syntax is outside.
-            let outside = query.split('"').step_by(2).collect::<Vec<_>>().concat();
-            let rest = outside
-                .replace("{title text tags place}", "")
-                .replace("OR", "")
-                .replace("AND", "");
-            assert!(rest.chars().all(|c| " ()*:".contains(c)), "{query}");
-        }
-        assert_eq!(
-            fts_query("a\" OR title:x", Matching::WordsAsTyped).as_deref(),
-            Some("{title text tags place} : \"a\"* AND {title text tags place} : \"or title x\"")
-        );
     }
 }

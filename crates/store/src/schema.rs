@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// How long a connection waits for another's write lock before giving up.
 pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -293,6 +293,20 @@ CREATE VIRTUAL TABLE records_fts USING fts5(
 INSERT OR IGNORE INTO search_pending (record) SELECT rowid FROM records;
 ";
 
+/// Version 13: the full-text index gains `place_stems`, the stems of the place's name
+/// alone, so a place is found by other forms of its name ("Алмате", "Жаңаөзенде") without
+/// matching records that only mention it in their text: the `stems` column mixes every
+/// field's stems. Made anew and every record queued, as in version 12.
+const SCHEMA_V13: &str = "
+DROP TABLE records_fts;
+CREATE VIRTUAL TABLE records_fts USING fts5(
+    title, text, tags, place, stems, place_stems,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT OR IGNORE INTO search_pending (record) SELECT rowid FROM records;
+";
+
 /// Sets the connection up and brings the schema to [`SCHEMA_VERSION`].
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // WAL: readers never block the writer. FULL: a commit survives power loss, not only
@@ -328,6 +342,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
             (10, SCHEMA_V10),
             (11, SCHEMA_V11),
             (12, SCHEMA_V12),
+            (13, SCHEMA_V13),
         ] {
             if version < target {
                 tx.execute_batch(sql)?;

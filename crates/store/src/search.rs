@@ -11,7 +11,8 @@
 //!
 //! Each record is indexed twice over: its words as written (columns `title`, `text`,
 //! `tags`, `place`), which prefix and exact-phrase searches read, and the stems of those
-//! words (column `stems`, see `stemming.rs`), which let a word find its other forms. One
+//! words (column `stems`, see `stemming.rs`), which let a word find its other forms, and
+//! the stems of the place's name alone (`place_stems`), for the filter by place. One
 //! table rather than two: a search reads one index, a record is added or deleted once,
 //! and the invariant below stays about one table.
 //!
@@ -48,21 +49,21 @@ impl Target {
     fn insert_sql(self) -> &'static str {
         match self {
             Target::Archive => {
-                "INSERT INTO records_fts (rowid, title, text, tags, place, stems) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                "INSERT INTO records_fts (rowid, title, text, tags, place, stems, place_stems) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
             }
             Target::Overlay => {
-                "INSERT INTO temp.search_overlay (rowid, title, text, tags, place, stems) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                "INSERT INTO temp.search_overlay (rowid, title, text, tags, place, stems, place_stems) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
             }
         }
     }
 }
 
-/// The temporary index: the columns and tokenizer of `records_fts` (schema version 12),
+/// The temporary index: the columns and tokenizer of `records_fts` (schema version 13),
 /// so it matches exactly what the archive's index would. Contentless, like that one.
 const CREATE_OVERLAY: &str = "
 DROP TABLE IF EXISTS temp.search_overlay;
 CREATE VIRTUAL TABLE temp.search_overlay USING fts5(
-    title, text, tags, place, stems,
+    title, text, tags, place, stems, place_stems,
     content = '',
     tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -202,13 +203,15 @@ fn index_pending_into(
         let text = SearchText::of(&bytes, title);
         let stems =
             word_forms.stems_of_texts([text.title.as_str(), &text.text, &text.tags, &text.place]);
+        let place_stems = word_forms.stems_of_texts([text.place.as_str()]);
         insert.execute(params![
             rowid,
             fold_for_search(&text.title),
             fold_for_search(&text.text),
             fold_for_search(&text.tags),
             fold_for_search(&text.place),
-            stems
+            stems,
+            place_stems
         ])?;
     }
     Ok(last)

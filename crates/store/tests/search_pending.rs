@@ -436,7 +436,7 @@ fn an_archive_of_schema_version_11_is_queued_for_the_index_with_word_forms() {
     drop(db);
 
     let store = open(dir.path());
-    assert_eq!(schema_version(dir.path()), 12);
+    assert_eq!(schema_version(dir.path()), 13);
     assert_eq!(
         store.search_pending_count().unwrap(),
         2,

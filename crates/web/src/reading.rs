@@ -14,16 +14,13 @@ pub const PAGE_SIZE: u32 = 50;
 /// by kind, author or words reaches older records.
 pub const PAGE_MAX: u32 = 199;
 
-/// Search results read before the kind, author and time filters are applied: the
-/// store's search has none, so a search with one keeps the matching among this many
-/// newest hits.
-pub const SEARCH_MAX: usize = 2_000;
-
 /// Which records, and which page of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArchiveFilter {
     /// Words that must all occur (title, text, tags, place), if any.
     pub words: Option<String>,
+    /// Words the place's name must have, in any of their forms.
+    pub place: Option<String>,
     /// Only this kind.
     pub kind: Option<RecordKind>,
     /// Only by this author.
@@ -55,7 +52,7 @@ pub enum FilterError {
 pub const WORDS_MAX: usize = 200;
 
 impl ArchiveFilter {
-    /// The filter of a query string (`q`, `kind`, `author`, `since`, `page`; others
+    /// The filter of a query string (`q`, `place`, `kind`, `author`, `since`, `page`; others
     /// ignored). `since` is read as `qoima list --since` reads it.
     /// The author is resolved against the archive's keys.
     pub fn from_query(store: &Store, query: Option<&str>) -> Result<ArchiveFilter, FilterError> {
@@ -69,6 +66,7 @@ impl ArchiveFilter {
                 // The form allows 200 characters; a longer query is cut there, so a
                 // crafted one cannot hold the archive with thousands of terms.
                 "q" => filter.words = Some(value.chars().take(WORDS_MAX).collect()),
+                "place" => filter.place = Some(value.chars().take(WORDS_MAX).collect()),
                 "kind" => {
                     let kind = RecordKind::from_name(value)
                         .ok_or_else(|| FilterError::Kind(value.to_owned()))?;
@@ -105,24 +103,14 @@ pub fn list_page(store: &Store, filter: &ArchiveFilter) -> Result<RecordPage, St
     let skip = page as usize * PAGE_SIZE as usize;
     // One more than the page, to know whether another follows.
     let wanted = skip + PAGE_SIZE as usize + 1;
-    let found = match &filter.words {
-        Some(words) => {
-            let narrowed =
-                filter.kind.is_some() || filter.author.is_some() || filter.since_ms.is_some();
-            let hits = store.search(words, if narrowed { SEARCH_MAX } else { wanted })?;
-            hits.into_iter()
-                .filter(|s| filter.kind.is_none_or(|kind| s.kind == kind))
-                .filter(|s| filter.author.is_none_or(|author| s.author == author))
-                .filter(|s| filter.since_ms.is_none_or(|since| s.created_ms >= since))
-                .collect()
-        }
-        None => store.list(&ListQuery {
-            kind: filter.kind,
-            author: filter.author,
-            since_ms: filter.since_ms,
-            limit: wanted,
-        })?,
-    };
+    let found = store.list(&ListQuery {
+        kind: filter.kind,
+        author: filter.author,
+        since_ms: filter.since_ms,
+        words: filter.words.clone(),
+        place: filter.place.clone(),
+        limit: wanted,
+    })?;
     let has_more = found.len() > skip + PAGE_SIZE as usize;
     let summaries: Vec<RecordSummary> = found
         .into_iter()

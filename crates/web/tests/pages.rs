@@ -166,6 +166,64 @@ async fn the_archive_filters_by_kind_and_searches() {
 }
 
 #[tokio::test]
+async fn the_archive_filters_by_place_in_any_form_of_its_name() {
+    let (_archive, app, token) = app();
+    // "Алмате": the incident's place is "Алматы, площадь Республики".
+    let almate = "%D0%90%D0%BB%D0%BC%D0%B0%D1%82%D0%B5";
+    let (_, body) = send(&app, get(&format!("/?place={almate}&lang=ru"), &token)).await;
+    assert!(body.contains("1 запись"), "{body}");
+    assert!(body.contains("<bdi>Разгон у акимата</bdi>"), "{body}");
+    assert!(body.contains("name=\"place\" value=\"Алмате\""), "{body}");
+
+    // Every record carries "almaty" as a tag, none in its place: words find them all,
+    // the place filter none.
+    let (_, body) = send(&app, get("/?q=almaty&lang=en", &token)).await;
+    assert!(body.contains("On this page: 4 records<"), "{body}");
+    let (_, body) = send(&app, get("/?place=almaty&lang=en", &token)).await;
+    assert!(body.contains("On this page: 0 records<"), "{body}");
+
+    // With words and kind, each narrowing the others.
+    let (_, body) = send(
+        &app,
+        get(
+            &format!("/?place={almate}&q=almaty&kind=incident&lang=en"),
+            &token,
+        ),
+    )
+    .await;
+    assert!(body.contains("On this page: 1 record<"), "{body}");
+    let (_, body) = send(
+        &app,
+        get(&format!("/?place={almate}&kind=testimony&lang=en"), &token),
+    )
+    .await;
+    assert!(body.contains("On this page: 0 records<"), "{body}");
+
+    // A filter not understood is said, and the place still applies.
+    let (_, body) = send(
+        &app,
+        get(&format!("/?place={almate}&kind=poem&lang=en"), &token),
+    )
+    .await;
+    assert!(
+        body.contains("The kind in the address is not known"),
+        "{body}"
+    );
+    assert!(body.contains("On this page: 1 record<"), "{body}");
+
+    // The API takes the same parameter.
+    let (response, body) = send(
+        &app,
+        get(&format!("/api/v1/records?place={almate}"), &token),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["records"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(page["records"][0]["title"], "Разгон у акимата");
+}
+
+#[tokio::test]
 async fn the_record_page_shows_the_fingerprint_and_what_a_signature_means() {
     let (archive, app, token) = app();
     let record = &archive.records[3];

@@ -20,7 +20,9 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
             .map(|a| resolve_author(&store, a))
             .transpose()?,
         since_ms: args.since.as_deref().map(parse_since).transpose()?,
+        place: args.place.clone(),
         limit: args.limit,
+        ..ListQuery::default()
     };
     print_summaries(&store.judge(store.list(&query)?)?, args.json)?;
     Ok(ExitCode::SUCCESS)

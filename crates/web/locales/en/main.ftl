@@ -16,6 +16,7 @@ archive-title = Archive
 archive-search-label = Search
 archive-kind-label = Kind
 archive-kind-all = All kinds
+archive-place-label = Place
 archive-since-label = Written since
 archive-bad-since = The date in the address is not understood; records of every date are shown.
 archive-apply = Show

@@ -17,6 +17,7 @@ archive-title = Мұрағат
 archive-search-label = Іздеу
 archive-kind-label = Түрі
 archive-kind-all = Барлық түрі
+archive-place-label = Орын
 archive-since-label = Жазылған күннен бастап
 archive-bad-since = Мекенжайдағы күн түсініксіз; барлық күндегі жазбалар көрсетілді.
 archive-apply = Көрсету

@@ -16,6 +16,7 @@ archive-title = Архив
 archive-search-label = Поиск
 archive-kind-label = Вид
 archive-kind-all = Все виды
+archive-place-label = Место
 archive-since-label = Написано с
 archive-bad-since = Дата в адресе непонятна; показаны записи за все даты.
 archive-apply = Показать

@@ -37,6 +37,7 @@ struct ArchivePage {
     langs: Vec<LangLink>,
     full: bool,
     words: String,
+    place: String,
     /// The `since` filter as given (`2022-01-05`), for the form.
     since: String,
     kinds: Vec<KindOption>,
@@ -48,7 +49,7 @@ struct ArchivePage {
     next: Option<String>,
 }
 
-/// `GET /?q=&kind=&author=&page=`.
+/// `GET /?q=&place=&kind=&author=&since=&page=`.
 pub async fn page(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -73,12 +74,17 @@ pub async fn page(
     render(tr, &build(tr, query.as_deref(), page, &filter, problem))
 }
 
-/// Only the words of a query whose other filters were not understood.
+/// Only the words and the place of a query whose other filters were not understood:
+/// any text is a valid search.
 fn without_filters(query: Option<&str>) -> ArchiveFilter {
+    let text_of = |wanted: &str| {
+        form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .find(|(name, value)| name == wanted && !value.trim().is_empty())
+            .map(|(_, value)| value.trim().chars().take(reading::WORDS_MAX).collect())
+    };
     ArchiveFilter {
-        words: form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .find(|(name, value)| name == "q" && !value.trim().is_empty())
-            .map(|(_, value)| value.trim().to_owned()),
+        words: text_of("q"),
+        place: text_of("place"),
         ..ArchiveFilter::default()
     }
 }
@@ -128,6 +134,7 @@ fn build(
         langs: lang_links(tr, query),
         full: true,
         words: filter.words.clone().unwrap_or_default(),
+        place: filter.place.clone().unwrap_or_default(),
         since,
         kinds,
         shown: rows.len() as u64,
