@@ -105,6 +105,8 @@ pub struct AppState {
     port: u16,
     node: Option<Arc<dyn NodeControl>>,
     drops: pages::drops::DropLimits,
+    /// Turns for image previews (see `pages::attachment`).
+    previews: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -187,6 +189,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
         port,
         node: ui.node,
         drops: ui.drops,
+        previews: Arc::new(Semaphore::new(pages::attachment::PREVIEWS_AT_ONCE)),
     };
     Router::new()
         .route("/", get(pages::archive::page))

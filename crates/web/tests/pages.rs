@@ -7,6 +7,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{HOST, app, get, header, send};
+use std::time::Duration;
+use tower::ServiceExt as _;
 
 /// Where each record's title first appears on the page.
 fn positions(body: &str, titles: &[&str]) -> Vec<usize> {
@@ -394,4 +396,54 @@ async fn an_image_that_is_here_is_previewed_and_nothing_else_is_served() {
         .unwrap();
     let (response, _) = send(&app, request).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn previews_are_read_a_few_at_a_time_and_the_rest_wait_their_turn() {
+    let (_archive, mut store) = common::archive();
+    let image = b"\x89PNG\r\n\x1a\n not really a picture".to_vec();
+    store.add_blob_bytes(&image).unwrap();
+    let author = qoima_core::fixtures::author(5);
+    let mut body = qoima_core::fixtures::body(&author, 1, None, "Фото с места.");
+    body.attachments = vec![qoima_core::fixtures::attachment(
+        &image,
+        "image/png",
+        "square.png",
+    )];
+    let record = qoima_core::VerifiedRecord::sign(&body, &author).unwrap();
+    store.insert_local(&record).unwrap();
+    let token = qoima_web::UiToken::generate().unwrap();
+    let app = qoima_web::router(qoima_web::Ui::new(store, token.clone()), common::PORT);
+    let preview = format!("/records/{}/attachments/0", record.id().to_hex());
+
+    // Four previews whose bytes the connection has not taken yet hold every turn.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let response = app.clone().oneshot(get(&preview, &token)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        held.push(response);
+    }
+    let mut fifth = tokio::spawn(app.clone().oneshot(get(&preview, &token)));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut fifth)
+            .await
+            .is_err(),
+        "a fifth preview was read while four held their turns"
+    );
+    // One is taken by its connection: the fifth gets its turn.
+    let first = held.pop().unwrap();
+    let bytes = axum::body::to_bytes(first.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), image.as_slice());
+    let fifth = tokio::time::timeout(Duration::from_secs(10), fifth)
+        .await
+        .expect("the fifth preview got no turn after one was taken")
+        .unwrap()
+        .unwrap();
+    assert_eq!(fifth.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(fifth.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), image.as_slice());
 }

@@ -56,9 +56,18 @@ async fn a_foreign_host_is_refused_even_with_the_cookie() {
 }
 
 #[tokio::test]
-async fn every_loopback_name_is_accepted() {
+async fn the_loopback_names_a_browser_can_use_are_accepted_and_no_other() {
     let (_archive, app, token) = app();
-    for host in ["127.0.0.1:4271", "localhost:4271", "[::1]:4271"] {
+    // The listener is on IPv4 loopback: a browser reaches it as 127.0.0.1 or localhost,
+    // never as [::1].
+    let request = Request::get("/")
+        .header("host", "[::1]:4271")
+        .header("cookie", format!("qoima_ui_4271={}", token.as_str()))
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
+    for host in ["127.0.0.1:4271", "localhost:4271", "LocalHost:4271"] {
         let request = Request::get("/")
             .header("host", host)
             .header("cookie", format!("qoima_ui_4271={}", token.as_str()))

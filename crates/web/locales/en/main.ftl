@@ -93,7 +93,7 @@ kind-key-revocation = Key revocation
 kind-encryption-key = Encryption key
 
 refused-host-title = This address is refused
-refused-host-text = The interface opens only as 127.0.0.1, localhost or [::1]. Run `qoima ui` to open it.
+refused-host-text = The interface opens only as 127.0.0.1 or localhost. Run `qoima ui` to open it.
 refused-origin-title = Request refused
 refused-origin-text = This action can only be sent from a page of this interface.
 refused-token-title = Run `qoima ui` first

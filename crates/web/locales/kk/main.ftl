@@ -94,7 +94,7 @@ kind-key-revocation = Кілтті кері қайтару
 kind-encryption-key = Шифрлау кілті
 
 refused-host-title = Бұл мекенжай қабылданбайды
-refused-host-text = Интерфейс тек 127.0.0.1, localhost немесе [::1] арқылы ашылады. Оны ашу үшін `qoima ui` орындаңыз.
+refused-host-text = Интерфейс тек 127.0.0.1 немесе localhost арқылы ашылады. Оны ашу үшін `qoima ui` орындаңыз.
 refused-origin-title = Сұрау қабылданбады
 refused-origin-text = Бұл әрекетті тек осы интерфейстің өз бетінен жіберуге болады.
 refused-token-title = Алдымен `qoima ui` орындаңыз

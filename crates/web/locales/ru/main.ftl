@@ -99,7 +99,7 @@ kind-key-revocation = Отзыв ключа
 kind-encryption-key = Ключ шифрования
 
 refused-host-title = Этот адрес не принимается
-refused-host-text = Интерфейс открывается только как 127.0.0.1, localhost или [::1]. Чтобы открыть его, выполните `qoima ui`.
+refused-host-text = Интерфейс открывается только как 127.0.0.1 или localhost. Чтобы открыть его, выполните `qoima ui`.
 refused-origin-title = Запрос отклонён
 refused-origin-text = Это действие можно отправить только со страницы самого интерфейса.
 refused-token-title = Сначала выполните `qoima ui`

@@ -3,11 +3,14 @@
 //!
 //! Only raster images that browsers decode without running anything (no SVG, which can
 //! hold script), only when complete here, and only up to [`PREVIEW_MAX`]: the bytes are
-//! read into memory. `nosniff` (set by the guard) keeps the browser to the media type
-//! the record states, among these.
+//! read into memory, by at most [`PREVIEWS_AT_ONCE`] requests at a time (others wait
+//! their turn), so a page of many photos, or a program asking for them in a loop, holds
+//! at most that many times the bound. `nosniff` (set by the guard) keeps the browser to
+//! the media type the record states, among these.
 
 use std::io::Read;
 
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -24,6 +27,10 @@ const PREVIEWABLE: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/w
 /// The largest attachment shown as a preview, in bytes.
 pub const PREVIEW_MAX: u64 = 16 << 20;
 
+/// Previews read at once: a browser asks for a page's images together, and each holds up
+/// to [`PREVIEW_MAX`] in memory until sent.
+pub const PREVIEWS_AT_ONCE: usize = 4;
+
 /// Whether an attachment of this type and size is shown as a preview once it is here.
 pub fn previewable(media_type: &str, size: u64) -> bool {
     PREVIEWABLE.contains(&media_type) && size <= PREVIEW_MAX
@@ -37,6 +44,11 @@ pub async fn preview(
     headers: HeaderMap,
 ) -> Response {
     let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+    // A turn among [`PREVIEWS_AT_ONCE`], kept until the connection has taken the bytes.
+    // The semaphore is never closed, so a turn always comes.
+    let Ok(turn) = std::sync::Arc::clone(&state.previews).acquire_owned().await else {
+        return failure(tr, &WebError::Interrupted("previews closed".into()));
+    };
     let found = state
         .read(move |store| {
             let id = store.resolve(&id)?;
@@ -67,7 +79,11 @@ pub async fn preview(
         .await;
     match found {
         Ok((media_type, bytes)) => {
-            let mut response = (StatusCode::OK, bytes).into_response();
+            let handed_over = futures::stream::once(async move {
+                drop(turn);
+                Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(bytes))
+            });
+            let mut response = (StatusCode::OK, Body::from_stream(handed_over)).into_response();
             if let Ok(value) = HeaderValue::from_str(&media_type) {
                 response.headers_mut().insert(CONTENT_TYPE, value);
             }
