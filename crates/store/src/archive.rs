@@ -89,6 +89,13 @@ impl Store {
         Ok(store)
     }
 
+    /// Another connection to this same archive, under the same key: for reading in this
+    /// process while this one writes at length (WAL: readers never wait for the writer,
+    /// and see each of its commits once made).
+    pub fn open_another(&self) -> Result<Store, StoreError> {
+        Store::open_with(&self.home, self.key.as_ref())
+    }
+
     /// The data directory.
     pub fn home(&self) -> &Path {
         &self.home

@@ -97,9 +97,15 @@ pub trait NodeControl: Send + Sync + 'static {
 }
 
 /// Everything a request handler needs. Cheap to clone.
+///
+/// Two connections to the archive: `reader` serves [`AppState::read`], the pages' short
+/// reads; `store` is for whatever writes or takes long (an import or export from the
+/// USB drops page, writing a record, saving settings or trust), so a page opened while
+/// a drop is imported is served at once rather than after the import.
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<Mutex<Store>>,
+    reader: Arc<Mutex<Store>>,
     token: Arc<UiToken>,
     codes: UnlockCodes,
     port: u16,
@@ -117,7 +123,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, WebError> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
+        let store = Arc::clone(&self.reader);
         tokio::task::spawn_blocking(move || {
             let store = store
                 .lock()
@@ -180,17 +186,35 @@ impl Ui {
     }
 }
 
+impl AppState {
+    fn new(ui: Ui, port: u16) -> AppState {
+        let store = Arc::new(Mutex::new(ui.store));
+        // Should a second connection not open, reads share the one connection and wait
+        // behind long writes: a slower interface rather than none.
+        let reader = match store.lock().map(|s| s.open_another()) {
+            Ok(Ok(reader)) => Arc::new(Mutex::new(reader)),
+            Ok(Err(e)) => {
+                tracing::warn!("the interface reads through its one connection: {e}");
+                Arc::clone(&store)
+            }
+            Err(_) => Arc::clone(&store),
+        };
+        AppState {
+            store,
+            reader,
+            token: Arc::new(ui.token),
+            codes: ui.codes,
+            port,
+            node: ui.node,
+            drops: ui.drops,
+            previews: Arc::new(Semaphore::new(pages::attachment::PREVIEWS_AT_ONCE)),
+        }
+    }
+}
+
 /// The routes, behind the security layer, for a server on `port` of loopback.
 pub fn router(ui: Ui, port: u16) -> Router {
-    let state = AppState {
-        store: Arc::new(Mutex::new(ui.store)),
-        token: Arc::new(ui.token),
-        codes: ui.codes,
-        port,
-        node: ui.node,
-        drops: ui.drops,
-        previews: Arc::new(Semaphore::new(pages::attachment::PREVIEWS_AT_ONCE)),
-    };
+    let state = AppState::new(ui, port);
     Router::new()
         .route("/", get(pages::archive::page))
         .route("/records/{id}", get(pages::record::page))
@@ -207,7 +231,7 @@ pub fn router(ui: Ui, port: u16) -> Router {
         .route("/wipe", get(pages::wipe::page).post(pages::wipe::wipe))
         .route("/drops", get(pages::drops::page))
         .route("/drops/export", post(pages::drops_export::export))
-        .route("/drops/import", pages::drops_import::route(ui.drops))
+        .route("/drops/import", pages::drops_import::route(state.drops))
         .route("/keys", get(pages::keys::page))
         .route("/keys/trust", post(pages::keys_trust::trust))
         .route("/keys/untrust", post(pages::keys_trust::untrust))
@@ -340,4 +364,38 @@ pub async fn serve_with(
     // runtime, and the caller goes on.
     let _ = tokio::time::timeout(limits.stop_wait, graceful.shutdown()).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_page_reads_while_a_long_write_holds_the_writing_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &qoima_store::ArchiveKey::from_bytes([7; 32])).unwrap();
+        let state = AppState::new(Ui::new(store, UiToken::generate().unwrap()), 4271);
+
+        // As an import from the USB drops page does, for minutes.
+        let (holding, held) = std::sync::mpsc::sync_channel(1);
+        let (release, released) = std::sync::mpsc::sync_channel::<()>(1);
+        let writer = Arc::clone(&state.store);
+        let import = std::thread::spawn(move || {
+            let _guard = writer.lock().unwrap();
+            holding.send(()).unwrap();
+            released.recv().unwrap();
+        });
+        held.recv().unwrap();
+
+        let read = state.read(|store| Ok(store.record_count()?));
+        let count = tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .expect("the page waited for the write to end")
+            .unwrap();
+        assert_eq!(count, 0);
+        release.send(()).unwrap();
+        import.join().unwrap();
+    }
 }
