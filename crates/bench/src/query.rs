@@ -45,6 +45,9 @@ pub struct Args {
 
 const MARKER: &str = "complete";
 
+/// The passphrase of the archive's key file, which `qoima` asks for.
+const BENCH_PASSPHRASE: &str = "qoima-bench";
+
 /// Builds the archive in `dir/home` unless a complete one is there already; returns
 /// whether it was reused.
 fn ensure_store(args: &Args, dir: &Path) -> anyhow::Result<bool> {
@@ -55,7 +58,7 @@ fn ensure_store(args: &Args, dir: &Path) -> anyhow::Result<bool> {
     remove_dir(dir)?;
     std::fs::create_dir_all(&home)?;
     // `qoima list` refuses a data directory without a key file.
-    qoima_store::keyfile::create(&home.join("key"), b"qoima-bench")?;
+    qoima_store::keyfile::create(&home.join("key"), BENCH_PASSPHRASE.as_bytes())?;
     let mut store = crate::util::open_store(&home)?;
     let mut corpus = Corpus::new(args.authors, args.text_bytes, Flavour::Varied);
     let bundle = dir.join("building.qoima");
@@ -163,6 +166,7 @@ fn run_cli(qoima: &Path, home: &Path, args: &[String]) -> anyhow::Result<(usize,
         Command::new(qoima)
             .arg("--home")
             .arg(home)
+            .env("QOIMA_PASSPHRASE", BENCH_PASSPHRASE)
             .args(args)
             .stdin(Stdio::null())
             .stderr(Stdio::piped())

@@ -8,7 +8,7 @@
 //!   files and [`Store::import_network_bundle`] for (records-only) bundles from peers,
 //!   [`Store::list`] / [`Store::search`] / [`Store::get`] to read (records become
 //!   searchable after they are stored, by [`Store::index_pending_search`], which every
-//!   search runs first), [`Store::export`] to write a bundle, [`Store::bundle_of`] and
+//!   search runs first, up to a bound), [`Store::export`] to write a bundle, [`Store::bundle_of`] and
 //!   [`Store::quarantine`] to serve peers and heal what rotted on disk.
 //! * [`keyfile`] seals the author key (and the key that will encrypt the archive) under
 //!   the passphrase with Argon2id and XChaCha20-Poly1305.
@@ -73,7 +73,7 @@ pub use network::{ADDRS_PER_PEER_MAX, ArrivedRecord, KnownPeer, PEERS_MAX, Serve
 pub use personas::{MAIN_PERSONA, PERSONAS_MAX, Persona};
 pub use query::{ListQuery, ProvenanceEntry, RecordSummary, StoredRecord};
 pub use sealing::Opened;
-pub use search::SEARCH_INDEX_BATCH;
+pub use search::{SEARCH_INDEX_BATCH, SEARCH_OWN_INDEXING_MAX};
 pub use search_query::Matching;
 pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};
 pub use trust::{AuthorTrust, JudgedRecord, TRUSTED_MAX, TrustAdded, TrustedKey};

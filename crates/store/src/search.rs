@@ -16,10 +16,19 @@
 //! table rather than two: a search reads one index, a record is added or deleted once,
 //! and the invariant below stays about one table.
 //!
-//! A search first indexes everything pending, so its results never lag behind the
-//! archive. When it cannot take the write lock at once (another process, typically the
-//! node, is writing) it does not wait: it indexes the pending records into a temporary
-//! in-memory index of this connection and searches both, in one read snapshot.
+//! A search first indexes what is pending, so its results do not lag behind the archive.
+//! When it cannot take the write lock at once (another process, typically the node, is
+//! writing) it does not wait: it indexes the pending records into a temporary in-memory
+//! index of this connection and searches both, in one read snapshot.
+//!
+//! Either way a search indexes at most [`SEARCH_OWN_INDEXING_MAX`] records for good
+//! and as many again into its temporary index: after an upgrade that remade the index (every record queued), indexing a
+//! million records takes minutes, and a search must not hang for them (nor redo them
+//! all in its temporary index each time while the node holds the lock). Records beyond
+//! that are found once indexed, by the node (which works through the queue in the
+//! background) or by `qoima search` (which indexes everything first, with a progress
+//! bar); [`Store::search_pending_count`] says how many are not searchable yet, and the
+//! interface says so beside the results.
 
 use qoima_core::limits::RECORD_BYTES_MAX;
 use qoima_core::{RecordBody, encoding::decode_canonical};
@@ -31,6 +40,10 @@ use crate::{Store, StoreError, schema};
 /// Records indexed per transaction: a crash loses at most this much indexing work, and
 /// another process waiting for the write lock waits for at most this many records.
 pub const SEARCH_INDEX_BATCH: usize = 10_000;
+
+/// Pending records a search indexes itself, at most (see the module's documentation):
+/// a few seconds of work on an old laptop.
+pub const SEARCH_OWN_INDEXING_MAX: usize = 2 * SEARCH_INDEX_BATCH;
 
 /// Length of the Ed25519 signature after a record's body (FORMAT.md, "Signatures").
 const SIGNATURE_LEN: usize = 64;
@@ -124,7 +137,17 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// Indexes everything pending, unless another connection holds the write lock or
+    /// Records a search begun now would miss: those pending beyond what it indexes or
+    /// covers itself (see the module's documentation). 0 but after an upgrade that
+    /// remade the index or a very large import, until the node has caught up.
+    pub fn search_would_miss(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .search_pending_count()?
+            .saturating_sub(SEARCH_OWN_INDEXING_MAX as u64))
+    }
+
+    /// Indexes what is pending, up to [`SEARCH_OWN_INDEXING_MAX`] records, unless another
+    /// connection holds the write lock or
     /// the database cannot be written here: then what is pending stays so, for
     /// [`cover_pending`] to search. The lock is tried without waiting: a search never
     /// stood behind another process's import, and should not start to now.
@@ -132,7 +155,9 @@ impl Store {
         if !has_pending(&self.db)? {
             return Ok(());
         }
-        match without_waiting(&self.db, || self.index_pending_search(usize::MAX)) {
+        match without_waiting(&self.db, || {
+            self.index_pending_search(SEARCH_OWN_INDEXING_MAX)
+        }) {
             Ok(_) => Ok(()),
             Err(StoreError::Db(e)) if cannot_write_now(&e) => Ok(()),
             Err(e) => Err(e),
@@ -141,7 +166,8 @@ impl Store {
 }
 
 /// Inside a search's read transaction `snapshot`: if records are still pending there,
-/// indexes them into this connection's temporary index `temp.search_overlay` and
+/// indexes them (up to [`SEARCH_OWN_INDEXING_MAX`]) into this connection's temporary
+/// index `temp.search_overlay` and
 /// returns true, and the search must read that index too. Rolling `snapshot` back
 /// discards the temporary index.
 pub(crate) fn cover_pending(snapshot: &Transaction<'_>) -> Result<bool, StoreError> {
@@ -149,7 +175,7 @@ pub(crate) fn cover_pending(snapshot: &Transaction<'_>) -> Result<bool, StoreErr
         return Ok(false);
     }
     snapshot.execute_batch(CREATE_OVERLAY)?;
-    index_pending_into(snapshot, Target::Overlay, usize::MAX)?;
+    index_pending_into(snapshot, Target::Overlay, SEARCH_OWN_INDEXING_MAX)?;
     Ok(true)
 }
 

@@ -13,7 +13,9 @@ use common::*;
 use qoima_core::fixtures;
 use qoima_core::{AuthorSecret, Details, Link, LinkKind, Place, RecordId, RecordKind};
 use qoima_core::{RecordBody, VerifiedRecord};
-use qoima_store::{Acceptance, Policy, Quotas, SEARCH_INDEX_BATCH, Source, Store};
+use qoima_store::{
+    Acceptance, Policy, Quotas, SEARCH_INDEX_BATCH, SEARCH_OWN_INDEXING_MAX, Source, Store,
+};
 
 /// Every record the fixtures make carries this tag.
 const COMMON: &str = "almaty";
@@ -228,6 +230,47 @@ fn many_pending_records_are_indexed_in_bounded_batches() {
     assert_eq!(store.search_pending_count().unwrap(), 0);
     assert_eq!(store.index_pending_search(usize::MAX).unwrap(), 0);
     assert_eq!(found(&store, "Площадь"), newest_first(&records));
+    assert_each_record_indexed_or_pending(dir.path());
+}
+
+#[test]
+fn a_search_indexes_a_bounded_number_of_pending_records_itself_and_the_rest_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    store
+        .set_policy(&Policy {
+            accept: Acceptance::Open,
+            quotas: Quotas::NONE,
+        })
+        .unwrap();
+    // As after an upgrade that queued every record: more than a search does itself.
+    let beyond = 5;
+    let count = SEARCH_OWN_INDEXING_MAX + beyond;
+    let records = fixtures::chain(&fixtures::author(3), count, 20);
+    import(&mut store, &records);
+    let all = newest_first(&records);
+    // Compared by count and ends: a failure printing 20,000 ids says nothing.
+    let summary = |ids: Vec<RecordId>| (ids.len(), ids.first().copied(), ids.last().copied());
+    let oldest_bound = summary(all[beyond..].to_vec());
+
+    // Another process holds the write lock: the temporary index covers the oldest
+    // pending records up to the bound, and indexes nothing for good.
+    let writer = keyed_db(&dir.path().join(qoima_store::DB_FILE));
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(summary(found(&store, "Площадь")), oldest_bound);
+    assert_eq!(store.search_pending_count().unwrap(), count as u64);
+    assert_eq!(store.search_would_miss().unwrap(), beyond as u64);
+    writer.execute_batch("ROLLBACK").unwrap();
+
+    // Free to write: the search indexes the bound's worth for good, and its temporary
+    // index covers what is left (up to the bound again).
+    assert_eq!(summary(found(&store, "Площадь")), summary(all.clone()));
+    assert_eq!(store.search_pending_count().unwrap(), beyond as u64);
+    assert_eq!(store.search_would_miss().unwrap(), 0);
+    assert_each_record_indexed_or_pending(dir.path());
+    // The next search (or the node, or `qoima search`) indexes the rest.
+    assert_eq!(summary(found(&store, "Площадь")), summary(all.clone()));
+    assert_eq!(store.search_pending_count().unwrap(), 0);
     assert_each_record_indexed_or_pending(dir.path());
 }
 

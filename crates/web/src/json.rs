@@ -17,6 +17,10 @@ pub struct RecordPage {
     pub page_size: u32,
     /// Whether a next page exists.
     pub has_more: bool,
+    /// When searching (`q` or `place`): records stored but not searchable yet, which the
+    /// results may miss (after an upgrade remade the search index, until the node has
+    /// indexed them again). 0 otherwise.
+    pub not_yet_searchable: u64,
 }
 
 /// The body of an API error.

@@ -117,7 +117,13 @@ pub fn list_page(store: &Store, filter: &ArchiveFilter) -> Result<RecordPage, St
         .skip(skip)
         .take(PAGE_SIZE as usize)
         .collect();
+    let not_yet_searchable = if filter.words.is_some() || filter.place.is_some() {
+        store.search_would_miss()?
+    } else {
+        0
+    };
     Ok(RecordPage {
+        not_yet_searchable,
         records: with_trust(store, summaries)?,
         page,
         page_size: PAGE_SIZE,

@@ -30,7 +30,17 @@ async fn records_are_listed_as_the_cli_lists_them() {
         qoima_web::security::CSP
     );
     let page: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(keys(&page), ["has_more", "page", "page_size", "records"]);
+    assert_eq!(
+        keys(&page),
+        [
+            "has_more",
+            "not_yet_searchable",
+            "page",
+            "page_size",
+            "records"
+        ]
+    );
+    assert_eq!(page["not_yet_searchable"], 0);
     assert_eq!(page["page"], 0);
     assert_eq!(page["page_size"], 50);
     assert_eq!(page["has_more"], false);

@@ -25,6 +25,10 @@ archive-count = { $count ->
    *[other] { $count } records
 }
 archive-on-page = On this page: { archive-count }
+archive-not-yet-searchable = { archive-count } of this archive { $count ->
+    [one] is
+   *[other] are
+} not searchable yet, and may be missing here: the node is making them searchable (after an update, or a large import). Search again in a few minutes.
 archive-empty = No records here.
 archive-bad-kind = The kind in the address is not known; all kinds are shown.
 archive-bad-page = There is no such page; the first page is shown.

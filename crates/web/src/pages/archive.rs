@@ -43,6 +43,8 @@ struct ArchivePage {
     kinds: Vec<KindOption>,
     rows: Vec<Row>,
     shown: u64,
+    /// Records the search may have missed, not searchable yet.
+    not_yet_searchable: u64,
     /// A filter in the address that was not understood, in words.
     problem: Option<String>,
     previous: Option<String>,
@@ -138,6 +140,7 @@ fn build(
         since,
         kinds,
         shown: rows.len() as u64,
+        not_yet_searchable: page.not_yet_searchable,
         rows,
         problem,
         previous: (page.page > 0).then(|| page_href(query, page.page - 1)),
@@ -155,4 +158,41 @@ fn page_href(query: Option<&str>, page: u32) -> String {
     }
     href.append_pair("page", &page.to_string());
     href.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed assertion
+
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn searched(not_yet_searchable: u64, lang: Lang) -> String {
+        let page = RecordPage {
+            records: Vec::new(),
+            page: 0,
+            page_size: reading::PAGE_SIZE,
+            has_more: false,
+            not_yet_searchable,
+        };
+        let filter = ArchiveFilter {
+            words: Some("задержан".into()),
+            ..ArchiveFilter::default()
+        };
+        let tr = Tr::new(lang);
+        build(tr, Some("q=задержан"), page, &filter, None)
+            .render()
+            .unwrap()
+    }
+
+    #[test]
+    fn records_a_search_may_have_missed_are_said_in_every_language() {
+        assert!(
+            searched(21, Lang::En).contains("21 records of this archive are not searchable yet")
+        );
+        assert!(searched(1, Lang::En).contains("1 record of this archive is not searchable yet"));
+        assert!(searched(5, Lang::Ru).contains("Ещё не доступны для поиска: 5 записей"));
+        assert!(searched(5, Lang::Kk).contains("5 жазба әлі іздеуге дайын емес"));
+        assert!(!searched(0, Lang::En).contains("not searchable yet"));
+    }
 }
