@@ -42,6 +42,8 @@ pub mod keyfile;
 mod network;
 mod personas;
 mod query;
+#[doc(hidden)]
+pub mod recall_set;
 mod schema;
 pub mod sealed_bundle;
 mod sealing;
