@@ -58,8 +58,9 @@ fn ensure_store(args: &Args, dir: &Path) -> anyhow::Result<bool> {
     remove_dir(dir)?;
     std::fs::create_dir_all(&home)?;
     // `qoima list` refuses a data directory without a key file.
-    qoima_store::keyfile::create(&home.join("key"), BENCH_PASSPHRASE.as_bytes())?;
-    let mut store = crate::util::open_store(&home)?;
+    // The archive is encrypted under the key file's archive key, as `qoima` opens it.
+    let secrets = qoima_store::keyfile::create(&home.join("key"), BENCH_PASSPHRASE.as_bytes())?;
+    let mut store = crate::util::without_quotas(Store::open(&home, &secrets.archive_key)?)?;
     let mut corpus = Corpus::new(args.authors, args.text_bytes, Flavour::Varied);
     let bundle = dir.join("building.qoima");
     let (mut sign_time, mut import_time) = (Duration::ZERO, Duration::ZERO);
@@ -228,7 +229,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let corpus = Corpus::new(args.authors, args.text_bytes, Flavour::Varied);
-    let (store, open_time) = timed(|| Store::open(&home, &crate::util::bench_key()));
+    let key = archive_key(&home)?;
+    let (store, open_time) = timed(|| Store::open(&home, &key));
     let store = store.with_context(|| {
         format!(
             "opening the archive in {}; if a qoima of another version made or migrated it \
@@ -278,7 +280,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let mut opened = Vec::with_capacity(args.runs);
         for _ in 0..args.runs {
             let (n, t) =
-                timed(|| -> anyhow::Result<usize> { case.run(&crate::util::open_store(&home)?) });
+                timed(|| -> anyhow::Result<usize> { case.run(&Store::open(&home, &key)?) });
             n?;
             opened.push(t);
         }
@@ -331,6 +333,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ms(worst)
     );
     Ok(())
+}
+
+/// The key the archive in `home` is encrypted under, from its key file.
+pub fn archive_key(home: &Path) -> anyhow::Result<qoima_store::ArchiveKey> {
+    let secrets = qoima_store::keyfile::open(&home.join("key"), BENCH_PASSPHRASE.as_bytes())
+        .with_context(|| {
+            format!(
+                "opening the key file in {}; an archive built by an older qoima-bench \
+                 (under a fixed key) must be deleted to rebuild",
+                home.display()
+            )
+        })?;
+    Ok(secrets.archive_key)
 }
 
 /// Bytes of the archive's database and its write-ahead log.

@@ -49,7 +49,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.records, args.runs
     );
     let home = crate::query::shared_archive(args.records, args.text_bytes, args.authors)?;
-    let store = crate::util::open_store(&home).context("opening the archive")?;
+    let key = crate::query::archive_key(&home)?;
+    let store = qoima_store::Store::open(&home, &key).context("opening the archive")?;
     // Any record for the record page: the newest.
     let newest = store
         .list(&qoima_store::ListQuery {
