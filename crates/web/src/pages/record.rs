@@ -47,6 +47,8 @@ struct RecordPage {
     sealed: Option<String>,
     attachments: Vec<AttachmentRow>,
     custody: Vec<String>,
+    /// Just written here (`?written=`): the attachments stored as they are, named.
+    written: Option<Vec<String>>,
 }
 
 /// `GET /records/{id}`.
@@ -138,9 +140,54 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
         trust: trust_text(tr, &view.author_trust),
         suspect: view.suspect,
         sealed,
+        written: written(query).map(|numbers| uncleaned_names(tr, &numbers, body)),
         attachments,
         custody,
     }
+}
+
+/// The numbers (from 1) in `?written=`, the marker the write page sends the browser
+/// here with: `None` when the record was not just written.
+fn written(query: Option<&str>) -> Option<Vec<usize>> {
+    let (_, value) = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(name, _)| name == "written")?;
+    Some(
+        value
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
+    )
+}
+
+/// Each attachment numbered in `numbers` that the record has, once, by number and (for
+/// a record not sealed) by the name and type it was stored under. The marker is only an
+/// address anyone can type: numbers the record does not have are left out.
+fn uncleaned_names(tr: Tr, numbers: &[usize], body: &qoima_core::RecordBody) -> Vec<String> {
+    let mut seen = Vec::new();
+    for &number in numbers {
+        if number == 0 || number > body.attachments.len() || seen.contains(&number) {
+            continue;
+        }
+        seen.push(number);
+    }
+    seen.into_iter()
+        .map(|number| {
+            let attachment = &body.attachments[number - 1];
+            let number_arg = ("number", (number as u64).into());
+            if attachment.file_name.is_empty() {
+                tr.targs("write-written-attachment", &[number_arg])
+            } else {
+                tr.targs(
+                    "write-written-attachment-named",
+                    &[
+                        number_arg,
+                        ("name", attachment.file_name.clone().into()),
+                        ("type", attachment.media_type.clone().into()),
+                    ],
+                )
+            }
+        })
+        .collect()
 }
 
 /// `have` of `size` in whole percent, 100 only when complete.
