@@ -886,6 +886,19 @@ async fn coordinates_are_stored_as_typed() {
         })
     );
 
+    let (_, page) = send(
+        &s.app,
+        get(
+            &format!("{}&lang=ru", header(&response, "location")),
+            &s.token,
+        ),
+    )
+    .await;
+    assert!(
+        page.contains("<dt>Координаты</dt><dd>43.2383, 76.9453, с точностью до 30 м</dd>"),
+        "{page}"
+    );
+
     // Without coordinates typed, the place has none.
     let request = Form::new()
         .text("kind", "evidence")

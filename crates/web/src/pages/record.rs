@@ -36,6 +36,8 @@ struct RecordPage {
     created_at: String,
     occurred: Option<String>,
     place: Option<String>,
+    /// The place's coordinates, if it has them, in decimal degrees.
+    coordinates: Option<String>,
     tags: String,
     fingerprint: String,
     /// The author's records in the archive.
@@ -132,7 +134,16 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
             )
         }),
         author_href: format!("/?author={}", view.author_fingerprint),
-        place: body.place.as_ref().map(|place| place.name.clone()),
+        place: body
+            .place
+            .as_ref()
+            .map(|place| place.name.clone())
+            .filter(|name| !name.is_empty()),
+        coordinates: body
+            .place
+            .as_ref()
+            .and_then(|place| place.point)
+            .map(|point| coordinates_text(tr, &point)),
         tags: body.tags.join(", "),
         fingerprint: view.author_fingerprint.clone(),
         seq: view.seq,
@@ -144,6 +155,20 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
         attachments,
         custody,
     }
+}
+
+/// `point` as decimal degrees, with its accuracy when stated.
+fn coordinates_text(tr: Tr, point: &qoima_core::GeoPoint) -> String {
+    let (lat, lon) = point.degrees();
+    let mut args = vec![
+        ("lat", lat.to_string().into()),
+        ("lon", lon.to_string().into()),
+    ];
+    if point.radius_m == 0 {
+        return tr.targs("record-coordinates-value", &args);
+    }
+    args.push(("radius", u64::from(point.radius_m).into()));
+    tr.targs("record-coordinates-within", &args)
 }
 
 /// The numbers (from 1) in `?written=`, the marker the write page sends the browser
