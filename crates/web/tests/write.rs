@@ -244,8 +244,7 @@ async fn a_testimony_with_a_photo_is_stored_without_its_location_and_signed() {
     let (response, body) = send(&s.app, request).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
     let location = header(&response, "location").to_owned();
-    let id = location.strip_prefix("/records/").unwrap();
-    let id: RecordId = id.parse().unwrap();
+    let id = written_id(&response);
     assert_eq!(
         s.node.written.load(Ordering::SeqCst),
         1,
@@ -374,12 +373,8 @@ async fn an_incident_and_a_detention_are_written_with_their_own_fields() {
         .post(&s.token, "en");
     let (response, body) = send(&s.app, request).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
-    let id = header(&response, "location")
-        .strip_prefix("/records/")
-        .unwrap()
-        .to_owned();
     let store = reopen(s.archive.dir.path());
-    let record = store.get(&id.parse::<RecordId>().unwrap()).unwrap().record;
+    let record = store.get(&written_id(&response)).unwrap().record;
     assert_eq!(
         record.body().seq,
         2,
@@ -617,4 +612,438 @@ async fn without_a_persona_the_page_says_how_to_make_one() {
     let (response, page) = send(&app, testimony().post(&token, "kk")).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(page.contains("qoima key new --name ЕСІМ"), "{page}");
+}
+
+/// A human-rights centre's key, trusted here under a name, whose key for sealed records
+/// (from its seed) has reached this archive in the record it signed.
+struct Recipient {
+    key: qoima_core::AuthorKey,
+    secret: qoima_core::SealingSecret,
+}
+
+/// [`setup`], with [`Recipient`] in the archive.
+fn setup_with_recipient() -> (Setup, Recipient) {
+    let (archive, mut store) = archive();
+    let recipient = publish_sealing_key(&mut store, 5, "Правозащитный центр");
+    let persona = store.new_persona("main").unwrap().key;
+    let token = UiToken::generate().unwrap();
+    let node = Arc::new(CountingNode::default());
+    let app = router(Ui::new(store, token.clone()).with_node(node.clone()), PORT);
+    let setup = Setup {
+        archive,
+        app,
+        token,
+        node,
+        persona,
+    };
+    (setup, recipient)
+}
+
+/// Author `n`'s key for sealed records, published in a record it signs, stored here,
+/// and the author trusted under `name`.
+fn publish_sealing_key(store: &mut Store, n: u8, name: &str) -> Recipient {
+    let author = qoima_core::fixtures::author(n);
+    let secret = qoima_core::SealingSecret::from_seed([n; 32]);
+    let mut body = qoima_core::fixtures::body(&author, 1, None, "");
+    body.kind = RecordKind::EncryptionKey;
+    body.details = Details::EncryptionKey {
+        x25519: secret.public(),
+    };
+    body.tags.clear();
+    body.occurred = None;
+    body.version = body.needed_version();
+    let record = qoima_core::VerifiedRecord::sign(&body, &author).unwrap();
+    assert!(store.insert_local(&record).unwrap());
+    store.trust_add(&author.public(), name).unwrap();
+    Recipient {
+        key: author.public(),
+        secret,
+    }
+}
+
+/// The id in the address the browser is sent to after a write.
+fn written_id(response: &axum::http::Response<Body>) -> RecordId {
+    let location = header(response, "location");
+    let path = location.split('?').next().unwrap();
+    path.strip_prefix("/records/").unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_form_offers_the_trusted_keys_that_can_receive_a_sealed_record() {
+    let (s, recipient) = setup_with_recipient();
+    let (response, page) = send(&s.app, get("/write?kind=testimony&lang=ru", &s.token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let fingerprint = recipient.key.fingerprint().to_string();
+    assert!(
+        page.contains(&format!(
+            "name=\"seal_to\" value=\"{}\">",
+            recipient.key.to_hex()
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("Правозащитный центр ({fingerprint})")),
+        "{page}"
+    );
+    // Aigerim is trusted but has published no key for sealed records: not offered.
+    assert!(
+        !page.contains(&s.archive.trusted.public().to_hex()),
+        "{page}"
+    );
+    assert!(
+        page.contains("Запечатывание не скрывает, что запись существует"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Координаты точны: по ним можно найти дом свидетеля"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"lat\" name=\"lat\" value=\"\""),
+        "{page}"
+    );
+
+    // Without such a key, the form says how to get one instead of an empty list.
+    let s = setup();
+    let (_, page) = send(&s.app, get("/write?kind=testimony&lang=en", &s.token)).await;
+    assert!(!page.contains("name=\"seal_to\""), "{page}");
+    assert!(
+        page.contains("No one can receive sealed records from this archive yet."),
+        "{page}"
+    );
+    assert!(page.contains("“qoima key sealing”"), "{page}");
+}
+
+#[tokio::test]
+async fn a_sealed_testimony_is_read_by_its_recipient_and_by_no_one_else() {
+    let (s, recipient) = setup_with_recipient();
+    let photo = photo_with_gps();
+    let request = testimony()
+        .text("lat", "43.2383")
+        .text("lon", "76.9453")
+        .text("seal_to", &recipient.key.to_hex())
+        .file("IMG_20220105_143012.jpg", "image/jpeg", &photo)
+        .post(&s.token, "ru");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let id = written_id(&response);
+    assert_eq!(s.node.written.load(Ordering::SeqCst), 1);
+
+    let store = reopen(s.archive.dir.path());
+    let record = store.get(&id).unwrap().record;
+    let body = record.body();
+    // What everyone holding the record reads.
+    assert_eq!(body.author, s.persona);
+    assert_eq!(body.title, "Sealed record");
+    assert_eq!(body.text, "");
+    assert_eq!(body.place, None);
+    assert_eq!(body.details, Details::None);
+    assert_eq!(body.tags, ["Алматы", "қаңтар"], "tags stay public");
+    assert!(body.consent.share_with_organisations);
+    let [public] = &body.attachments[..] else {
+        panic!("{:?}", body.attachments);
+    };
+    assert_eq!(public.media_type, "application/octet-stream");
+    assert_eq!(public.file_name, "");
+    for secret in [&b"W-17"[..], "Задержание у акимата".as_bytes(), b"Republic"] {
+        assert!(!contains(record.bytes(), secret));
+    }
+    let sealed = body.sealed.as_ref().unwrap();
+    assert_eq!(sealed.recipients.len(), 2, "the recipient and the author");
+
+    // Someone else's key opens nothing.
+    let outsider = qoima_core::SealingSecret::from_seed([9; 32]);
+    assert!(
+        qoima_core::open_sealed(sealed, &body.author, &outsider)
+            .unwrap()
+            .is_none()
+    );
+
+    // The recipient reads it all, the photo cleaned.
+    let (content, key) = qoima_core::open_sealed(sealed, &body.author, &recipient.secret)
+        .unwrap()
+        .unwrap();
+    assert_eq!(content.title, "Задержание у акимата");
+    assert_eq!(
+        content.text,
+        "Мен акиматтың алдында тұрдым. Полиция троих задержала в 14:30."
+    );
+    let place = content.place.unwrap();
+    assert_eq!(place.name, "Алматы, площадь Республики");
+    assert_eq!(
+        place.point,
+        Some(qoima_core::GeoPoint {
+            lat_e7: 432_383_000,
+            lon_e7: 769_453_000,
+            radius_m: 0,
+        })
+    );
+    assert_eq!(
+        content.details,
+        Details::Testimony {
+            witness_ref: "W-17".into(),
+            relation: WitnessRelation::Eyewitness,
+        }
+    );
+    let [inside] = &content.attachments[..] else {
+        panic!("{:?}", content.attachments);
+    };
+    assert_eq!(inside.index, 0);
+    assert_eq!(inside.plain.media_type, "image/jpeg");
+    assert_eq!(inside.plain.file_name, "attachment-1.jpg");
+    let mut plain = Vec::new();
+    qoima_core::decrypt_attachment(
+        &key,
+        0,
+        store.read_blob(&public.blake3).unwrap().unwrap(),
+        &mut plain,
+    )
+    .unwrap();
+    assert_eq!(qoima_core::BlobHash::of(&plain), inside.plain.blake3);
+    assert!(contains(&plain, b"\xFF\xD8"), "a JPEG");
+    assert!(!contains(&plain, b"QOIMA-SECRET"), "no GPS, no camera");
+
+    // The author's own archive opens it too.
+    let opened = store.open_sealed(&record).unwrap().unwrap().unwrap();
+    assert_eq!(opened.0.title, "Задержание у акимата");
+}
+
+#[tokio::test]
+async fn a_recipient_who_cannot_be_sealed_to_is_named_and_nothing_is_stored() {
+    let (s, _recipient) = setup_with_recipient();
+    let request = testimony()
+        .text("seal_to", "Nobody")
+        .file("photo.jpg", "image/jpeg", &photo_with_gps())
+        .post(&s.token, "ru");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Поле «Запечатать для»: один из выбранных людей не соответствует ни одному ключу в этом архиве.",
+    )
+    .await;
+    assert!(page.contains("href=\"#seal_to\""), "{page}");
+    assert!(page.contains("value=\"W-17\""), "typed kept: {page}");
+    assert!(page.contains("Мен акиматтың алдында тұрдым."), "{page}");
+
+    // Aigerim is trusted but has no key for sealed records here.
+    let aigerim = s.archive.trusted.public();
+    let request = testimony()
+        .text("seal_to", &aigerim.to_hex())
+        .post(&s.token, "en");
+    assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!(
+            "“Seal to”: no key for sealed records from {} has reached this archive yet.",
+            aigerim.fingerprint()
+        ),
+    )
+    .await;
+
+    // A key no one here trusts.
+    let stranger = s.archive.stranger.public();
+    let request = testimony()
+        .text("seal_to", &stranger.to_hex())
+        .post(&s.token, "kk");
+    assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!(
+            "«Кімге мөрлеу» өрісі: сіз {} кілтіне сенбейсіз.",
+            stranger.fingerprint()
+        ),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn coordinates_are_stored_as_typed() {
+    let s = setup();
+    let request = Form::new()
+        .text("kind", "evidence")
+        .text("title", "Фото у акимата")
+        .text("place", "Алматы")
+        .text("lat", " 43,2383 ")
+        .text("lon", "76.9453")
+        .text("radius", "30")
+        .post(&s.token, "ru");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let store = reopen(s.archive.dir.path());
+    let record = store.get(&written_id(&response)).unwrap().record;
+    assert_eq!(
+        record.body().place,
+        Some(qoima_core::Place {
+            name: "Алматы".into(),
+            point: Some(qoima_core::GeoPoint {
+                lat_e7: 432_383_000,
+                lon_e7: 769_453_000,
+                radius_m: 30,
+            }),
+        })
+    );
+
+    let (_, page) = send(
+        &s.app,
+        get(
+            &format!("{}&lang=ru", header(&response, "location")),
+            &s.token,
+        ),
+    )
+    .await;
+    assert!(
+        page.contains("<dt>Координаты</dt><dd>43.2383, 76.9453, с точностью до 30 м</dd>"),
+        "{page}"
+    );
+
+    // Without coordinates typed, the place has none.
+    let request = Form::new()
+        .text("kind", "evidence")
+        .text("title", "Фото")
+        .text("place", "Алматы")
+        .text("lat", "")
+        .text("lon", "")
+        .text("radius", "")
+        .post(&s.token, "ru");
+    let (response, _) = send(&s.app, request).await;
+    let record = reopen(s.archive.dir.path())
+        .get(&written_id(&response))
+        .unwrap()
+        .record;
+    assert_eq!(record.body().place.as_ref().unwrap().point, None);
+}
+
+#[tokio::test]
+async fn coordinates_off_the_globe_or_half_given_are_refused_field_by_field() {
+    let s = setup();
+    let request = testimony()
+        .text("lat", "91.5")
+        .text("lon", "")
+        .post(&s.token, "en");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "“Latitude” must be between -90 and 90 degrees.",
+    )
+    .await;
+    assert!(
+        page.contains("“Longitude” is empty: give both latitude and longitude, or neither."),
+        "{page}"
+    );
+    assert!(page.contains("href=\"#lat\""), "{page}");
+    assert!(page.contains("href=\"#lon\""), "{page}");
+    assert!(
+        page.contains("id=\"lat\" name=\"lat\" value=\"91.5\""),
+        "typed kept: {page}"
+    );
+    assert!(page.contains("value=\"W-17\""), "{page}");
+
+    let request = testimony()
+        .text("lat", "")
+        .text("lon", "76.56.00")
+        .text("radius", "50")
+        .post(&s.token, "ru");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Поле «Долгота» не является числом.",
+    )
+    .await;
+    assert!(
+        page.contains("Поле «Широта» пустое: укажите и широту, и долготу"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"lon\" name=\"lon\" value=\"76.56.00\""),
+        "typed kept: {page}"
+    );
+    assert!(
+        page.contains("id=\"radius\" name=\"radius\" value=\"50\""),
+        "{page}"
+    );
+
+    let request = testimony()
+        .text("lat", "43.2")
+        .text("lon", "-181")
+        .text("radius", "ten")
+        .post(&s.token, "kk");
+    let page = assert_refused(
+        &s,
+        request,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "«Бойлық» өрісі -180 мен 180 градус аралығында болуы керек.",
+    )
+    .await;
+    assert!(
+        page.contains("«Дәлдігі, метрмен» өрісі 50 сияқты бүтін метр саны болуы"),
+        "{page}"
+    );
+}
+
+/// The smallest GIF: a format whose metadata qoima cannot remove.
+const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+
+#[tokio::test]
+async fn an_attachment_stored_uncleaned_is_named_on_the_page_after_writing() {
+    let s = setup();
+    let request = testimony()
+        .file("IMG_1.jpg", "image/jpeg", &photo_with_gps())
+        .file("animation.gif", "image/gif", GIF)
+        .post(&s.token, "en");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let location = header(&response, "location").to_owned();
+    let id = written_id(&response);
+    assert_eq!(location, format!("/records/{}?written=2", id.to_hex()));
+
+    let (response, page) = send(&s.app, get(&format!("{location}&lang=en"), &s.token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(page.contains("The record was signed and stored."), "{page}");
+    assert!(
+        page.contains("These attachments could not be cleaned and were stored as they are"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<li><bdi>Attachment 2: attachment-2.gif (image/gif)</bdi></li>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Attachment 1:"),
+        "the photo was cleaned: {page}"
+    );
+
+    // A write with nothing uncleaned says only that it was stored.
+    let request = testimony()
+        .file("IMG_1.jpg", "image/jpeg", &photo_with_gps())
+        .post(&s.token, "ru");
+    let (response, _) = send(&s.app, request).await;
+    let location = header(&response, "location").to_owned();
+    assert!(location.ends_with("?written="), "{location}");
+    let (_, page) = send(&s.app, get(&format!("{location}&lang=ru"), &s.token)).await;
+    assert!(page.contains("Запись подписана и сохранена."), "{page}");
+    assert!(!page.contains("нельзя было очистить"), "{page}");
+
+    // The record's page reached any other way says nothing of it.
+    let (_, page) = send(&s.app, get(&format!("/records/{}", id.to_hex()), &s.token)).await;
+    assert!(!page.contains("id=\"written\""), "{page}");
+}
+
+#[tokio::test]
+async fn a_sealed_record_names_its_uncleaned_attachment_by_number() {
+    let (s, recipient) = setup_with_recipient();
+    let request = testimony()
+        .text("seal_to", &recipient.key.to_hex())
+        .file("animation.gif", "image/gif", GIF)
+        .post(&s.token, "kk");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let location = header(&response, "location").to_owned();
+    assert!(location.ends_with("?written=1"), "{location}");
+    let (_, page) = send(&s.app, get(&format!("{location}&lang=kk"), &s.token)).await;
+    assert!(page.contains("<li><bdi>1-тіркеме</bdi></li>"), "{page}");
 }

@@ -6,6 +6,8 @@
 //! * [`media_type`] and [`attachment_name`]: how an attachment is described in the record.
 //! * [`sign_and_append`]: the record signed by the persona and stored at the end of its
 //!   chain, under the archive's write lock.
+//! * [`recipients`] and [`seal_fields`]: a record sealed so that only its recipients
+//!   read its words, place and attachments.
 //! * [`write`]: all of it for attachments held in memory (the web interface's uploads),
 //!   checked in full before anything is stored, and taken back if storing fails.
 //!
@@ -13,10 +15,12 @@
 
 mod cleaning;
 mod describe;
+mod sealing;
 mod writing;
 
 pub use cleaning::{Cleaning, clean};
 pub use describe::{attachment_name, media_type};
+pub use sealing::{SEALED_TITLE, content_key, recipients, seal_attachment, seal_fields};
 pub use writing::{NewRecord, Upload, Written, sign_and_append, write};
 
 /// Why a record was not written. Nothing was stored.
@@ -35,6 +39,10 @@ pub enum WriteError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A recipient to seal to is unknown here, not trusted, revoked, or has no key for
+    /// sealed records.
+    #[error(transparent)]
+    Recipient(#[from] qoima_store::SealToError),
     /// The persona to sign with (or the default one) does not exist.
     #[error("{0}")]
     NoPersona(qoima_store::StoreError),

@@ -22,8 +22,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
 
     let recipients = recipients(&mut store, &args.seal_to, &author)?;
     let originals_to = recipients_of_originals(&mut store, &args, &draft, &author)?;
-    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    let content_key = (!recipients.is_empty()).then(|| qoima_core::ContentKey::random(&mut rng));
+    let content_key = (!recipients.is_empty()).then(qoima_write::content_key);
     let mut attachments = Vec::with_capacity(draft.attach.len());
     let mut sealed_attachments = Vec::new();
     for (index, path) in draft.attach.iter().enumerate() {
@@ -53,7 +52,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     // at once cannot both take the same place in the author's chain.
     let record = qoima_write::sign_and_append(&mut store, &signer, draft, attachments, |body| {
         match &content_key {
-            Some(key) => seal_fields(
+            Some(key) => qoima_write::seal_fields(
                 body,
                 &recipients,
                 key,
@@ -110,43 +109,7 @@ fn recipients(
     named: &[String],
     author: &qoima_core::AuthorKey,
 ) -> anyhow::Result<Vec<qoima_core::SealingKey>> {
-    if named.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut keys = vec![store.sealing_secret(author)?.public()];
-    for key in super::sealing_keys(store, named)? {
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    Ok(keys)
-}
-
-/// Moves title, text, place and details into a part sealed to `recipients`; what is
-/// left public is the public title and text given, the kind, times, tags and consent.
-fn seal_fields(
-    body: &mut qoima_core::RecordBody,
-    recipients: &[qoima_core::SealingKey],
-    key: &qoima_core::ContentKey,
-    attachments: Vec<qoima_core::SealedAttachment>,
-    (public_title, public_text): (Option<&str>, Option<&str>),
-) -> Result<(), qoima_write::WriteError> {
-    let content = qoima_core::SealedContent {
-        title: std::mem::take(&mut body.title),
-        text: std::mem::take(&mut body.text),
-        place: body.place.take(),
-        details: std::mem::take(&mut body.details),
-        attachments,
-    };
-    body.title = public_title.unwrap_or("Sealed record").to_owned();
-    body.text = public_text.unwrap_or_default().to_owned();
-    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    body.sealed = Some(
-        qoima_core::seal(&content, &body.author, recipients, key, &mut rng)
-            .map_err(|e| qoima_write::WriteError::Draft(e.to_string()))?,
-    );
-    body.version = body.needed_version();
-    Ok(())
+    qoima_write::recipients(store, named, author).map_err(from_write)
 }
 
 /// The draft from `--from` (if any) with the flags laid over it.
@@ -292,7 +255,9 @@ fn head_of(path: &Path) -> std::io::Result<Vec<u8>> {
 /// is a usage error; the archive's own errors keep their type (and exit code).
 fn from_write(e: qoima_write::WriteError) -> anyhow::Error {
     match e {
-        qoima_write::WriteError::Store(e) | qoima_write::WriteError::NoPersona(e) => e.into(),
+        qoima_write::WriteError::Store(e)
+        | qoima_write::WriteError::NoPersona(e)
+        | qoima_write::WriteError::Recipient(qoima_store::SealToError::Store(e)) => e.into(),
         e => UsageError(e.to_string()).into(),
     }
 }

@@ -87,3 +87,36 @@ write-error-too-many-files = { $count ->
 write-error-request-too-large = The form with its attachments is larger than { $max } MB. Nothing was stored.
 write-no-persona-title = No key to sign with
 write-no-persona-text = A record is signed with the key of a persona, and this archive has none. In a terminal, run `qoima key new --name NAME` (any name: it stays on this device), then open this page again.
+
+write-field-coordinates = Exact place (coordinates, optional)
+write-hint-coordinates = Leave these empty unless the exact spot matters: the name of the place is often enough. Coordinates are exact: they can lead to a witness's home or to where someone hid, and once the record is signed they cannot be taken out of it. Sealing the record hides them from everyone but its recipients. Write decimal degrees, such as 43.2383 and 76.9453.
+write-field-lat = Latitude
+write-field-lon = Longitude
+write-field-radius = Accuracy in metres
+write-error-degrees-number = “{ $field }” is not a number. Write decimal degrees, such as 43.2383, or leave it empty.
+write-error-radius-number = “{ $field }” must be a whole number of metres, such as 50, or empty.
+write-error-lat-range = “{ $field }” must be between -90 and 90 degrees.
+write-error-lon-range = “{ $field }” must be between -180 and 180 degrees.
+write-error-coordinate-missing = “{ $field }” is empty: give both latitude and longitude, or neither.
+write-error-radius-alone = “{ $field }” says how exact the coordinates are: give the coordinates too, or leave it empty.
+
+write-field-seal-to = Seal to
+write-seal-hides = Sealing makes the record readable only by the people you tick here, and by you: its title, text, place and coordinates, the details of the witness or the person, and the contents of its attachments are encrypted for them. Everyone else who holds the record (your peers, whoever copies it or takes this device) sees the title “Sealed record” in their place.
+write-seal-shows = Sealing does not hide that the record exists, that your key signed it, its kind, when it was written and when it happened, its tags, language and consent, how many attachments it has and their sizes, or to how many people it is sealed. With consent to share, it still travels to your peers. Someone on the same network, or a neighbour, learns no more than without sealing: that this archive exchanges data. Whoever unlocks this archive can read it, as you can.
+write-seal-none = No one can receive sealed records from this archive yet. To seal a record to a person: they publish a key for sealed records with “qoima key sealing” in a terminal; once it reaches this archive (from a peer or a USB drop), compare their key's fingerprint with them, aloud or on paper, and trust it on the “Keys & trust” page. They are then listed here.
+write-seal-choose = Tick the people who may read it. With none ticked, everyone who holds the record can read it.
+write-seal-recipient = { $name } ({ $fingerprint })
+write-error-too-many-recipients = { $count ->
+    [one] “{ $field }”: at most { $count } person.
+   *[other] “{ $field }”: at most { $count } people.
+}
+write-error-recipient-unknown = “{ $field }”: a person chosen is not a key known in this archive. Choose among the people listed.
+write-error-recipient-not-trusted = “{ $field }”: you do not trust { $fingerprint }. Compare its fingerprint with its holder, aloud or on paper, and trust it on the “Keys & trust” page first.
+write-error-recipient-revoked = “{ $field }”: the key { $fingerprint } is revoked (its holder says it is compromised): nothing is sealed to it.
+write-error-recipient-no-key = “{ $field }”: no key for sealed records from { $fingerprint } has reached this archive yet. Its holder publishes one with “qoima key sealing”.
+
+write-written = The record was signed and stored.
+write-written-uncleaned = These attachments could not be cleaned and were stored as they are: they may still reveal where, when and with what they were made.
+write-written-uncleaned-what-now = If that could endanger someone, withdraw the record at once with “qoima retract” in a terminal (the withdrawal follows it to every peer that got it), then write it again without them.
+write-written-attachment = Attachment { $number }
+write-written-attachment-named = Attachment { $number }: { $name } ({ $type })

@@ -36,6 +36,8 @@ struct RecordPage {
     created_at: String,
     occurred: Option<String>,
     place: Option<String>,
+    /// The place's coordinates, if it has them, in decimal degrees.
+    coordinates: Option<String>,
     tags: String,
     fingerprint: String,
     /// The author's records in the archive.
@@ -47,6 +49,8 @@ struct RecordPage {
     sealed: Option<String>,
     attachments: Vec<AttachmentRow>,
     custody: Vec<String>,
+    /// Just written here (`?written=`): the attachments stored as they are, named.
+    written: Option<Vec<String>>,
 }
 
 /// `GET /records/{id}`.
@@ -130,7 +134,16 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
             )
         }),
         author_href: format!("/?author={}", view.author_fingerprint),
-        place: body.place.as_ref().map(|place| place.name.clone()),
+        place: body
+            .place
+            .as_ref()
+            .map(|place| place.name.clone())
+            .filter(|name| !name.is_empty()),
+        coordinates: body
+            .place
+            .as_ref()
+            .and_then(|place| place.point)
+            .map(|point| coordinates_text(tr, &point)),
         tags: body.tags.join(", "),
         fingerprint: view.author_fingerprint.clone(),
         seq: view.seq,
@@ -138,9 +151,68 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
         trust: trust_text(tr, &view.author_trust),
         suspect: view.suspect,
         sealed,
+        written: written(query).map(|numbers| uncleaned_names(tr, &numbers, body)),
         attachments,
         custody,
     }
+}
+
+/// `point` as decimal degrees, with its accuracy when stated.
+fn coordinates_text(tr: Tr, point: &qoima_core::GeoPoint) -> String {
+    let (lat, lon) = point.degrees();
+    let mut args = vec![
+        ("lat", lat.to_string().into()),
+        ("lon", lon.to_string().into()),
+    ];
+    if point.radius_m == 0 {
+        return tr.targs("record-coordinates-value", &args);
+    }
+    args.push(("radius", u64::from(point.radius_m).into()));
+    tr.targs("record-coordinates-within", &args)
+}
+
+/// The numbers (from 1) in `?written=`, the marker the write page sends the browser
+/// here with: `None` when the record was not just written.
+fn written(query: Option<&str>) -> Option<Vec<usize>> {
+    let (_, value) = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(name, _)| name == "written")?;
+    Some(
+        value
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
+    )
+}
+
+/// Each attachment numbered in `numbers` that the record has, once, by number and (for
+/// a record not sealed) by the name and type it was stored under. The marker is only an
+/// address anyone can type: numbers the record does not have are left out.
+fn uncleaned_names(tr: Tr, numbers: &[usize], body: &qoima_core::RecordBody) -> Vec<String> {
+    let mut seen = Vec::new();
+    for &number in numbers {
+        if number == 0 || number > body.attachments.len() || seen.contains(&number) {
+            continue;
+        }
+        seen.push(number);
+    }
+    seen.into_iter()
+        .map(|number| {
+            let attachment = &body.attachments[number - 1];
+            let number_arg = ("number", (number as u64).into());
+            if attachment.file_name.is_empty() {
+                tr.targs("write-written-attachment", &[number_arg])
+            } else {
+                tr.targs(
+                    "write-written-attachment-named",
+                    &[
+                        number_arg,
+                        ("name", attachment.file_name.clone().into()),
+                        ("type", attachment.media_type.clone().into()),
+                    ],
+                )
+            }
+        })
+        .collect()
 }
 
 /// `have` of `size` in whole percent, 100 only when complete.

@@ -2,10 +2,12 @@
 //!
 //! `GET /write` offers the kinds; `GET /write?kind=testimony` is the form for one;
 //! `POST /write` (multipart, with attachments) cleans the attachments of their metadata,
-//! signs the record with the persona's key, stores it ([`qoima_write::write`]), tells
-//! the running node ([`crate::NodeControl::written`]) and sends the browser to the new
-//! record's page (303). A form with a problem comes back with every typed field as it
-//! was and a sentence per problem, naming the field and the bound.
+//! signs the record with the persona's key (sealed to the recipients chosen, if any),
+//! stores it ([`qoima_write::write`]), tells the running node
+//! ([`crate::NodeControl::written`]) and sends the browser to the new record's page
+//! (303) with `?written=` and the numbers of the attachments stored uncleaned, which
+//! that page names (see [`written_marker`]). A form with a problem comes back with every
+//! typed field as it was and a sentence per problem, naming the field and the bound.
 
 use askama::Template;
 use axum::Router;
@@ -19,13 +21,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt as _;
 use qoima_core::RecordKind;
-use qoima_store::Persona;
-use qoima_write::{NewRecord, WriteError};
+use qoima_store::{AuthorTrust, Persona, SealToError, Store, StoreError};
+use qoima_write::{NewRecord, WriteError, Written};
 use tokio::sync::Semaphore;
 
 use super::write_form::{
-    FILE_BYTES_MAX, FILES_MAX, INCIDENT_TYPES, KINDS, Problem, RELATIONS, REQUEST_BYTES_MAX,
-    Received, Typed, kind_named, receive,
+    FILE_BYTES_MAX, FILES_MAX, INCIDENT_TYPES, KINDS, Problem, RECIPIENTS_MAX, RELATIONS,
+    REQUEST_BYTES_MAX, Received, Typed, kind_named, receive,
 };
 use super::{LangLink, kind_msg, lang_links, notice, render};
 use crate::i18n::{Lang, Tr, msg};
@@ -126,6 +128,9 @@ struct FormPage {
     relations: Vec<Choice>,
     incident_types: Vec<Choice>,
     text_langs: Vec<Choice>,
+    /// The people a record can be sealed to: trusted, not revoked, with a key for
+    /// sealed records here. Empty: the form says how to get one.
+    recipients: Vec<Choice>,
     limits: String,
     /// Files were sent with a form that comes back: the browser cannot keep them.
     choose_files_again: bool,
@@ -278,6 +283,7 @@ pub async fn submit(
         draft: received.typed.draft(kind),
         persona: Some(received.typed.persona.clone()).filter(|p| !p.is_empty()),
         uploads: received.uploads,
+        seal_to: received.typed.seal_to.clone(),
     };
     match store(&state, new).await {
         Ok(Ok(written)) => {
@@ -285,10 +291,27 @@ pub async fn submit(
                 // If the node's queue is full, its next poll finds the record.
                 let _ = node.written();
             }
-            let location = format!("/records/{}", written.record.id().to_hex());
+            let location = written_marker(&written);
             (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
         }
         Ok(Err(WriteError::NoPersona(_))) => no_persona(tr),
+        Ok(Err(WriteError::Recipient(refused))) if !is_failure(&refused) => {
+            let problems = vec![ProblemText {
+                field: "seal_to",
+                text: recipient_text(tr, &refused),
+            }];
+            form(
+                &state,
+                tr,
+                query,
+                kind,
+                received.typed,
+                problems,
+                files_sent,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Ok(Err(e)) => {
             let (status, text) = write_failure(tr, &e);
             let problems = vec![ProblemText {
@@ -326,6 +349,42 @@ pub async fn submit(
     }
 }
 
+/// Where the browser goes after a write: the record's page, told (by `written`) that it
+/// was just written and which attachments, by number from 1, were stored as they are
+/// and may reveal where, when and with what they were made. Numbers, not names or
+/// formats: the address stays in the browser's history.
+fn written_marker(written: &Written) -> String {
+    let uncleaned: Vec<String> = written
+        .cleaning
+        .iter()
+        .enumerate()
+        .filter(|(_, cleaning)| cleaning.may_reveal())
+        .map(|(index, _)| (index + 1).to_string())
+        .collect();
+    format!(
+        "/records/{}?written={}",
+        written.record.id().to_hex(),
+        uncleaned.join(",")
+    )
+}
+
+/// Whether a refused recipient is the archive failing rather than a wrong choice.
+fn is_failure(refused: &SealToError) -> bool {
+    matches!(refused, SealToError::Store(e) if !matches!(e, StoreError::NotFound(_)))
+}
+
+/// Why a recipient chosen cannot be sealed to, naming the field.
+fn recipient_text(tr: Tr, refused: &SealToError) -> String {
+    let field = ("field", tr.t(label("seal_to")).into());
+    let (id, fingerprint) = match refused {
+        SealToError::Revoked(f) => (msg("write-error-recipient-revoked"), f.to_string()),
+        SealToError::NotTrusted(f) => (msg("write-error-recipient-not-trusted"), f.to_string()),
+        SealToError::NoSealingKey(f) => (msg("write-error-recipient-no-key"), f.to_string()),
+        SealToError::Store(_) => return tr.targs("write-error-recipient-unknown", &[field]),
+    };
+    tr.targs(id, &[field, ("fingerprint", fingerprint.into())])
+}
+
 /// Writes `new` on a blocking thread (cleaning, hashing, SQLite and the disk block).
 async fn store(
     state: &AppState,
@@ -356,7 +415,7 @@ fn write_failure(tr: Tr, e: &WriteError) -> (StatusCode, String) {
             StatusCode::UNPROCESSABLE_ENTITY,
             tr.ta("write-error-draft", "reason", &super::plain(reason)),
         ),
-        WriteError::NoPersona(_) | WriteError::Store(_) => (
+        WriteError::NoPersona(_) | WriteError::Store(_) | WriteError::Recipient(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             tr.t("write-error-stored"),
         ),
@@ -462,6 +521,48 @@ fn problem_text(tr: Tr, problem: &Problem) -> ProblemText {
                 &[("max", megabytes(REQUEST_BYTES_MAX).into())],
             ),
         ),
+        Problem::NotANumber { field: "radius" } => (
+            "radius",
+            tr.ta("write-error-radius-number", "field", &tr.t(label("radius"))),
+        ),
+        Problem::NotANumber { field } => (
+            *field,
+            tr.ta("write-error-degrees-number", "field", &tr.t(label(field))),
+        ),
+        Problem::OffTheGlobe { field } => (
+            *field,
+            tr.ta(
+                if *field == "lat" {
+                    msg("write-error-lat-range")
+                } else {
+                    msg("write-error-lon-range")
+                },
+                "field",
+                &tr.t(label(field)),
+            ),
+        ),
+        Problem::CoordinateMissing { field } => (
+            *field,
+            tr.ta(
+                "write-error-coordinate-missing",
+                "field",
+                &tr.t(label(field)),
+            ),
+        ),
+        Problem::RadiusAlone => (
+            "radius",
+            tr.ta("write-error-radius-alone", "field", &tr.t(label("radius"))),
+        ),
+        Problem::TooManyRecipients => (
+            "seal_to",
+            tr.targs(
+                "write-error-too-many-recipients",
+                &[
+                    ("field", tr.t(label("seal_to")).into()),
+                    ("count", (RECIPIENTS_MAX as u64).into()),
+                ],
+            ),
+        ),
         Problem::Unreadable => ("title", tr.t("write-error-unreadable")),
     };
     ProblemText { field, text }
@@ -474,6 +575,10 @@ fn label(field: &str) -> &'static str {
         "text" => msg("write-field-text"),
         "occurred_at" => msg("write-field-occurred-at"),
         "place" => msg("write-field-place"),
+        "lat" => msg("write-field-lat"),
+        "lon" => msg("write-field-lon"),
+        "radius" => msg("write-field-radius"),
+        "seal_to" => msg("write-field-seal-to"),
         "tags" => msg("write-field-tags"),
         "lang" => msg("write-field-lang"),
         "witness" => msg("write-field-witness"),
@@ -500,8 +605,9 @@ async fn form(
     choose_files_again: bool,
     status: StatusCode,
 ) -> Response {
-    let personas = match state.read(|store| Ok(store.personas()?)).await {
-        Ok(personas) => personas,
+    let read = state.read(|store| Ok((store.personas()?, sealable(store)?)));
+    let (personas, sealable) = match read.await {
+        Ok(read) => read,
         Err(e) => return super::failure(tr, &e),
     };
     if personas.is_empty() {
@@ -534,6 +640,7 @@ async fn form(
                 selected: typed.lang == lang.code(),
             })
             .collect(),
+        recipients: recipient_choices(tr, &sealable, &typed.seal_to),
         limits: tr.targs(
             "write-attachments-limits",
             &[
@@ -550,6 +657,45 @@ async fn form(
         Ok(html) => (status, axum::response::Html(html)).into_response(),
         Err(_) => render(tr, &page),
     }
+}
+
+/// The keys trusted here that a record can be sealed to: not revoked, and with a key
+/// for sealed records that has reached this archive. By the name they are trusted under.
+fn sealable(store: &Store) -> Result<Vec<qoima_store::TrustedKey>, StoreError> {
+    let mut keys = Vec::new();
+    for trusted in store.trusted_keys()? {
+        if matches!(
+            store.author_trust(&trusted.key)?,
+            AuthorTrust::Revoked { .. }
+        ) {
+            continue;
+        }
+        if store.sealing_key_of(&trusted.key)?.is_some() {
+            keys.push(trusted);
+        }
+    }
+    Ok(keys)
+}
+
+/// A check box per key in `keys`, its value the whole key (what `seal_to` names
+/// unambiguously), checked if `chosen` names it.
+fn recipient_choices(tr: Tr, keys: &[qoima_store::TrustedKey], chosen: &[String]) -> Vec<Choice> {
+    keys.iter()
+        .map(|trusted| {
+            let value = trusted.key.to_hex();
+            Choice {
+                selected: chosen.contains(&value),
+                label: tr.targs(
+                    "write-seal-recipient",
+                    &[
+                        ("name", trusted.name.clone().into()),
+                        ("fingerprint", trusted.key.fingerprint().to_string().into()),
+                    ],
+                ),
+                value,
+            }
+        })
+        .collect()
 }
 
 fn persona_choices(personas: &[Persona], chosen: &str) -> Vec<Choice> {

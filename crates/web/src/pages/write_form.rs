@@ -10,7 +10,9 @@
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use qoima_core::draft::{PlaceDraft, RecordDraft};
-use qoima_core::limits::{SHORT_BYTES_MAX, TAGS_MAX, TEXT_BYTES_MAX, TITLE_BYTES_MAX};
+use qoima_core::limits::{
+    SEALED_RECIPIENTS_MAX, SHORT_BYTES_MAX, TAGS_MAX, TEXT_BYTES_MAX, TITLE_BYTES_MAX,
+};
 use qoima_core::{
     Consent, Details, IncidentType, RecordKind, SourceType, TimeSpan, WitnessRelation,
 };
@@ -24,8 +26,12 @@ pub const REQUEST_BYTES_MAX: usize = 50 * 1024 * 1024;
 pub const FILE_BYTES_MAX: usize = 25 * 1024 * 1024;
 /// Most attachments on one record written here.
 pub const FILES_MAX: usize = 8;
-/// Most parts in one form: the fields are fewer than 20; more is not a browser's form.
+/// Most parts in one form: the fields are fewer than 24, with at most
+/// [`RECIPIENTS_MAX`] recipients; more is not a browser's form.
 const PARTS_MAX: usize = 64;
+/// Most recipients a record written here is sealed to: a sealed record has at most
+/// [`SEALED_RECIPIENTS_MAX`], and the author's own key is always one of them.
+pub const RECIPIENTS_MAX: usize = SEALED_RECIPIENTS_MAX - 1;
 
 /// The kinds of record written by hand, in the order offered.
 pub const KINDS: [RecordKind; 4] = [
@@ -75,6 +81,12 @@ pub struct Typed {
     pub occurred_at: String,
     /// Where, by name.
     pub place: String,
+    /// Where, exactly: latitude in decimal degrees, as typed. Empty unless typed.
+    pub lat: String,
+    /// Longitude in decimal degrees, as typed.
+    pub lon: String,
+    /// How precise the coordinates are, in whole metres, as typed.
+    pub radius: String,
     /// Tags, separated by commas.
     pub tags: String,
     /// Language of title and text.
@@ -99,6 +111,9 @@ pub struct Typed {
     pub publish: bool,
     /// Consent to use in court.
     pub court: bool,
+    /// The recipients to seal the record to (their keys, as the form offers them; a
+    /// fingerprint or trusted name is read too); empty for a record not sealed.
+    pub seal_to: Vec<String>,
 }
 
 /// What is wrong with a form, field by field: each becomes a translated sentence.
@@ -125,6 +140,25 @@ pub enum Problem {
         /// The field's name in the form.
         field: &'static str,
     },
+    /// A coordinate or the radius is not a number.
+    NotANumber {
+        /// `lat`, `lon` or `radius`.
+        field: &'static str,
+    },
+    /// A coordinate is off the globe.
+    OffTheGlobe {
+        /// `lat` or `lon`.
+        field: &'static str,
+    },
+    /// One coordinate is given and the other is not.
+    CoordinateMissing {
+        /// The one not given: `lat` or `lon`.
+        field: &'static str,
+    },
+    /// A radius without coordinates to be precise about.
+    RadiusAlone,
+    /// More recipients than [`RECIPIENTS_MAX`].
+    TooManyRecipients,
     /// A field is not UTF-8 text.
     NotText {
         /// The field's name in the form.
@@ -235,6 +269,12 @@ async fn receive_text(
             *slot = String::from_utf8(bytes).map_err(|_| Problem::NotText { field })?;
         }
         Slot::Flag(flag) => *flag = true,
+        Slot::List(list, field) => {
+            let value = String::from_utf8(bytes).map_err(|_| Problem::NotText { field })?;
+            if !value.trim().is_empty() {
+                list.push(value.trim().to_owned());
+            }
+        }
     }
     Ok(())
 }
@@ -242,6 +282,8 @@ async fn receive_text(
 enum Slot<'a> {
     Text(&'a mut String, &'static str),
     Flag(&'a mut bool),
+    /// A field sent once per value (the recipients' check boxes).
+    List(&'a mut Vec<String>, &'static str),
 }
 
 /// Where the field `name` goes.
@@ -252,6 +294,10 @@ fn slot<'a>(typed: &'a mut Typed, name: &str) -> Option<Slot<'a>> {
         "text" => Slot::Text(&mut typed.text, "text"),
         "occurred_at" => Slot::Text(&mut typed.occurred_at, "occurred_at"),
         "place" => Slot::Text(&mut typed.place, "place"),
+        "lat" => Slot::Text(&mut typed.lat, "lat"),
+        "lon" => Slot::Text(&mut typed.lon, "lon"),
+        "radius" => Slot::Text(&mut typed.radius, "radius"),
+        "seal_to" => Slot::List(&mut typed.seal_to, "seal_to"),
         "tags" => Slot::Text(&mut typed.tags, "tags"),
         "lang" => Slot::Text(&mut typed.lang, "lang"),
         "witness" => Slot::Text(&mut typed.witness, "witness"),
@@ -304,6 +350,7 @@ impl Typed {
             }
             _ => {}
         }
+        problems.extend(self.coordinate_problems());
         let tags = self.tag_list();
         if tags.iter().any(|t| t.len() > SHORT_BYTES_MAX) {
             problems.push(Problem::TooLong {
@@ -331,12 +378,60 @@ impl Typed {
         if !matches!(self.lang.as_str(), "" | "kk" | "ru" | "en") {
             problems.push(Problem::BadChoice { field: "lang" });
         }
+        if self.seal_to.len() > RECIPIENTS_MAX {
+            problems.push(Problem::TooManyRecipients);
+        }
         problems
+    }
+
+    /// What is wrong with the coordinates and radius, in the form's order: each field
+    /// on its own (a number, on the globe), then both coordinates or neither, and a
+    /// radius only with them.
+    fn coordinate_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (field, typed, bound) in [("lat", &self.lat, 90.0), ("lon", &self.lon, 180.0)] {
+            match degrees(typed) {
+                Err(()) => problems.push(Problem::NotANumber { field }),
+                Ok(Some(value)) if value.abs() > bound => {
+                    problems.push(Problem::OffTheGlobe { field })
+                }
+                Ok(_) => {}
+            }
+        }
+        match (self.lat.trim().is_empty(), self.lon.trim().is_empty()) {
+            (false, true) => problems.push(Problem::CoordinateMissing { field: "lon" }),
+            (true, false) => problems.push(Problem::CoordinateMissing { field: "lat" }),
+            _ => {}
+        }
+        if metres(&self.radius).is_err() {
+            problems.push(Problem::NotANumber { field: "radius" });
+        } else if !self.radius.trim().is_empty()
+            && self.lat.trim().is_empty()
+            && self.lon.trim().is_empty()
+        {
+            problems.push(Problem::RadiusAlone);
+        }
+        problems
+    }
+
+    /// The place typed: by name, by coordinates, or both; `None` when neither.
+    fn place_draft(&self) -> Option<PlaceDraft> {
+        let name = self.place.trim();
+        let lat = degrees(&self.lat).ok().flatten();
+        let lon = degrees(&self.lon).ok().flatten();
+        if name.is_empty() && lat.is_none() && lon.is_none() {
+            return None;
+        }
+        Some(PlaceDraft {
+            name: name.to_owned(),
+            lat,
+            lon,
+            radius_m: metres(&self.radius).ok().flatten().unwrap_or(0),
+        })
     }
 
     /// The record described, for a form without [`Typed::problems`].
     pub fn draft(&self, kind: RecordKind) -> RecordDraft {
-        let place = self.place.trim();
         RecordDraft {
             kind: Some(kind),
             title: self.title.trim().to_owned(),
@@ -344,10 +439,7 @@ impl Typed {
             occurred_at: Some(self.occurred_at.trim())
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),
-            place: (!place.is_empty()).then(|| PlaceDraft {
-                name: place.to_owned(),
-                ..PlaceDraft::default()
-            }),
+            place: self.place_draft(),
             lang: self.lang.clone(),
             tags: self.tag_list(),
             details: self.details(kind),
@@ -400,6 +492,36 @@ impl Typed {
     }
 }
 
+/// Decimal degrees as typed: `Ok(None)` when empty. A decimal comma (as Russian and
+/// Kazakh keyboards and habits write it) and the typographic minus are read too;
+/// anything but a plain decimal number (`1e2`, `inf`, `NaN`, `43°14'`) is not.
+fn degrees(typed: &str) -> Result<Option<f64>, ()> {
+    let text = typed.trim().replace('\u{2212}', "-").replace(',', ".");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(&text);
+    let plain = digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|c| *c == '.').count() <= 1
+        && digits.chars().any(|c| c.is_ascii_digit());
+    if !plain {
+        return Err(());
+    }
+    text.parse::<f64>().map(Some).map_err(|_| ())
+}
+
+/// Whole metres as typed: `Ok(None)` when empty.
+fn metres(typed: &str) -> Result<Option<u32>, ()> {
+    let text = typed.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !text.chars().all(|c| c.is_ascii_digit()) {
+        return Err(());
+    }
+    text.parse::<u32>().map(Some).map_err(|_| ())
+}
+
 /// The option `value` of `options`: `Ok(None)` for none chosen, `Err` for one that is
 /// not offered.
 fn choice<T: Copy>(options: &[(&str, T)], value: &str) -> Result<Option<T>, ()> {
@@ -441,6 +563,57 @@ mod tests {
                 Problem::BadChoice { field: "relation" }
             ]
         );
+    }
+
+    #[test]
+    fn coordinates_are_read_as_typed_and_checked_field_by_field() {
+        let typed = Typed {
+            title: "t".into(),
+            lat: "43,2383".into(),
+            lon: "\u{2212}76.9453".into(),
+            radius: "50".into(),
+            ..Typed::default()
+        };
+        assert_eq!(typed.problems(RecordKind::Evidence), []);
+        let place = typed.draft(RecordKind::Evidence).place.unwrap();
+        assert_eq!(
+            (place.name.as_str(), place.lat, place.lon, place.radius_m),
+            ("", Some(43.2383), Some(-76.9453), 50)
+        );
+        let typed = Typed {
+            title: "t".into(),
+            lat: "91".into(),
+            lon: "1e2".into(),
+            radius: "-5".into(),
+            ..Typed::default()
+        };
+        assert_eq!(
+            typed.problems(RecordKind::Evidence),
+            [
+                Problem::OffTheGlobe { field: "lat" },
+                Problem::NotANumber { field: "lon" },
+                Problem::NotANumber { field: "radius" },
+            ]
+        );
+        let typed = Typed {
+            title: "t".into(),
+            lon: "76.9".into(),
+            ..Typed::default()
+        };
+        assert_eq!(
+            typed.problems(RecordKind::Evidence),
+            [Problem::CoordinateMissing { field: "lat" }]
+        );
+        let typed = Typed {
+            title: "t".into(),
+            radius: "100".into(),
+            ..Typed::default()
+        };
+        assert_eq!(typed.problems(RecordKind::Evidence), [Problem::RadiusAlone]);
+        for bad in ["inf", "NaN", ".", "-", "43.1.2", "43°"] {
+            assert_eq!(degrees(bad), Err(()), "{bad}");
+        }
+        assert_eq!(degrees("  "), Ok(None));
     }
 
     #[test]
