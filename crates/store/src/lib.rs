@@ -32,6 +32,7 @@
 mod acceptance;
 mod archive;
 pub mod at_rest;
+mod attachment_policy;
 mod bans;
 mod blobs;
 mod error;
@@ -57,6 +58,7 @@ pub mod wipe;
 pub use acceptance::{Acceptance, DECLINED_MAX, Declined, Policy, Quotas};
 pub use archive::{Source, Store};
 pub use at_rest::keys::ArchiveKey;
+pub use attachment_policy::BlobPolicy;
 pub use blobs::BlobReader;
 
 /// The database file in a data directory.
