@@ -76,4 +76,7 @@ pub use query::{ListQuery, Matching, ProvenanceEntry, RecordSummary, StoredRecor
 pub use sealing::Opened;
 pub use search::SEARCH_INDEX_BATCH;
 pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};
-pub use trust::{AuthorTrust, JudgedRecord, TRUSTED_MAX, TrustAdded, TrustedKey};
+pub use trust::{
+    AuthorTrust, ENDORSED_LISTED_MAX, EndorsedKey, JudgedRecord, TRUSTED_MAX, TrustAdded,
+    TrustedKey,
+};
