@@ -39,6 +39,12 @@ pub enum Command {
     /// Run a node: find peers on the local network and at the given addresses, and keep
     /// this archive in sync with theirs until stopped (Ctrl-C). On first run it creates
     /// the archive and your author key, as `init` does.
+    ///
+    /// Whose records are kept (--accept, --quota-*) and which attachments are fetched
+    /// (--fetch-up-to, --blob-quota, --budget) are saved in the archive and hold from one
+    /// run to the next; the web interface's settings page changes them, and a running
+    /// node applies the change at once. An option given here replaces the saved value
+    /// and is saved in its place; an option left out keeps the saved value.
     Node(NodeArgs),
     /// Show the running node's state: addresses, archive size, peers.
     Status {
@@ -500,14 +506,17 @@ pub struct NodeArgs {
     pub sync_every: u64,
     /// Fetch attachments up to this size from peers without being asked (photos,
     /// short videos); larger ones wait for `qoima fetch ID`. Records always travel.
-    /// Sizes like 500KB, 20MB, 2GB (or KiB, MiB, GiB); 0: none.
-    #[arg(long, default_value = "256MB", value_name = "SIZE", value_parser = parse_size)]
-    pub fetch_up_to: u64,
-    /// Keep at most this many bytes of attachments: no new transfer starts past it.
+    /// Sizes like 500KB, 20MB, 2GB (or KiB, MiB, GiB); 0: none (default 256MiB). Saved
+    /// in the archive.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub fetch_up_to: Option<u64>,
+    /// Keep at most this many bytes of attachments: no new transfer starts past it
+    /// (nothing held is deleted). 0: no limit (the default). Saved in the archive.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub blob_quota: Option<u64>,
-    /// Receive at most this many bytes of attachments in this run (for a paid hour of
-    /// mobile data); records still sync once it is spent.
+    /// Receive at most this many bytes of attachments in each run (for a paid amount of
+    /// mobile data); records still sync once it is spent. 0: no limit (the default).
+    /// Saved in the archive.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub budget: Option<u64>,
     /// Whose records to keep, from peers and from files alike: `open` keeps every

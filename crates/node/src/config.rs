@@ -44,8 +44,10 @@ pub struct NodeConfig {
     /// Use a fresh network identity for this run instead of `node.key`, so peers cannot
     /// recognise this device from one run to the next.
     pub ephemeral_identity: bool,
-    /// Which attachments are fetched without asking, the storage quota and this run's
-    /// byte budget.
+    /// Which attachments are fetched without asking, the storage quota and each run's
+    /// byte budget. Saved in the archive when the node starts; from then on the node
+    /// follows what is saved there, so a change saved while it runs (the settings page)
+    /// applies within a second.
     pub blob_policy: crate::BlobPolicy,
     /// Makes an address that opens the local web interface once, if one is served
     /// beside this node: handed over the control socket to the data directory's owner

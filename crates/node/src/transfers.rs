@@ -33,26 +33,9 @@ pub const SMALL_BLOB: u64 = 1024 * 1024;
 /// Attachments asked for explicitly and remembered until fetched.
 pub const ASKED_MAX: usize = 1024;
 
-/// What a node fetches without being asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlobPolicy {
-    /// The largest attachment fetched automatically (larger ones wait for `qoima fetch`).
-    pub fetch_up_to: u64,
-    /// Total attachment bytes this node keeps; no transfer starts past it.
-    pub quota: Option<u64>,
-    /// Attachment bytes this run may receive (for a paid hour of mobile data).
-    pub budget: Option<u64>,
-}
-
-impl Default for BlobPolicy {
-    fn default() -> Self {
-        BlobPolicy {
-            fetch_up_to: 256 * 1024 * 1024,
-            quota: None,
-            budget: None,
-        }
-    }
-}
+/// What a node fetches without being asked: saved in the archive, beside the acceptance
+/// policy.
+pub use qoima_store::BlobPolicy;
 
 /// Sorts candidates into the order they should be fetched.
 pub fn order(candidates: &mut [WantedBlob], asked: &HashSet<BlobHash>) {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::hostile::*;
 use common::*;
 use qoima_core::{BlobHash, RecordId, VerifiedRecord, fixtures};
-use qoima_store::{AttachmentState, Source, Store};
+use qoima_store::{AttachmentState, BlobPolicy, Source, Store};
 
 const MIB: usize = 1024 * 1024;
 
@@ -286,4 +286,41 @@ async fn a_transfer_is_dropped_when_a_bundle_file_brings_the_attachment() {
     assert!(read_back(&receiver.home(), &hash) == data);
     let partials = receiver.home().join("partial");
     assert!(!partials.exists() || partials.read_dir().unwrap().next().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_policy_saved_while_the_node_runs_applies_without_a_restart() {
+    let holder = spawn(vec![]).await;
+    let data = video(3 * MIB, 7);
+    let hash = BlobHash::of(&data);
+    let id = hold(&holder.home(), &data);
+    // The receiver starts fetching nothing over 1 MiB without being asked.
+    let receiver = spawn_with(vec![holder.addr.clone()], |config| {
+        config.blob_policy.fetch_up_to = MIB as u64;
+    })
+    .await;
+    converge(
+        &[&holder, &receiver],
+        &BTreeSet::from([id]),
+        Duration::from_secs(60),
+    )
+    .await;
+    let limits = receiver.node().status().await.unwrap().attachments;
+    assert_eq!(limits.fetch_up_to, MIB as u64);
+    assert_eq!(state(&receiver.home(), &hash), AttachmentState::Missing);
+
+    // Saved in the archive, as the settings page saves it, by another connection.
+    Store::open(&receiver.home(), &test_key())
+        .unwrap()
+        .set_blob_policy(&BlobPolicy {
+            fetch_up_to: 8 * MIB as u64,
+            quota: Some(1_000_000_000),
+            budget: None,
+        })
+        .unwrap();
+    wait_present(&receiver, &hash, Duration::from_secs(60)).await;
+    assert!(read_back(&receiver.home(), &hash) == data);
+    let limits = receiver.node().status().await.unwrap().attachments;
+    assert_eq!(limits.fetch_up_to, 8 * MIB as u64);
+    assert_eq!(limits.quota, Some(1_000_000_000));
 }

@@ -126,16 +126,10 @@ impl Store {
         if *policy == self.policy()? {
             return Ok(());
         }
-        let text = serde_json::to_string(policy)
-            .map_err(|e| StoreError::Invalid(format!("policy: {e}")))?;
         let tx = self
             .db
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO settings (name, value) VALUES ('policy', ?1)
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [text],
-        )?;
+        write_policy(&tx, policy)?;
         tx.commit()?;
         self.forget_declined()
     }
@@ -145,6 +139,18 @@ impl Store {
         self.db.execute("DELETE FROM declined", [])?;
         Ok(())
     }
+}
+
+/// Writes `policy` in the settings, inside `tx`.
+pub(crate) fn write_policy(tx: &Transaction, policy: &Policy) -> Result<(), StoreError> {
+    let text =
+        serde_json::to_string(policy).map_err(|e| StoreError::Invalid(format!("policy: {e}")))?;
+    tx.execute(
+        "INSERT INTO settings (name, value) VALUES ('policy', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        [text],
+    )?;
+    Ok(())
 }
 
 fn saved_policy(db: &Connection) -> Result<Policy, StoreError> {

@@ -32,6 +32,7 @@
 mod acceptance;
 mod archive;
 pub mod at_rest;
+mod attachment_policy;
 mod bans;
 mod blobs;
 mod error;
@@ -60,6 +61,7 @@ pub mod wipe;
 pub use acceptance::{Acceptance, DECLINED_MAX, Declined, Policy, Quotas};
 pub use archive::{Source, Store};
 pub use at_rest::keys::ArchiveKey;
+pub use attachment_policy::BlobPolicy;
 pub use blobs::BlobReader;
 
 /// The database file in a data directory.
@@ -78,4 +80,7 @@ pub use sealing::Opened;
 pub use search::{SEARCH_INDEX_BATCH, SEARCH_OWN_INDEXING_MAX};
 pub use search_query::Matching;
 pub use transfer::{AcceptError, AttachmentState, BlobFiles, PartialBlob, WantedBlob};
-pub use trust::{AuthorTrust, JudgedRecord, TRUSTED_MAX, TrustAdded, TrustedKey};
+pub use trust::{
+    AuthorTrust, ENDORSED_LISTED_MAX, EndorsedKey, JudgedRecord, TRUSTED_MAX, TrustAdded,
+    TrustedKey,
+};

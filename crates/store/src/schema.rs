@@ -183,7 +183,8 @@ CREATE TABLE trusted_keys (
 ///   is only known when it does);
 /// * `endorsements`, `revocations`: the records about keys, for trust and suspicion;
 /// * `personas.sealing_seed`: each persona's X25519 secret for sealed records;
-/// * `settings` (the acceptance policy) and `declined`: valid records the policy did
+/// * `settings` (the acceptance policy and the attachment policy, a row each; a row
+///   added later needs no new version) and `declined`: valid records the policy did
 ///   not keep, remembered for an hour so they are not fetched again and again;
 /// * `doomed_blobs`: attachment files a committed retraction deleted, removed after the
 ///   commit (and at the next open, after a crash).

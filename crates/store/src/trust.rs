@@ -27,6 +27,24 @@ pub struct TrustedKey {
     pub added_ms: i64,
 }
 
+/// A key trusted only through endorsements ([`Store::endorsed_keys`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EndorsedKey {
+    /// The key.
+    pub key: AuthorKey,
+    /// The name the last endorser in the chain gives its holder.
+    pub name: String,
+    /// The trusted key (or persona) the chain starts from, by its name here: stop
+    /// trusting it and this key is no longer endorsed (unless another chain holds).
+    pub by: String,
+    /// Endorsements in the chain: 1 when a trusted key endorsed it directly.
+    pub hops: u32,
+}
+
+/// Most endorsed keys looked at by [`Store::endorsed_keys`]: each costs a walk of the
+/// endorsements, so an archive full of them must not make the list slow.
+pub const ENDORSED_LISTED_MAX: usize = 256;
+
 /// Whether the author of a record is someone this archive's owner believes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "trust", rename_all = "snake_case")]
@@ -171,6 +189,34 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The keys trusted only through an endorsement chain from a trusted key or a
+    /// persona (not directly, not this archive's own), by name; at most
+    /// [`ENDORSED_LISTED_MAX`] endorsed keys are looked at.
+    pub fn endorsed_keys(&self) -> Result<Vec<EndorsedKey>, StoreError> {
+        let mut candidates = self.db.prepare_cached(
+            "SELECT DISTINCT endorsed FROM endorsements
+             WHERE endorsed NOT IN (SELECT key FROM trusted_keys)
+               AND endorsed NOT IN (SELECT public FROM personas)
+             LIMIT ?1",
+        )?;
+        let keys: Vec<AuthorKey> = candidates
+            .query_map([ENDORSED_LISTED_MAX as i64], |r| Ok(AuthorKey(r.get(0)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut found = Vec::new();
+        for key in keys {
+            if let Some(AuthorTrust::Endorsed { name, by, hops }) = endorsed(&self.db, &key)? {
+                found.push(EndorsedKey {
+                    key,
+                    name,
+                    by,
+                    hops,
+                });
+            }
+        }
+        found.sort_by(|a, b| (&a.name, a.key.as_bytes()).cmp(&(&b.name, b.key.as_bytes())));
+        Ok(found)
     }
 
     /// Whether `author` has revoked its key, is one of this archive's personas, is

@@ -7,7 +7,9 @@ mod common;
 
 use common::test_key;
 use qoima_core::fixtures::{self, key_record};
-use qoima_core::{AuthorSecret, Details, Link, LinkKind, RecordId, RecordKind, VerifiedRecord};
+use qoima_core::{
+    AuthorKey, AuthorSecret, Details, Link, LinkKind, RecordId, RecordKind, VerifiedRecord,
+};
 use qoima_store::{AttachmentState, AuthorTrust, Source, Store};
 
 fn store() -> (tempfile::TempDir, Store) {
@@ -313,6 +315,51 @@ fn an_endorsement_chain_from_a_trusted_key_makes_a_key_endorsed_and_loops_end() 
             hops: 3
         }
     );
+}
+
+#[test]
+fn endorsed_keys_are_listed_with_who_vouches_and_go_with_that_trust() {
+    let (_dir, mut store) = store();
+    let (madina, ruslan, dana) = (
+        fixtures::author(1),
+        fixtures::author(2),
+        fixtures::author(3),
+    );
+    import(
+        &mut store,
+        &[
+            endorsement(&madina, 1, &ruslan, "Руслан"),
+            endorsement(&ruslan, 1, &dana, "Дана"),
+        ],
+        &[],
+    );
+    assert!(store.endorsed_keys().unwrap().is_empty());
+    store.trust_add(&madina.public(), "Мадина").unwrap();
+    let listed: Vec<(AuthorKey, String, String, u32)> = store
+        .endorsed_keys()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.key, e.name, e.by, e.hops))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (dana.public(), "Дана".into(), "Мадина".into(), 2),
+            (ruslan.public(), "Руслан".into(), "Мадина".into(), 1),
+        ]
+    );
+    // Trusted directly, a key leaves the endorsed list and vouches in its own name.
+    store.trust_add(&ruslan.public(), "Руслан Б.").unwrap();
+    let listed = store.endorsed_keys().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].key, listed[0].by.as_str(), listed[0].hops),
+        (dana.public(), "Руслан Б.", 1)
+    );
+    // Without the trust that started them, the chains vouch for nobody.
+    store.trust_remove(&ruslan.public()).unwrap();
+    store.trust_remove(&madina.public()).unwrap();
+    assert!(store.endorsed_keys().unwrap().is_empty());
 }
 
 #[test]

@@ -294,3 +294,76 @@ async fn posts_from_elsewhere_change_no_trust() {
     assert!(!page.contains("Saule"));
     assert!(page.contains("<strong><bdi>Aigerim</bdi></strong>"));
 }
+
+#[tokio::test]
+async fn keys_trusted_through_an_endorsement_are_listed_apart_with_who_vouches_and_no_button() {
+    let (archive, mut store) = archive();
+    // Aigerim, trusted in the sample archive, vouches for Bekzat's key.
+    let bekzat = qoima_core::fixtures::author(77);
+    let endorsement = qoima_core::fixtures::key_record(
+        &archive.trusted,
+        4,
+        Some(archive.records[2].id()),
+        qoima_core::RecordKind::KeyEndorsement,
+        qoima_core::Details::KeyEndorsement {
+            key: bekzat.public(),
+            name: "Бекзат".into(),
+            since_ms: 0,
+        },
+    );
+    let bundle = qoima_core::fixtures::bundle(&archive.trusted, &[endorsement], &[]);
+    let report = store
+        .import_bundle(&bundle[..], qoima_store::Source::File("k.qb".into()))
+        .unwrap();
+    assert!(report.rejected.is_empty(), "{report:?}");
+    let token = UiToken::generate().unwrap();
+    let app = router(Ui::new(store, token.clone()), PORT);
+
+    let body = keys_page(&app, &token).await;
+    let endorsed =
+        &body[body.find("<h2 id=\"endorsed\">").unwrap()..body.find("<h2 id=\"add\">").unwrap()];
+    assert!(
+        endorsed.contains("Keys trusted through an endorsement"),
+        "{endorsed}"
+    );
+    assert!(
+        endorsed.contains("<strong><bdi>Бекзат</bdi></strong>"),
+        "{endorsed}"
+    );
+    assert!(endorsed.contains("vouched for by Aigerim"), "{endorsed}");
+    let fingerprint = bekzat.public().fingerprint().to_string().replace('-', " ");
+    assert!(endorsed.contains(&fingerprint), "{endorsed}");
+    assert!(
+        endorsed.contains("stopping trusting that key removes it"),
+        "{endorsed}"
+    );
+    // Not trusted directly: no button, and not among the keys trusted directly.
+    assert!(!endorsed.contains("<form"), "{endorsed}");
+    assert!(!body.contains(&bekzat.public().to_hex()), "{body}");
+    for (lang, words) in [
+        ("ru", "поручился: Aigerim"),
+        ("kk", "кепіл болған: Aigerim"),
+    ] {
+        let (_, body) = send(&app, get(&format!("/keys?lang={lang}"), &token)).await;
+        assert!(body.contains(words), "{body}");
+    }
+
+    // Stopping trusting Aigerim takes Bekzat off the list too.
+    let key = archive.trusted.public().to_hex();
+    let (response, _) = send(
+        &app,
+        post_form(
+            "/keys/untrust?lang=en",
+            &token,
+            &[("key", &key), ("confirmed", "yes")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = keys_page(&app, &token).await;
+    assert!(!body.contains("Бекзат"), "{body}");
+    assert!(
+        body.contains("No key is trusted through an endorsement."),
+        "{body}"
+    );
+}

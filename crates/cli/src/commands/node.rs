@@ -38,6 +38,8 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     let mut store = ctx.open_store(&secrets.archive_key, Some(&secrets.author))?;
     let policy = policy_from(store.policy()?, &args);
     store.set_policy(&policy)?;
+    // Saved by the node as it starts, like the acceptance policy here.
+    let blob_policy = blob_policy_from(store.blob_policy()?, &args);
     drop(store);
     let filter = match args.verbose {
         0 => "info,libp2p_mdns=warn,libp2p_gossipsub=warn",
@@ -61,11 +63,7 @@ pub fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<ExitCode> {
     config.ephemeral_identity = args.new_identity;
     config.collection = args.collection;
     config.sync_interval = Duration::from_secs(args.sync_every.max(1));
-    config.blob_policy = qoima_node::BlobPolicy {
-        fetch_up_to: args.fetch_up_to,
-        quota: args.blob_quota,
-        budget: args.budget,
-    };
+    config.blob_policy = blob_policy;
     config.network_key = network_key;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let wipe_asked = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -221,6 +219,25 @@ fn policy_from(saved: qoima_store::Policy, args: &crate::cli::NodeArgs) -> qoima
     }
     if let Some(n) = args.quota_unknown {
         policy.quotas.unknown_per_hour = (n > 0).then_some(n);
+    }
+    policy
+}
+
+/// The saved attachment policy with what this command line changes laid over it: an
+/// option given wins, one left out keeps the saved value (0 clears a limit).
+fn blob_policy_from(
+    saved: qoima_node::BlobPolicy,
+    args: &crate::cli::NodeArgs,
+) -> qoima_node::BlobPolicy {
+    let mut policy = saved;
+    if let Some(bytes) = args.fetch_up_to {
+        policy.fetch_up_to = bytes;
+    }
+    if let Some(bytes) = args.blob_quota {
+        policy.quota = (bytes > 0).then_some(bytes);
+    }
+    if let Some(bytes) = args.budget {
+        policy.budget = (bytes > 0).then_some(bytes);
     }
     policy
 }

@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use super::{EventLoop, Internal};
 use crate::status::TransferStatus;
-use crate::transfers::{self, ACTIVE_MAX, ASKED_MAX, Plan, Range};
+use crate::transfers::{self, ACTIVE_MAX, ASKED_MAX, BlobPolicy, Plan, Range};
 use crate::work::Work;
 
 /// Candidates read from the archive per look.
@@ -50,6 +50,9 @@ pub(super) struct BlobLook {
     held: u64,
     /// Attachments being fetched that are now held (imported from a bundle file).
     arrived: Vec<BlobHash>,
+    /// The attachment policy saved in the archive now: the settings page may have
+    /// changed it since the last look.
+    policy: BlobPolicy,
 }
 
 impl BlobLook {
@@ -74,6 +77,7 @@ impl BlobLook {
                 false => 0,
             },
             arrived,
+            policy: store.blob_policy()?,
         })
     }
 }
@@ -108,6 +112,7 @@ impl EventLoop {
             mut wanted,
             mut held,
             arrived,
+            policy,
         } = match look {
             Ok(look) => look,
             Err(e) => {
@@ -115,6 +120,7 @@ impl EventLoop {
                 return;
             }
         };
+        self.follow_saved_policy(policy);
         for hash in arrived {
             if self.transfers.get(&hash).is_some_and(|t| !t.installing) {
                 info!(%hash, "attachment arrived another way: no longer fetched");
@@ -229,6 +235,26 @@ impl EventLoop {
                 .send_request(&peer, request);
             self.blob_requests.insert(id, (peer, hash, range));
         }
+    }
+
+    /// Applies the attachment policy saved in the archive, if it changed. Nothing held
+    /// is deleted and transfers already running go on; the new limits decide what
+    /// starts next, and the budget stops further ranges at once if it is now spent.
+    fn follow_saved_policy(&mut self, policy: BlobPolicy) {
+        if policy == self.blob_policy {
+            return;
+        }
+        info!(
+            fetch_up_to = policy.fetch_up_to,
+            quota = ?policy.quota,
+            budget = ?policy.budget,
+            "the saved attachment policy changed: applied"
+        );
+        if policy.budget != self.blob_policy.budget {
+            // A new budget is reported again once it is spent.
+            self.budget_reported = false;
+        }
+        self.blob_policy = policy;
     }
 
     fn budget_spent(&mut self) -> bool {

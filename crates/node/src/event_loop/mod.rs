@@ -51,7 +51,13 @@ impl Node {
     /// Opens the archive in `config.home`, starts listening and spawns the event loop.
     /// Returns once the listeners are up.
     pub async fn start(config: NodeConfig) -> Result<Node, String> {
-        let store = Store::open(&config.home, &config.archive_key).map_err(|e| e.to_string())?;
+        let mut store =
+            Store::open(&config.home, &config.archive_key).map_err(|e| e.to_string())?;
+        // Saved, so that from here on the archive holds the policy in force: the settings
+        // page changes it there and the loop follows (`fetching.rs`).
+        store
+            .set_blob_policy(&config.blob_policy)
+            .map_err(|e| e.to_string())?;
         let index = ArchiveIndex::from_entries(store.index_entries().map_err(|e| e.to_string())?);
         let last_rowid = store.last_rowid().map_err(|e| e.to_string())?;
         let known = store.known_peers().map_err(|e| e.to_string())?;

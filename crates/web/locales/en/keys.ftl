@@ -10,6 +10,13 @@ keys-trusted-title = Keys you trust
 keys-trusted-none = You trust no key yet. Compare a fingerprint with its holder first, in person or on paper, then add it below.
 keys-trusted-how = trusted directly, since { $date }
 keys-remove-button = Stop trusting
+keys-endorsed-title = Keys trusted through an endorsement
+keys-endorsed-intro = A key you trust, or one of your own, vouched for these with an endorsement record. You do not trust them directly, so they have no button here: each stays on this list while the key that vouches for it is trusted here and has not revoked itself, and stopping trusting that key removes it. To trust one directly, add it below.
+keys-endorsed-none = No key is trusted through an endorsement.
+keys-endorsed-how = { $hops ->
+    [one] vouched for by { $by }
+   *[other] vouched for by { $by }, through a chain of { $hops } endorsements
+}
 keys-add-title = Trust a key
 keys-add-intro = Paste the fingerprint (16 letters and digits) or the whole public key (64 characters) the person gave you. You will see it again, to compare with them, before anything is saved.
 keys-add-key = Fingerprint or public key

@@ -1,7 +1,10 @@
 //! `/keys`: keys and trust. This archive's own keys (personas) with their fingerprints
 //! large and in groups of four, to read aloud or copy on paper, and the keys the owner
 //! trusts, with a form to trust another after comparing its fingerprint with its holder
-//! ([`super::keys_trust`]) and a button to stop trusting one.
+//! ([`super::keys_trust`]) and a button to stop trusting one. Then, in a list of their
+//! own, the keys trusted only through an endorsement, each with the key that vouches for
+//! it: they have no button, since nothing here trusts them directly; stopping trusting
+//! the key that vouches for them is what removes them.
 //!
 //! Fingerprints are shown as `qoima key show` and `qoima trust list` print them
 //! ([`qoima_core::Fingerprint`]'s own text, `ABCD-EFGH-IJKL-MNOP`), so what the page
@@ -43,6 +46,13 @@ pub struct TrustedView {
     pub(crate) how: String,
 }
 
+/// A key trusted through an endorsement chain.
+pub struct EndorsedView {
+    pub(crate) name: String,
+    pub(crate) groups: Vec<String>,
+    pub(crate) how: String,
+}
+
 /// What the add form was sent with, to show it again beside a problem.
 #[derive(Debug, Default, Clone)]
 pub struct AddChoices {
@@ -60,6 +70,7 @@ struct KeysPage {
     full: bool,
     personas: Vec<PersonaView>,
     trusted: Vec<TrustedView>,
+    endorsed: Vec<EndorsedView>,
     choices: AddChoices,
     /// What was wrong with the add form, in words.
     problem: Option<String>,
@@ -86,8 +97,11 @@ pub async fn page(
     .await
 }
 
+/// This archive's keys, the keys it trusts and those it trusts through endorsements.
+type Keys = (Vec<PersonaView>, Vec<TrustedView>, Vec<EndorsedView>);
+
 /// The keys and trust read from the archive, in words.
-fn read(store: &Store, tr: Tr) -> Result<(Vec<PersonaView>, Vec<TrustedView>), WebError> {
+fn read(store: &Store, tr: Tr) -> Result<Keys, WebError> {
     let personas = store
         .personas()?
         .into_iter()
@@ -108,7 +122,19 @@ fn read(store: &Store, tr: Tr) -> Result<(Vec<PersonaView>, Vec<TrustedView>), W
             name: t.name,
         })
         .collect();
-    Ok((personas, trusted))
+    let endorsed = store
+        .endorsed_keys()?
+        .into_iter()
+        .map(|e| EndorsedView {
+            groups: groups(e.key.fingerprint()),
+            how: tr.targs(
+                "keys-endorsed-how",
+                &[("by", e.by.into()), ("hops", u64::from(e.hops).into())],
+            ),
+            name: e.name,
+        })
+        .collect();
+    Ok((personas, trusted, endorsed))
 }
 
 /// The page, with the add form as it was sent, its problem, or what was just done.
@@ -121,7 +147,7 @@ pub(crate) async fn show(
     problem: Option<String>,
     done: Option<String>,
 ) -> Response {
-    let (personas, trusted) = match state.read(move |store| read(store, tr)).await {
+    let (personas, trusted, endorsed) = match state.read(move |store| read(store, tr)).await {
         Ok(found) => found,
         Err(e) => return failure(tr, &e),
     };
@@ -131,6 +157,7 @@ pub(crate) async fn show(
         full: true,
         personas,
         trusted,
+        endorsed,
         choices,
         problem,
         done,

@@ -1,10 +1,13 @@
-//! `/settings`: the acceptance policy saved in the archive (whose records are kept, the
-//! quotas for unknown authors), changed with a form; and, as the running node reports
-//! them, its attachment policy and whether it runs in a closed group, which are given
-//! on its command line and changed there.
+//! `/settings`: the policies saved in the archive, changed with one form: the acceptance
+//! policy (whose records are kept, the quotas for unknown authors) and the attachment
+//! policy (which attachments are fetched without asking, the space for them, the data
+//! each run may receive). Beside them, as the running node reports them, the attachment
+//! limits it applies now and whether it runs in a closed group, which is given on its
+//! command line and changed there.
 //!
-//! A saved policy applies at once: the node reads it from the archive before keeping
-//! each batch of records it receives, as `qoima import` does.
+//! A saved policy applies at once: the node reads the acceptance policy from the archive
+//! before keeping each batch of records it receives, as `qoima import` does, and the
+//! attachment policy each time it looks for attachments to fetch (every second).
 
 use std::sync::Arc;
 
@@ -14,10 +17,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use qoima_store::Policy;
 
 use super::peers::size_text;
-use super::settings_form::{FORM_BYTES_MAX, Field, FormValues};
+use super::settings_form::{FORM_BYTES_MAX, Field, FormValues, Settings};
 use super::{LangLink, failure, lang_links, notice, render};
 use crate::i18n::{Lang, Tr, msg};
 use crate::status::NodeState;
@@ -32,6 +34,8 @@ enum NodeSettings {
         fetch_up_to: String,
         quota: String,
         budget: String,
+        /// Attachment data received since the node started, against the budget.
+        budget_used: String,
     },
 }
 
@@ -55,8 +59,8 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Response {
     let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
-    let policy = match state.read(|store| Ok(store.policy()?)).await {
-        Ok(policy) => policy,
+    let settings = match state.read(|store| Ok(saved_settings(store)?)).await {
+        Ok(settings) => settings,
         Err(e) => return failure(tr, &e),
     };
     let saved = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
@@ -67,13 +71,21 @@ pub async fn page(
         full: true,
         saved,
         errors: Vec::new(),
-        values: FormValues::from_policy(&policy),
+        values: FormValues::from_settings(&settings),
         node: node_settings(tr, &state).await,
     };
     render(tr, &page)
 }
 
-/// `POST /settings`: saves the policy and shows the page again, or says which fields
+/// Both policies as saved in the archive.
+fn saved_settings(store: &qoima_store::Store) -> Result<Settings, qoima_store::StoreError> {
+    Ok(Settings {
+        policy: store.policy()?,
+        blobs: store.blob_policy()?,
+    })
+}
+
+/// `POST /settings`: saves both policies and shows the page again, or says which fields
 /// are wrong and saves nothing.
 pub async fn save(
     State(state): State<AppState>,
@@ -97,10 +109,11 @@ pub async fn save(
         let mut store = store
             .lock()
             .map_err(|_| WebError::Interrupted("an earlier reader panicked".into()))?;
-        let saved: Policy = store.policy()?;
-        match submitted.to_policy(&saved) {
-            Ok(policy) => {
-                store.set_policy(&policy)?;
+        let saved = saved_settings(&store)?;
+        match submitted.to_settings(&saved) {
+            Ok(settings) => {
+                // Both or neither: one transaction.
+                store.set_policies(&settings.policy, &settings.blobs)?;
                 Ok(Ok(()))
             }
             Err(wrong) => Ok(Err(wrong)),
@@ -153,6 +166,9 @@ fn label_msg(field: Field) -> &'static str {
         Field::RecordsPerHour => msg("settings-records-per-hour-label"),
         Field::MegabytesPerAuthor => msg("settings-megabytes-per-author-label"),
         Field::UnknownPerHour => msg("settings-unknown-per-hour-label"),
+        Field::FetchUpTo => msg("settings-fetch-up-to-mb-label"),
+        Field::BlobQuota => msg("settings-blob-quota-mb-label"),
+        Field::Budget => msg("settings-budget-mb-label"),
     }
 }
 
@@ -171,6 +187,7 @@ async fn node_settings(tr: Tr, state: &AppState) -> NodeSettings {
                 fetch_up_to: size_text(tr, limits.fetch_up_to),
                 quota: limit(limits.quota),
                 budget: limit(limits.budget),
+                budget_used: size_text(tr, limits.budget_used),
             }
         }
     }

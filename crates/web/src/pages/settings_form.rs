@@ -1,7 +1,8 @@
-//! The settings form: the saved acceptance policy as the form shows it, and a submitted
-//! form checked into a new policy, or into the fields that are wrong. No I/O.
+//! The settings form: the saved acceptance and attachment policies as the form shows
+//! them, and a submitted form checked into new policies, or into the fields that are
+//! wrong. No I/O.
 
-use qoima_store::{Acceptance, Policy};
+use qoima_store::{Acceptance, BlobPolicy, Policy};
 
 /// Longest form body read.
 pub const FORM_BYTES_MAX: usize = 4 * 1024;
@@ -11,6 +12,12 @@ pub const RECORDS_PER_HOUR_MAX: u64 = 1_000_000;
 pub const MEGABYTES_PER_AUTHOR_MAX: u64 = 1_000_000;
 /// Most records per hour from all unknown authors together the form accepts.
 pub const UNKNOWN_PER_HOUR_MAX: u64 = 10_000_000;
+/// Largest attachment fetched without asking the form accepts, in megabytes (1 TB).
+pub const FETCH_UP_TO_MAX: u64 = 1_000_000;
+/// Most megabytes of attachments in all the form accepts (100 TB).
+pub const BLOB_QUOTA_MAX: u64 = 100_000_000;
+/// Most megabytes of attachments per run of the node the form accepts (1 TB).
+pub const BUDGET_MAX: u64 = 1_000_000;
 /// A megabyte, as the command line counts it (`--quota-bytes 256MB`).
 const MEGABYTE: u64 = 1_000_000;
 
@@ -25,6 +32,12 @@ pub enum Field {
     MegabytesPerAuthor,
     /// Records per hour from all unknown authors.
     UnknownPerHour,
+    /// Megabytes: the largest attachment fetched without asking.
+    FetchUpTo,
+    /// Megabytes of attachments kept in all.
+    BlobQuota,
+    /// Megabytes of attachments each run of the node may receive.
+    Budget,
 }
 
 impl Field {
@@ -35,6 +48,9 @@ impl Field {
             Field::RecordsPerHour => RECORDS_PER_HOUR_MAX,
             Field::MegabytesPerAuthor => MEGABYTES_PER_AUTHOR_MAX,
             Field::UnknownPerHour => UNKNOWN_PER_HOUR_MAX,
+            Field::FetchUpTo => FETCH_UP_TO_MAX,
+            Field::BlobQuota => BLOB_QUOTA_MAX,
+            Field::Budget => BUDGET_MAX,
         }
     }
 }
@@ -50,11 +66,27 @@ pub struct FormValues {
     pub megabytes_per_author: String,
     /// A whole number; 0 is no limit.
     pub unknown_per_hour: String,
+    /// Megabytes, a whole number; 0 is none fetched without asking.
+    pub fetch_up_to: String,
+    /// Megabytes, a whole number; 0 is no limit.
+    pub blob_quota: String,
+    /// Megabytes, a whole number; 0 is no limit.
+    pub budget: String,
+}
+
+/// Both policies the form edits, as saved together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Settings {
+    /// Whose records are kept, and the quotas.
+    pub policy: Policy,
+    /// Which attachments are fetched.
+    pub blobs: BlobPolicy,
 }
 
 impl FormValues {
-    /// The form filled from `policy`.
-    pub fn from_policy(policy: &Policy) -> FormValues {
+    /// The form filled from the saved `settings`.
+    pub fn from_settings(settings: &Settings) -> FormValues {
+        let Settings { policy, blobs } = settings;
         let quotas = policy.quotas;
         FormValues {
             accept: match policy.accept {
@@ -65,6 +97,9 @@ impl FormValues {
             records_per_hour: quotas.records_per_hour.map_or(0, u64::from).to_string(),
             megabytes_per_author: megabytes(quotas.bytes_per_author).to_string(),
             unknown_per_hour: quotas.unknown_per_hour.map_or(0, u64::from).to_string(),
+            fetch_up_to: megabytes(Some(blobs.fetch_up_to)).to_string(),
+            blob_quota: megabytes(blobs.quota).to_string(),
+            budget: megabytes(blobs.budget).to_string(),
         }
     }
 
@@ -78,6 +113,9 @@ impl FormValues {
                 "records_per_hour" => &mut values.records_per_hour,
                 "megabytes_per_author" => &mut values.megabytes_per_author,
                 "unknown_per_hour" => &mut values.unknown_per_hour,
+                "fetch_up_to" => &mut values.fetch_up_to,
+                "blob_quota" => &mut values.blob_quota,
+                "budget" => &mut values.budget,
                 _ => continue,
             };
             // Bounded: what is kept to show again is at most a few characters.
@@ -86,10 +124,10 @@ impl FormValues {
         values
     }
 
-    /// The policy these values make of `saved`, or every field that is wrong. A size
+    /// The settings these values make of `saved`, or every field that is wrong. A size
     /// left as the form showed it keeps its exact saved value, so saving other changes
     /// never rounds it.
-    pub fn to_policy(&self, saved: &Policy) -> Result<Policy, Vec<Field>> {
+    pub fn to_settings(&self, saved: &Settings) -> Result<Settings, Vec<Field>> {
         let mut wrong = Vec::new();
         let accept = match self.accept.as_str() {
             "open" => Some(Acceptance::Open),
@@ -107,23 +145,54 @@ impl FormValues {
             parsed
         };
         let records = number(Field::RecordsPerHour, &self.records_per_hour);
-        let megabytes_given = number(Field::MegabytesPerAuthor, &self.megabytes_per_author);
+        let per_author = number(Field::MegabytesPerAuthor, &self.megabytes_per_author);
         let unknown = number(Field::UnknownPerHour, &self.unknown_per_hour);
-        let (Some(accept), Some(records), Some(megabytes_given), Some(unknown)) =
-            (accept, records, megabytes_given, unknown)
+        let fetch_up_to = number(Field::FetchUpTo, &self.fetch_up_to);
+        let blob_quota = number(Field::BlobQuota, &self.blob_quota);
+        let budget = number(Field::Budget, &self.budget);
+        let (
+            Some(accept),
+            Some(records),
+            Some(per_author),
+            Some(unknown),
+            Some(fetch_up_to),
+            Some(blob_quota),
+            Some(budget),
+        ) = (
+            accept,
+            records,
+            per_author,
+            unknown,
+            fetch_up_to,
+            blob_quota,
+            budget,
+        )
         else {
             return Err(wrong);
         };
-        let mut policy = *saved;
+        let Settings {
+            mut policy,
+            mut blobs,
+        } = *saved;
         policy.accept = accept;
         policy.quotas.records_per_hour = limit_u32(records);
-        if megabytes_given != megabytes(saved.quotas.bytes_per_author) {
-            policy.quotas.bytes_per_author =
-                (megabytes_given > 0).then(|| megabytes_given * MEGABYTE);
-        }
+        policy.quotas.bytes_per_author =
+            byte_limit(per_author, saved.policy.quotas.bytes_per_author);
         policy.quotas.unknown_per_hour = limit_u32(unknown);
-        Ok(policy)
+        blobs.fetch_up_to = byte_limit(fetch_up_to, Some(saved.blobs.fetch_up_to)).unwrap_or(0);
+        blobs.quota = byte_limit(blob_quota, saved.blobs.quota);
+        blobs.budget = byte_limit(budget, saved.blobs.budget);
+        Ok(Settings { policy, blobs })
     }
+}
+
+/// `given` megabytes as bytes (0: none), or the exact `saved` bytes if `given` is what
+/// the form showed for them.
+fn byte_limit(given: u64, saved: Option<u64>) -> Option<u64> {
+    if given == megabytes(saved) {
+        return saved.filter(|bytes| *bytes > 0);
+    }
+    (given > 0).then(|| given * MEGABYTE)
 }
 
 /// A byte limit in whole megabytes, rounded up so that a small limit never reads as
@@ -142,44 +211,70 @@ mod tests {
     use super::*;
     use qoima_store::Quotas;
 
+    const FORM: &[u8] =
+        b"accept=trusted&records_per_hour=0&megabytes_per_author=5&unknown_per_hour=7\
+        &fetch_up_to=2&blob_quota=0&budget=300";
+
     #[test]
-    fn the_default_policy_reads_and_saves_back_unchanged() {
-        let policy = Policy::default();
-        let values = FormValues::from_policy(&policy);
+    fn the_default_settings_read_and_save_back_unchanged() {
+        let settings = Settings::default();
+        let values = FormValues::from_settings(&settings);
         assert_eq!(values.megabytes_per_author, "269");
-        assert_eq!(values.to_policy(&policy), Ok(policy));
+        assert_eq!(values.fetch_up_to, "269");
+        assert_eq!(values.blob_quota, "0");
+        assert_eq!(values.to_settings(&settings), Ok(settings));
     }
 
     #[test]
     fn zero_is_no_limit_and_sizes_are_megabytes() {
-        let values = FormValues::parse(
-            b"accept=trusted&records_per_hour=0&megabytes_per_author=5&unknown_per_hour=7",
-        );
+        let values = FormValues::parse(FORM);
         assert_eq!(
-            values.to_policy(&Policy::default()),
-            Ok(Policy {
-                accept: Acceptance::Trusted,
-                quotas: Quotas {
-                    records_per_hour: None,
-                    bytes_per_author: Some(5_000_000),
-                    unknown_per_hour: Some(7),
+            values.to_settings(&Settings::default()),
+            Ok(Settings {
+                policy: Policy {
+                    accept: Acceptance::Trusted,
+                    quotas: Quotas {
+                        records_per_hour: None,
+                        bytes_per_author: Some(5_000_000),
+                        unknown_per_hour: Some(7),
+                    },
+                },
+                blobs: BlobPolicy {
+                    fetch_up_to: 2_000_000,
+                    quota: None,
+                    budget: Some(300_000_000),
                 },
             })
         );
     }
 
     #[test]
+    fn fetching_nothing_without_asking_is_zero() {
+        let values = FormValues::parse(
+            b"accept=open&records_per_hour=1&megabytes_per_author=1&unknown_per_hour=1\
+            &fetch_up_to=0&blob_quota=0&budget=0",
+        );
+        let settings = values.to_settings(&Settings::default()).unwrap();
+        assert_eq!(settings.blobs.fetch_up_to, 0);
+        assert_eq!(FormValues::from_settings(&settings).fetch_up_to, "0");
+    }
+
+    #[test]
     fn every_wrong_field_is_named() {
         let values = FormValues::parse(
-            b"accept=all&records_per_hour=-1&megabytes_per_author=1000001&unknown_per_hour=",
+            b"accept=all&records_per_hour=-1&megabytes_per_author=1000001&unknown_per_hour=\
+            &fetch_up_to=1000001&blob_quota=1.5&budget=x",
         );
         assert_eq!(
-            values.to_policy(&Policy::default()),
+            values.to_settings(&Settings::default()),
             Err(vec![
                 Field::Accept,
                 Field::RecordsPerHour,
                 Field::MegabytesPerAuthor,
-                Field::UnknownPerHour
+                Field::UnknownPerHour,
+                Field::FetchUpTo,
+                Field::BlobQuota,
+                Field::Budget,
             ])
         );
     }
