@@ -9,8 +9,9 @@
 use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -95,6 +96,20 @@ impl Lang {
             .or_else(|| cookie_lang(headers))
             .or_else(|| accept_language(headers))
             .unwrap_or(Lang::En)
+    }
+}
+
+/// Every page handler takes its language as an argument: from the address's `lang=`,
+/// else the cookie, else the browser's Accept-Language, as [`Lang::for_request`] reads
+/// them. Never refuses a request.
+impl<S: Send + Sync> FromRequestParts<S> for Tr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Tr, Self::Rejection> {
+        Ok(Tr::new(Lang::for_request(
+            parts.uri.query(),
+            &parts.headers,
+        )))
     }
 }
 

@@ -2,13 +2,12 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use qoima_core::RecordKind;
 
 use super::{LangLink, failure, kind_msg, lang_links, render, trust_text};
 use crate::AppState;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::json::RecordPage;
 use crate::reading::{self, ArchiveFilter, FilterError};
 
@@ -52,12 +51,7 @@ struct ArchivePage {
 }
 
 /// `GET /?q=&place=&kind=&author=&since=&page=`.
-pub async fn page(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn page(State(state): State<AppState>, tr: Tr, RawQuery(query): RawQuery) -> Response {
     let asked = query.clone();
     let found = state
         .read(move |store| {

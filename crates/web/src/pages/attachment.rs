@@ -11,14 +11,14 @@
 use std::io::Read;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qoima_store::StoreError;
 
 use super::failure;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::{AppState, WebError};
 
 /// Media types shown as a preview.
@@ -39,11 +39,9 @@ pub fn previewable(media_type: &str, size: u64) -> bool {
 /// `GET /records/{id}/attachments/{n}` (`n` from 0, in the record's order).
 pub async fn preview(
     State(state): State<AppState>,
+    tr: Tr,
     Path((id, n)): Path<(String, usize)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     // A turn among [`PREVIEWS_AT_ONCE`], kept until the connection has taken the bytes.
     // The semaphore is never closed, so a turn always comes.
     let Ok(turn) = std::sync::Arc::clone(&state.previews).acquire_owned().await else {

@@ -4,13 +4,13 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qoima_core::RecordKind;
 
 use super::{LangLink, kind_msg, lang_links, render};
 use crate::AppState;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 
 /// Bundle files the import form takes at once, at most.
 pub const FILES_MAX: usize = 20;
@@ -94,12 +94,7 @@ struct DropsPage {
 }
 
 /// `GET /drops`.
-pub async fn page(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn page(State(state): State<AppState>, tr: Tr, RawQuery(query): RawQuery) -> Response {
     show(
         tr,
         query.as_deref(),

@@ -12,7 +12,7 @@ use std::io::Write;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qoima_core::{AuthorSecret, RecordKind, SealingKey};
 use qoima_store::sealed_bundle::SealWriter;
@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 use super::drops::{ExportChoices, show};
 use super::drops_stream::{ChunkWriter, channel};
 use super::failure;
-use crate::i18n::{Lang, Tr, msg};
+use crate::i18n::{Tr, msg};
 use crate::{AppState, WebError};
 
 /// Bytes of the export form, at most.
@@ -66,11 +66,10 @@ enum FormProblem {
 /// `POST /drops/export`.
 pub async fn export(
     State(state): State<AppState>,
+    tr: Tr,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     let (form, choices) = match axum::body::to_bytes(body, FORM_BYTES_MAX).await {
         Ok(bytes) => {
             let (form, choices) = parse(&bytes);

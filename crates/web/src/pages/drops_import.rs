@@ -26,7 +26,7 @@ use zeroize::Zeroizing;
 use super::drops::{DropLimits, ExportChoices, megabytes, show};
 use super::drops_stream::{ChunkReader, channel};
 use super::{LangLink, lang_links, plain, render};
-use crate::i18n::{Lang, Tr, msg};
+use crate::i18n::{Tr, msg};
 use crate::{AppState, WebError};
 
 /// Bytes of the passphrase field, at most.
@@ -98,11 +98,11 @@ struct ResultsPage {
 /// `POST /drops/import`.
 pub async fn import(
     State(state): State<AppState>,
+    tr: Tr,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     let limits = state.drops;
     let announced = headers
         .get(CONTENT_LENGTH)

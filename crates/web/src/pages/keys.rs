@@ -12,13 +12,13 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use qoima_core::Fingerprint;
 use qoima_store::Store;
 
 use super::{LangLink, failure, lang_links, render, time_text};
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::{AppState, WebError};
 
 /// The groups of a fingerprint, as read aloud: `["ABCD", "EFGH", …]`.
@@ -79,12 +79,7 @@ struct KeysPage {
 }
 
 /// `GET /keys`.
-pub async fn page(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn page(State(state): State<AppState>, tr: Tr, RawQuery(query): RawQuery) -> Response {
     show(
         tr,
         query.as_deref(),

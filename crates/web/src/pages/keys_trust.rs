@@ -8,14 +8,14 @@
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use qoima_core::{AuthorKey, Fingerprint};
 use qoima_store::{Store, StoreError, TrustAdded};
 
 use super::keys::{AddChoices, groups, show};
 use super::{LangLink, failure, lang_links, plain, render};
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::{AppState, WebError};
 
 /// Bytes of a form of this page, at most.
@@ -202,11 +202,10 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// the fingerprint is shown back to compare.
 pub async fn trust(
     State(state): State<AppState>,
+    tr: Tr,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     let query = query.as_deref();
     let Some(fields) = fields(body).await else {
         let text = tr.t("keys-form-too-large");
@@ -293,11 +292,10 @@ pub async fn trust(
 /// without it the page asks.
 pub async fn untrust(
     State(state): State<AppState>,
+    tr: Tr,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     let query = query.as_deref();
     let fields = fields(body).await.unwrap_or_default();
     let key = field(&fields, "key").and_then(|k| k.trim().parse::<AuthorKey>().ok());

@@ -5,21 +5,16 @@
 //! interface started on its own, as in tests) it says that locking is not available
 //! here and changes nothing.
 
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::notice;
 use crate::AppState;
-use crate::i18n::{Lang, Tr, msg};
+use crate::i18n::{Tr, msg};
 
 /// `POST /lock`.
-pub async fn lock(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn lock(State(state): State<AppState>, tr: Tr) -> Response {
     match &state.node {
         Some(node) if node.lock() => {
             notice(tr, StatusCode::OK, msg("locked-title"), msg("locked-text"))

@@ -9,7 +9,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use qoima_core::status::{PeerStatus, Status, TransferStatus};
 
@@ -78,12 +77,7 @@ struct PeersPage {
 }
 
 /// `GET /peers`.
-pub async fn page(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn page(State(state): State<AppState>, tr: Tr, RawQuery(query): RawQuery) -> Response {
     let shown = match state.node_state().await {
         NodeState::NoNode => Shown::NoNode,
         NodeState::NoAnswer => Shown::NoAnswer,

@@ -3,13 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::attachment::previewable;
 use super::{LangLink, failure, kind_msg, lang_links, plain, render, time_text, trust_text};
 use crate::AppState;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::json::{AttachmentPresence, RecordView};
 use crate::reading;
 
@@ -56,11 +55,10 @@ struct RecordPage {
 /// `GET /records/{id}`.
 pub async fn page(
     State(state): State<AppState>,
+    tr: Tr,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     match state
         .read(move |store| Ok(reading::record_view(store, &id)?))
         .await

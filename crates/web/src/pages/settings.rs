@@ -14,14 +14,14 @@ use std::sync::Arc;
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::peers::size_text;
 use super::settings_form::{FORM_BYTES_MAX, Field, FormValues, Settings};
 use super::{LangLink, failure, lang_links, notice, render};
-use crate::i18n::{Lang, Tr, msg};
+use crate::i18n::{Tr, msg};
 use crate::status::NodeState;
 use crate::{AppState, WebError};
 
@@ -53,12 +53,7 @@ struct SettingsPage {
 }
 
 /// `GET /settings`.
-pub async fn page(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn page(State(state): State<AppState>, tr: Tr, RawQuery(query): RawQuery) -> Response {
     let settings = match state.read(|store| Ok(saved_settings(store)?)).await {
         Ok(settings) => settings,
         Err(e) => return failure(tr, &e),
@@ -87,13 +82,7 @@ fn saved_settings(store: &qoima_store::Store) -> Result<Settings, qoima_store::S
 
 /// `POST /settings`: saves both policies and shows the page again, or says which fields
 /// are wrong and saves nothing.
-pub async fn save(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn save(State(state): State<AppState>, tr: Tr, body: Body) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, FORM_BYTES_MAX).await else {
         return notice(
             tr,

@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -33,8 +33,7 @@ struct WipePage {
 }
 
 /// `GET /wipe`.
-pub async fn page(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn page(tr: Tr, RawQuery(query): RawQuery) -> Response {
     form(tr, query.as_deref(), None).into_response()
 }
 
@@ -76,11 +75,10 @@ fn confirmed(typed: &str) -> bool {
 /// `POST /wipe`.
 pub async fn wipe(
     State(state): State<AppState>,
+    tr: Tr,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
     Form(answer): Form<WipeForm>,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     if !confirmed(&answer.confirm) {
         let problem = tr.ta("wipe-not-confirmed", "word", &tr.t("wipe-word"));
         return form(tr, query.as_deref(), Some(problem));

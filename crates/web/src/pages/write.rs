@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, RawQuery, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt as _;
@@ -144,12 +144,7 @@ impl FormPage {
 }
 
 /// `GET /write`, and `GET /write?kind=…`.
-pub async fn page(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
+pub async fn page(State(state): State<AppState>, tr: Tr, RawQuery(query): RawQuery) -> Response {
     let kind = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
         .find(|(name, _)| name == "kind")
         .map(|(_, value)| value.into_owned());
@@ -214,11 +209,10 @@ fn about_msg(kind: RecordKind) -> &'static str {
 /// `POST /write`.
 pub async fn submit(
     State(state): State<AppState>,
+    tr: Tr,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let tr = Tr::new(Lang::for_request(query.as_deref(), &headers));
     let (request, cut) = bounded(request);
     let Ok(multipart) = Multipart::from_request(request, &()).await else {
         return notice(
