@@ -226,6 +226,49 @@ async fn the_archive_filters_by_place_in_any_form_of_its_name() {
 }
 
 #[tokio::test]
+async fn an_authors_fingerprint_narrows_the_archive_to_them_and_back() {
+    let (archive, app, token) = app();
+    let fingerprint = archive.stranger.public().fingerprint().to_string();
+    let (_, body) = send(&app, get("/?lang=en", &token)).await;
+    let link = format!("<a class=\"fingerprint\" href=\"/?author={fingerprint}\"");
+    assert!(body.contains(&link), "{body}");
+
+    let (_, body) = send(
+        &app,
+        get(&format!("/?author={fingerprint}&lang=en"), &token),
+    )
+    .await;
+    assert!(body.contains("On this page: 1 record<"), "{body}");
+    assert!(
+        body.contains(&format!("Only records signed by {fingerprint}.")),
+        "{body}"
+    );
+    // The form keeps the author, so a search stays among their records.
+    assert!(
+        body.contains(&format!(
+            "<input type=\"hidden\" name=\"author\" value=\"{fingerprint}\">"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains("<a href=\"/?\">Show every author</a>"),
+        "{body}"
+    );
+
+    let (_, body) = send(
+        &app,
+        get(&format!("/?author={fingerprint}&q=almaty&lang=ru"), &token),
+    )
+    .await;
+    assert!(body.contains("1 запись"), "{body}");
+    assert!(body.contains("Только записи, подписанные"), "{body}");
+    assert!(
+        body.contains("href=\"/?q=almaty\">Показать всех авторов"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn the_record_page_shows_the_fingerprint_and_what_a_signature_means() {
     let (archive, app, token) = app();
     let record = &archive.records[3];

@@ -809,6 +809,82 @@ async fn a_sealed_testimony_is_read_by_its_recipient_and_by_no_one_else() {
 }
 
 #[tokio::test]
+async fn the_authors_archive_shows_the_sealed_part_on_the_records_page_apart() {
+    let (s, recipient) = setup_with_recipient();
+    let request = testimony()
+        .text("lat", "43.2383")
+        .text("lon", "76.9453")
+        .text("seal_to", &recipient.key.to_hex())
+        .file("IMG_20220105_143012.jpg", "image/jpeg", &photo_with_gps())
+        .post(&s.token, "en");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let id = written_id(&response);
+
+    let (response, page) = send(&s.app, get(&format!("/records/{id}?lang=en"), &s.token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // The public fields first, as every archive sees them.
+    assert!(page.contains("<h1><bdi>Sealed record</bdi></h1>"), "{page}");
+    assert!(
+        page.contains(
+            "A part of this record is sealed to 2 recipients, you among them; it is shown below."
+        ),
+        "{page}"
+    );
+    // Then the sealed part, under its own heading.
+    let sealed = &page[page
+        .find("<h2 id=\"sealed-heading\">Sealed part</h2>")
+        .expect("a sealed part")..];
+    assert!(
+        sealed.contains("Only the recipients read this part."),
+        "{sealed}"
+    );
+    assert!(
+        sealed.contains("<dd><bdi>Задержание у акимата</bdi></dd>"),
+        "{sealed}"
+    );
+    assert!(
+        sealed.contains("Полиция троих задержала в 14:30."),
+        "{sealed}"
+    );
+    assert!(
+        sealed.contains("<dd><bdi>Алматы, площадь Республики</bdi></dd>"),
+        "{sealed}"
+    );
+    assert!(sealed.contains("43.2383"), "{sealed}");
+    assert!(
+        sealed.contains("1. attachment-1.jpg · image/jpeg ·"),
+        "{sealed}"
+    );
+}
+
+#[tokio::test]
+async fn a_sealed_record_this_archive_cannot_open_shows_only_its_public_part() {
+    let (s, recipient) = setup_with_recipient();
+    let request = testimony()
+        .text("seal_to", &recipient.key.to_hex())
+        .post(&s.token, "ru");
+    let (response, body) = send(&s.app, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let id = written_id(&response);
+    let record = reopen(s.archive.dir.path()).get(&id).unwrap().record;
+
+    // The same record in another archive, with no key it is sealed to.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut other = Store::open(elsewhere.path(), &ArchiveKey::from_bytes([3; 32])).unwrap();
+    assert!(other.insert_local(&record).unwrap());
+    let token = UiToken::generate().unwrap();
+    let app = router(Ui::new(other, token.clone()), PORT);
+    let (_, page) = send(&app, get(&format!("/records/{id}?lang=ru"), &token)).await;
+    assert!(
+        page.contains("Часть записи запечатана для 2 получателей; здесь её не прочесть."),
+        "{page}"
+    );
+    assert!(!page.contains("sealed-heading"), "{page}");
+    assert!(!page.contains("Задержание у акимата"), "{page}");
+}
+
+#[tokio::test]
 async fn a_recipient_who_cannot_be_sealed_to_is_named_and_nothing_is_stored() {
     let (s, _recipient) = setup_with_recipient();
     let request = testimony()

@@ -17,6 +17,9 @@ archive-search-label = Search
 archive-kind-label = Kind
 archive-kind-all = All kinds
 archive-place-label = Place
+archive-only-author = Only records signed by { $author }.
+archive-all-authors = Show every author
+archive-by-author = Only this author's records
 archive-since-label = Written since
 archive-bad-since = The date in the address is not understood; records of every date are shown.
 archive-apply = Show
@@ -52,9 +55,18 @@ record-id = Record id
 record-suspect-short = suspect
 record-suspect = SUSPECT: its key was revoked before this record claims to be written and before this archive first saw it; whoever holds the key now may have made it.
 record-sealed-readable = { $count ->
-    [one] A part of this record is sealed to its one recipient, you; `qoima show` opens it for now.
-   *[other] A part of this record is sealed to { $count } recipients, you among them; `qoima show` opens it for now.
+    [one] A part of this record is sealed to its one recipient, you; it is shown below.
+   *[other] A part of this record is sealed to { $count } recipients, you among them; it is shown below.
 }
+record-sealed-damaged = { $count ->
+    [one] A part of this record is sealed to its one recipient, you, but it could not be opened: the sealed part is damaged.
+   *[other] A part of this record is sealed to { $count } recipients, you among them, but it could not be opened: the sealed part is damaged.
+}
+record-sealed-heading = Sealed part
+record-sealed-who = Only the recipients read this part. Every other archive that holds the record sees only what is above it.
+record-sealed-title = Title
+record-sealed-attachments = The attachments are stored encrypted; what they really are:
+record-sealed-attachment = { $number }. { $name } · { $type } · { $size }
 record-sealed-unreadable = { $count ->
     [one] A part of this record is sealed to { $count } recipient; it cannot be read here.
    *[other] A part of this record is sealed to { $count } recipients; it cannot be read here.

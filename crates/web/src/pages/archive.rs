@@ -25,6 +25,8 @@ struct Row {
     kind: String,
     date: String,
     fingerprint: String,
+    /// The archive narrowed to this record's author.
+    author_href: String,
     trust: String,
     suspect: bool,
 }
@@ -39,6 +41,10 @@ struct ArchivePage {
     place: String,
     /// The `since` filter as given (`2022-01-05`), for the form.
     since: String,
+    /// The author filter as given (a fingerprint, a key or a trusted name), kept by the
+    /// form and said on the page with a way back to every author.
+    author: Option<String>,
+    all_authors_href: String,
     kinds: Vec<KindOption>,
     rows: Vec<Row>,
     shown: u64,
@@ -102,6 +108,7 @@ fn build(
             // The day is enough in a list; the record's page has the time.
             date: r.created_at.get(..10).unwrap_or(&r.created_at).to_owned(),
             fingerprint: r.author_fingerprint.clone(),
+            author_href: format!("/?author={}", r.author_fingerprint),
             trust: trust_text(tr, &r.author_trust),
             suspect: r.suspect,
         })
@@ -120,11 +127,15 @@ fn build(
         FilterError::Author(_) => tr.t("archive-bad-author"),
         FilterError::Since(_) => tr.t("archive-bad-since"),
     });
-    let since = form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(name, _)| name == "since")
+    let given = |wanted: &str| {
+        form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.trim().to_owned())
+    };
+    let since = given("since")
         .filter(|_| filter.since_ms.is_some())
-        .map(|(_, value)| value.trim().to_owned())
         .unwrap_or_default();
+    let author = given("author").filter(|_| filter.author.is_some());
     ArchivePage {
         tr,
         langs: lang_links(tr, query),
@@ -132,6 +143,8 @@ fn build(
         words: filter.words.clone().unwrap_or_default(),
         place: filter.place.clone().unwrap_or_default(),
         since,
+        author,
+        all_authors_href: without(query, "author"),
         kinds,
         shown: rows.len() as u64,
         not_yet_searchable: page.not_yet_searchable,
@@ -142,15 +155,28 @@ fn build(
     }
 }
 
+/// The same address without the parameter `dropped` (nor a page number or language).
+fn without(query: Option<&str>, dropped: &str) -> String {
+    address(query, dropped, None)
+}
+
 /// The same address on another page.
 fn page_href(query: Option<&str>, page: u32) -> String {
+    address(query, "page", Some(page))
+}
+
+/// The address `query` leads to, less `dropped`, its page and its language (the cookie
+/// keeps that), on page `page` if given.
+fn address(query: Option<&str>, dropped: &str, page: Option<u32>) -> String {
     let mut href = form_urlencoded::Serializer::for_suffix(String::from("/?"), 2);
     for (name, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        if name != "page" && name != "lang" {
+        if name != dropped && name != "page" && name != "lang" {
             href.append_pair(&name, &value);
         }
     }
-    href.append_pair("page", &page.to_string());
+    if let Some(page) = page {
+        href.append_pair("page", &page.to_string());
+    }
     href.finish()
 }
 

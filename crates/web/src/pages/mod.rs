@@ -22,6 +22,7 @@ pub mod keys_trust;
 pub mod lock;
 pub mod peers;
 pub mod record;
+mod record_sealed;
 pub mod settings;
 pub mod settings_form;
 pub mod wipe;

@@ -1,6 +1,7 @@
 //! `/records/{id}`: one record in full: what it says, who signed it and what that means,
 //! whether its author is trusted here, its attachments and how it reached this archive.
 
+use super::record_sealed::{OpenedPart, sealed_part};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -46,6 +47,8 @@ struct RecordPage {
     trust: String,
     suspect: bool,
     sealed: Option<String>,
+    /// The sealed part, when a key here opened it.
+    opened: Option<OpenedPart>,
     attachments: Vec<AttachmentRow>,
     custody: Vec<String>,
     /// Just written here (`?written=`): the attachments stored as they are, named.
@@ -105,14 +108,10 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
             }
         })
         .collect();
-    let sealed = view.sealed.as_ref().map(|s| {
-        let recipients = s.recipients as u64;
-        if s.readable {
-            tr.tn("record-sealed-readable", recipients)
-        } else {
-            tr.tn("record-sealed-unreadable", recipients)
-        }
-    });
+    let (sealed, opened) = match view.sealed.as_ref().map(|s| sealed_part(tr, s)) {
+        Some((note, opened)) => (Some(note), opened),
+        None => (None, None),
+    };
     RecordPage {
         tr,
         langs: lang_links(tr, query),
@@ -149,6 +148,7 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
         trust: trust_text(tr, &view.author_trust),
         suspect: view.suspect,
         sealed,
+        opened,
         written: written(query).map(|numbers| uncleaned_names(tr, &numbers, body)),
         attachments,
         custody,
@@ -156,7 +156,7 @@ fn build(tr: Tr, query: Option<&str>, view: &RecordView) -> RecordPage {
 }
 
 /// `point` as decimal degrees, with its accuracy when stated.
-fn coordinates_text(tr: Tr, point: &qoima_core::GeoPoint) -> String {
+pub(super) fn coordinates_text(tr: Tr, point: &qoima_core::GeoPoint) -> String {
     let (lat, lon) = point.degrees();
     let mut args = vec![
         ("lat", lat.to_string().into()),
