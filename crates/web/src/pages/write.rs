@@ -279,68 +279,52 @@ pub async fn submit(
         uploads: received.uploads,
         seal_to: received.typed.seal_to.clone(),
     };
-    match store(&state, new).await {
+    // Anything but a stored record comes back as the form, with what was typed and the
+    // one problem that stopped it.
+    let (problem, status) = match store(&state, new).await {
         Ok(Ok(written)) => {
             if let Some(node) = &state.node {
                 // If the node's queue is full, its next poll finds the record.
                 let _ = node.written();
             }
             let location = written_marker(&written);
-            (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
         }
-        Ok(Err(WriteError::NoPersona(_))) => no_persona(tr),
-        Ok(Err(WriteError::Recipient(refused))) if !is_failure(&refused) => {
-            let problems = vec![ProblemText {
+        Ok(Err(WriteError::NoPersona(_))) => return no_persona(tr),
+        Ok(Err(WriteError::Recipient(refused))) if !is_failure(&refused) => (
+            ProblemText {
                 field: "seal_to",
                 text: recipient_text(tr, &refused),
-            }];
-            form(
-                &state,
-                tr,
-                query,
-                kind,
-                received.typed,
-                problems,
-                files_sent,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Ok(Err(e)) => {
             let (status, text) = write_failure(tr, &e);
-            let problems = vec![ProblemText {
+            let problem = ProblemText {
                 field: "attachments",
                 text,
-            }];
-            form(
-                &state,
-                tr,
-                query,
-                kind,
-                received.typed,
-                problems,
-                files_sent,
-                status,
-            )
-            .await
+            };
+            (problem, status)
         }
-        Err(_) => {
-            form(
-                &state,
-                tr,
-                query,
-                kind,
-                received.typed,
-                vec![ProblemText {
-                    field: "title",
-                    text: tr.t("write-error-stored"),
-                }],
-                files_sent,
-                StatusCode::INTERNAL_SERVER_ERROR,
-            )
-            .await
-        }
-    }
+        Err(_) => (
+            ProblemText {
+                field: "title",
+                text: tr.t("write-error-stored"),
+            },
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ),
+    };
+    form(
+        &state,
+        tr,
+        query,
+        kind,
+        received.typed,
+        vec![problem],
+        files_sent,
+        status,
+    )
+    .await
 }
 
 /// Where the browser goes after a write: the record's page, told (by `written`) that it
