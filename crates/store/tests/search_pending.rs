@@ -10,26 +10,25 @@ mod common;
 use std::path::Path;
 
 use common::*;
+use qoima_core::VerifiedRecord;
 use qoima_core::fixtures;
-use qoima_core::{AuthorSecret, Details, Link, LinkKind, Place, RecordId, RecordKind};
-use qoima_core::{RecordBody, VerifiedRecord};
-use qoima_store::{
-    Acceptance, Policy, Quotas, SEARCH_INDEX_BATCH, SEARCH_OWN_INDEXING_MAX, Source, Store,
-};
+use qoima_core::{Details, Link, LinkKind, Place, RecordId, RecordKind};
+use qoima_store::{Acceptance, Policy, Quotas, SEARCH_INDEX_BATCH, SEARCH_OWN_INDEXING_MAX, Store};
 
 /// Every record the fixtures make carries this tag.
 const COMMON: &str = "almaty";
 
-fn open(home: &Path) -> Store {
-    Store::open(home, &test_key()).unwrap()
-}
-
-fn import(store: &mut Store, records: &[VerifiedRecord]) {
-    let bundle = fixtures::bundle(&fixtures::author(99), records, &[]);
-    let report = store
-        .import_bundle(&bundle[..], Source::File("t.qb".into()))
+/// The store in `home`, keeping every valid record: these tests import more records
+/// than the default quota lets an unknown author store in an hour.
+fn open_without_quotas(home: &Path) -> Store {
+    let mut store = open(home);
+    store
+        .set_policy(&Policy {
+            accept: Acceptance::Open,
+            quotas: Quotas::NONE,
+        })
         .unwrap();
-    assert!(report.is_clean(), "{report:?}");
+    store
 }
 
 /// The ids `search` returns for `text`.
@@ -49,36 +48,7 @@ fn newest_first<'a>(records: impl IntoIterator<Item = &'a VerifiedRecord>) -> Ve
     ids
 }
 
-/// Records by one author, each following the one before.
-struct Chain {
-    author: AuthorSecret,
-    records: Vec<VerifiedRecord>,
-}
-
 impl Chain {
-    fn new(seed: u8) -> Chain {
-        Chain {
-            author: fixtures::author(seed),
-            records: Vec::new(),
-        }
-    }
-
-    fn next_body(&self, text: &str) -> RecordBody {
-        let prev = self.records.last();
-        fixtures::body(
-            &self.author,
-            prev.map_or(1, |r| r.body().seq + 1),
-            prev.map(VerifiedRecord::id),
-            text,
-        )
-    }
-
-    fn push_body(&mut self, body: &RecordBody) -> VerifiedRecord {
-        let record = VerifiedRecord::sign(body, &self.author).unwrap();
-        self.records.push(record.clone());
-        record
-    }
-
     fn testimony(&mut self, text: &str) -> VerifiedRecord {
         let body = self.next_body(text);
         self.push_body(&body)
@@ -214,14 +184,7 @@ fn records_pending_when_the_store_closed_are_found_after_reopening() {
 #[test]
 fn many_pending_records_are_indexed_in_bounded_batches() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path());
-    // More records than the default quota lets an unknown author store in an hour.
-    store
-        .set_policy(&Policy {
-            accept: Acceptance::Open,
-            quotas: Quotas::NONE,
-        })
-        .unwrap();
+    let mut store = open_without_quotas(dir.path());
     let count = SEARCH_INDEX_BATCH + 7;
     let records = fixtures::chain(&fixtures::author(3), count, 20);
     import(&mut store, &records);
@@ -236,13 +199,7 @@ fn many_pending_records_are_indexed_in_bounded_batches() {
 #[test]
 fn a_search_indexes_a_bounded_number_of_pending_records_itself_and_the_rest_later() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path());
-    store
-        .set_policy(&Policy {
-            accept: Acceptance::Open,
-            quotas: Quotas::NONE,
-        })
-        .unwrap();
+    let mut store = open_without_quotas(dir.path());
     // As after an upgrade that queued every record: more than a search does itself.
     let beyond = 5;
     let count = SEARCH_OWN_INDEXING_MAX + beyond;

@@ -6,35 +6,14 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use qoima_core::fixtures;
-use qoima_core::{AuthorSecret, Details, Place, RecordId, RecordKind, VerifiedRecord};
-use qoima_store::{ListQuery, Source, Store};
-
-/// Records by one author, each following the one before, each with a place.
-struct Chain {
-    author: AuthorSecret,
-    records: Vec<VerifiedRecord>,
-}
+use qoima_core::{Details, Place, RecordId, RecordKind, VerifiedRecord};
+use qoima_store::{ListQuery, Store};
 
 impl Chain {
-    fn new(seed: u8) -> Chain {
-        Chain {
-            author: fixtures::author(seed),
-            records: Vec::new(),
-        }
-    }
-
     fn record(&mut self, kind: RecordKind, place: &str, text: &str) -> RecordId {
-        let prev = self.records.last();
-        let mut body = fixtures::body(
-            &self.author,
-            prev.map_or(1, |r| r.body().seq + 1),
-            prev.map(VerifiedRecord::id),
-            text,
-        );
+        let mut body = self.next_body(text);
         body.place = Some(Place {
             name: place.into(),
             point: None,
@@ -43,22 +22,8 @@ impl Chain {
             body.kind = kind;
             body.details = Details::None;
         }
-        let record = VerifiedRecord::sign(&body, &self.author).unwrap();
-        self.records.push(record.clone());
-        record.id()
+        self.push_body(&body).id()
     }
-}
-
-fn open(home: &Path) -> Store {
-    Store::open(home, &test_key()).unwrap()
-}
-
-fn import(store: &mut Store, records: &[VerifiedRecord]) {
-    let bundle = fixtures::bundle(&fixtures::author(99), records, &[]);
-    let report = store
-        .import_bundle(&bundle[..], Source::File("t.qb".into()))
-        .unwrap();
-    assert!(report.is_clean(), "{report:?}");
 }
 
 /// The ids `list` returns, newest stored first.

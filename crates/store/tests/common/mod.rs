@@ -1,5 +1,6 @@
 //! What the store's integration tests share: the archive key of their stores, the
-//! database opened directly with it, and copying a data directory.
+//! database opened directly with it, copying a data directory, and records by one
+//! author imported as a bundle file.
 
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses part of this
 
@@ -30,5 +31,52 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), &target).unwrap();
         }
+    }
+}
+
+/// The store in `home`, under [`test_key`].
+pub fn open(home: &Path) -> qoima_store::Store {
+    qoima_store::Store::open(home, &test_key()).unwrap()
+}
+
+/// Imports `records` from a bundle file, every one of which must be kept.
+pub fn import(store: &mut qoima_store::Store, records: &[qoima_core::VerifiedRecord]) {
+    let bundle = qoima_core::fixtures::bundle(&qoima_core::fixtures::author(99), records, &[]);
+    let report = store
+        .import_bundle(&bundle[..], qoima_store::Source::File("t.qb".into()))
+        .unwrap();
+    assert!(report.is_clean(), "{report:?}");
+}
+
+/// Records by one author, each following the one before.
+pub struct Chain {
+    pub author: qoima_core::AuthorSecret,
+    pub records: Vec<qoima_core::VerifiedRecord>,
+}
+
+impl Chain {
+    pub fn new(seed: u8) -> Chain {
+        Chain {
+            author: qoima_core::fixtures::author(seed),
+            records: Vec::new(),
+        }
+    }
+
+    /// The fixture body of the next record, saying `text`.
+    pub fn next_body(&self, text: &str) -> qoima_core::RecordBody {
+        let prev = self.records.last();
+        qoima_core::fixtures::body(
+            &self.author,
+            prev.map_or(1, |r| r.body().seq + 1),
+            prev.map(qoima_core::VerifiedRecord::id),
+            text,
+        )
+    }
+
+    /// Signs `body` and adds it to the chain.
+    pub fn push_body(&mut self, body: &qoima_core::RecordBody) -> qoima_core::VerifiedRecord {
+        let record = qoima_core::VerifiedRecord::sign(body, &self.author).unwrap();
+        self.records.push(record.clone());
+        record
     }
 }
