@@ -60,7 +60,11 @@ pub struct Batch {
 /// Where a session is.
 #[derive(Debug)]
 enum Stage {
-    /// Exchanging negentropy messages.
+    /// The initiator is making its next message off the event loop (a pass over the
+    /// whole index, a sketch of thousands of symbols): it comes back with
+    /// [`PeerSync::resume_stepping`].
+    Stepping,
+    /// Exchanging negentropy messages, waiting for the peer's reply.
     Reconciling(Box<Initiator>),
     /// Fetching what reconciliation found; `pending` batches are queued or in flight.
     Fetching { pending: usize },
@@ -70,6 +74,9 @@ enum Stage {
 #[derive(Debug)]
 pub struct Session {
     stage: Stage,
+    /// Which of this peer's sessions it is, so a step finished after the session
+    /// ended is told from one of the next session.
+    number: u64,
     /// Records its fetches brought.
     pub new_records: u64,
     /// When it started.
@@ -92,6 +99,8 @@ pub struct PeerSync {
     in_flight: usize,
     /// Ids in the next request; 0 until the first ([`FETCH_BATCH_FIRST`]).
     batch_ids: usize,
+    /// Sessions begun with this peer.
+    sessions_begun: u64,
 }
 
 impl PeerSync {
@@ -106,36 +115,69 @@ impl PeerSync {
         &self.resume
     }
 
-    /// Begins a session with `initiator` (made from [`PeerSync::resume`] and
-    /// [`PeerSync::LIMITS`]) unless one is running; true if begun.
-    pub fn start_session(&mut self, initiator: Initiator) -> bool {
+    /// Begins a session unless one is running; returns its number. Its initiator is
+    /// being made (from [`PeerSync::resume`] and [`PeerSync::LIMITS`]) until it is handed
+    /// in with [`PeerSync::resume_stepping`].
+    pub fn begin_session(&mut self) -> Option<u64> {
         if self.session.is_some() {
-            return false;
+            return None;
         }
+        self.sessions_begun += 1;
         self.session = Some(Session {
-            stage: Stage::Reconciling(Box::new(initiator)),
+            stage: Stage::Stepping,
+            number: self.sessions_begun,
             new_records: 0,
             started: Instant::now(),
             complete: true,
             resume_after: Position::START,
         });
-        true
+        Some(self.sessions_begun)
     }
 
     /// True while a session runs.
+    #[cfg(test)]
     pub fn in_session(&self) -> bool {
         self.session.is_some()
     }
 
-    /// The running session's initiator, while it reconciles.
-    pub fn initiator(&mut self) -> Option<&mut Initiator> {
-        match &mut self.session {
-            Some(Session {
-                stage: Stage::Reconciling(initiator),
-                ..
-            }) => Some(initiator),
-            _ => None,
+    /// Takes the running session's initiator to make its next message from the peer's
+    /// reply, with the session's number; `None` unless it waits for a reply.
+    pub fn start_stepping(&mut self) -> Option<(Box<Initiator>, u64)> {
+        let session = self.session.as_mut()?;
+        match std::mem::replace(&mut session.stage, Stage::Stepping) {
+            Stage::Reconciling(initiator) => Some((initiator, session.number)),
+            other => {
+                session.stage = other;
+                None
+            }
         }
+    }
+
+    /// Hands back the initiator of session `number` once its step is made; false (and
+    /// the initiator is dropped) if that session is over: its step is of no use now.
+    pub fn resume_stepping(&mut self, number: u64, initiator: Box<Initiator>) -> bool {
+        match &mut self.session {
+            Some(session)
+                if session.number == number && matches!(session.stage, Stage::Stepping) =>
+            {
+                session.stage = Stage::Reconciling(initiator);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// True while session `number` runs and reconciles (waiting for the peer or
+    /// stepping).
+    pub fn reconciling(&self, number: u64) -> bool {
+        matches!(
+            &self.session,
+            Some(Session {
+                stage: Stage::Stepping | Stage::Reconciling(_),
+                number: running,
+                ..
+            }) if *running == number
+        )
     }
 
     /// Reconciliation found `need`: queue it (as far as the bound allows) and fetch.
@@ -342,9 +384,44 @@ mod tests {
     fn session_started() -> PeerSync {
         let index = ArchiveIndex::from_entries(Vec::new());
         let mut peer = PeerSync::default();
+        let number = peer.begin_session().unwrap();
         let (initiator, _) = Initiator::start(&index, peer.resume(), PeerSync::LIMITS);
-        assert!(peer.start_session(initiator));
+        assert!(peer.resume_stepping(number, Box::new(initiator)));
         peer
+    }
+
+    #[test]
+    fn a_step_made_for_a_session_that_ended_is_dropped() {
+        let index = ArchiveIndex::from_entries(Vec::new());
+        let initiator = || Box::new(Initiator::start(&index, &Position::START, PeerSync::LIMITS).0);
+        let mut peer = PeerSync::default();
+        let first = peer.begin_session().unwrap();
+        assert_eq!(peer.begin_session(), None, "one session at a time");
+        assert!(
+            peer.start_stepping().is_none(),
+            "no initiator while it is made"
+        );
+        assert!(peer.resume_stepping(first, initiator()));
+        let (stepping, number) = peer.start_stepping().unwrap();
+        assert_eq!(number, first);
+        assert!(peer.start_stepping().is_none(), "one step at a time");
+        assert!(peer.reconciling(first));
+
+        // The peer left while the step was made, and a new session began.
+        peer.abort_session();
+        let second = peer.begin_session().unwrap();
+        assert_ne!(first, second);
+        assert!(!peer.reconciling(first) && peer.reconciling(second));
+        assert!(
+            !peer.resume_stepping(first, stepping),
+            "the old session's step"
+        );
+        assert!(
+            peer.start_stepping().is_none(),
+            "the new session is still stepping"
+        );
+        assert!(peer.resume_stepping(second, initiator()));
+        assert!(peer.start_stepping().is_some());
     }
 
     fn ids(n: usize) -> Vec<[u8; 32]> {
@@ -360,7 +437,7 @@ mod tests {
     #[test]
     fn a_session_fetches_in_bounded_batches_then_finishes() {
         let mut peer = session_started();
-        assert!(peer.initiator().is_some());
+        assert!(peer.reconciling(1));
         let total = FETCH_BATCH * 4 + 1;
         peer.reconciled(ids(total), true, Position::START);
         let mut sent = Vec::new();

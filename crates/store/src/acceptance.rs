@@ -399,7 +399,7 @@ mod tests {
             store
                 .db
                 .execute_batch(
-                    "DROP TRIGGER author_usage_on_insert;
+                    "DROP TRIGGER IF EXISTS author_usage_on_insert;
                      DROP TRIGGER author_usage_on_update;
                      DROP TRIGGER author_usage_on_delete;
                      DROP TABLE author_usage;

@@ -304,6 +304,7 @@ pub(crate) fn insert_record(
     ])?;
     let rowid: i64 = if changed == 1 {
         let rowid = tx.last_insert_rowid();
+        count_usage(tx, record, now)?;
         // Indexed for search later, outside this transaction (see `search.rs`).
         crate::search::enqueue(tx, rowid)?;
         let mut attach = tx.prepare_cached(
@@ -336,6 +337,28 @@ pub(crate) fn insert_record(
     // A retraction that arrived first may have deleted it at once: then it is not new
     // here, and is neither counted nor passed on.
     crate::standing::on_stored(tx, rowid, record, now)
+}
+
+/// Adds a newly stored record to its author's usage (`author_usage`, schema version 11):
+/// its bytes, and one more record in the clock hour it was stored in (the count starts
+/// again in a new hour). Done here rather than by a trigger (schema version 14) so the
+/// insert needs no statement journal.
+fn count_usage(tx: &Transaction<'_>, record: &VerifiedRecord, now: i64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO author_usage (author, bytes, hour, records_in_hour)
+         VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (author) DO UPDATE SET
+             bytes = bytes + excluded.bytes,
+             records_in_hour =
+                 CASE WHEN hour = excluded.hour THEN records_in_hour + 1 ELSE 1 END,
+             hour = excluded.hour",
+    )?
+    .execute(params![
+        record.body().author.as_bytes(),
+        record.bytes().len() as i64,
+        now.div_euclid(3_600_000)
+    ])?;
+    Ok(())
 }
 
 /// Milliseconds since the epoch, by this machine's clock.

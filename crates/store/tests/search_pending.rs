@@ -296,7 +296,7 @@ fn a_record_quarantined_while_pending_leaves_no_hit() {
 /// Undoes what schema versions after 9 added to an archive.
 const AFTER_VERSION_9: &str = "
     DROP TABLE search_pending;
-    DROP TRIGGER author_usage_on_insert;
+    DROP TRIGGER IF EXISTS author_usage_on_insert;
     DROP TRIGGER author_usage_on_update;
     DROP TRIGGER author_usage_on_delete;
     DROP TABLE author_usage;
@@ -436,7 +436,7 @@ fn an_archive_of_schema_version_11_is_queued_for_the_index_with_word_forms() {
     drop(db);
 
     let store = open(dir.path());
-    assert_eq!(schema_version(dir.path()), 13);
+    assert_eq!(schema_version(dir.path()), 14);
     assert_eq!(
         store.search_pending_count().unwrap(),
         2,

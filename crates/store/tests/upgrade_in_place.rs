@@ -83,7 +83,7 @@ fn legacy_archive(home: &Path) -> Legacy {
          DROP TABLE tombstones; DROP TABLE pending_retractions; DROP TABLE endorsements;
          DROP TABLE revocations; DROP TABLE doomed_blobs; DROP TABLE settings;
          DROP TABLE declined; DROP TABLE unknown_arrivals; DROP TABLE search_pending;
-         DROP TRIGGER author_usage_on_insert; DROP TRIGGER author_usage_on_update;
+         DROP TRIGGER IF EXISTS author_usage_on_insert; DROP TRIGGER author_usage_on_update;
          DROP TRIGGER author_usage_on_delete; DROP TABLE author_usage;
          ALTER TABLE attachments DROP COLUMN size; ALTER TABLE blobs DROP COLUMN outboard;
          PRAGMA user_version = 5;",

@@ -305,10 +305,18 @@ enum Internal {
         source: PeerId,
         missing: Result<Vec<RecordId>, StoreError>,
     },
+    /// Session `number` with `peer` made its next step off the event loop.
+    Stepped {
+        peer: PeerId,
+        number: u64,
+        initiator: Box<qoima_sync::Initiator>,
+        step: Result<qoima_sync::Step, qoima_sync::SyncError>,
+    },
     /// What a reconciliation with `peer` found this node lacks, less what it does not
     /// want (retracted here, or declined by its policy within the hour).
     NeedChecked {
         peer: PeerId,
+        number: u64,
         need: Result<Vec<RecordId>, StoreError>,
         complete: bool,
         resume: qoima_sync::Position,
@@ -487,12 +495,19 @@ impl EventLoop {
                 source,
                 missing,
             } => self.on_announce_checked(reply, source, missing),
+            Internal::Stepped {
+                peer,
+                number,
+                initiator,
+                step,
+            } => self.on_stepped(peer, number, initiator, step),
             Internal::NeedChecked {
                 peer,
+                number,
                 need,
                 complete,
                 resume,
-            } => self.on_need_checked(peer, need, complete, resume),
+            } => self.on_need_checked(peer, number, need, complete, resume),
             Internal::Served {
                 peer,
                 channel,

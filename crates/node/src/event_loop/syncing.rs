@@ -30,23 +30,30 @@ impl EventLoop {
         }
     }
 
+    /// Begins a session with `peer` unless one runs. Its first message is made off the
+    /// event loop, like every step after it: each is a pass over the whole index.
     pub(super) fn start_session(&mut self, peer: PeerId) {
-        if self.sync.get(&peer).is_some_and(PeerSync::in_session) {
-            return;
-        }
         let sync = self.sync.entry(peer).or_default();
+        let Some(number) = sync.begin_session() else {
+            return;
+        };
+        let from = *sync.resume();
         // A fresh salt per session keys the sketch's hashes, so nobody can prepare
         // record ids that collide in it.
         let mut salt = [0; qoima_sync::SALT_BYTES];
         getrandom::fill(&mut salt).expect("the OS random source works");
-        let (initiator, first) = Initiator::start_salted(
-            &read_index(&self.index),
-            sync.resume(),
-            PeerSync::LIMITS,
-            salt,
-        );
-        sync.start_session(initiator);
-        self.send_reconcile(peer, first);
+        let index = Arc::clone(&self.index);
+        let tx = self.internal_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let (initiator, first) =
+                Initiator::start_salted(&read_index(&index), &from, PeerSync::LIMITS, salt);
+            let _ = tx.blocking_send(Internal::Stepped {
+                peer,
+                number,
+                initiator: Box::new(initiator),
+                step: Ok(Step::Send(first)),
+            });
+        });
     }
 
     fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
@@ -97,15 +104,44 @@ impl EventLoop {
         }
     }
 
+    /// The peer's reply is read and the next message made off the event loop: with a
+    /// scattered difference that step decodes a sketch of thousands of symbols (up to
+    /// about 150 ms at the session's bounds), which would hold up every other peer.
+    /// One step at a time per peer: the session has one initiator, and it is away.
     fn on_reconcile_reply(&mut self, peer: PeerId, reply: Vec<u8>) {
+        let Some((mut initiator, number)) =
+            self.sync.get_mut(&peer).and_then(PeerSync::start_stepping)
+        else {
+            return;
+        };
         let index = Arc::clone(&self.index);
+        let tx = self.internal_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let step = initiator.step(&read_index(&index), &reply);
+            let _ = tx.blocking_send(Internal::Stepped {
+                peer,
+                number,
+                initiator,
+                step,
+            });
+        });
+    }
+
+    /// A step of session `number` with `peer` is made: send it, or fetch what the
+    /// session found. Dropped if that session ended meanwhile (the peer left).
+    pub(super) fn on_stepped(
+        &mut self,
+        peer: PeerId,
+        number: u64,
+        initiator: Box<Initiator>,
+        step: Result<Step, SyncError>,
+    ) {
         let Some(sync) = self.sync.get_mut(&peer) else {
             return;
         };
-        let Some(initiator) = sync.initiator() else {
+        if !sync.resume_stepping(number, initiator) {
             return;
-        };
-        let step = initiator.step(&read_index(&index), &reply);
+        }
         match step {
             Ok(Step::Send(next)) => self.send_reconcile(peer, next),
             Ok(Step::Done(outcome)) => {
@@ -119,6 +155,7 @@ impl EventLoop {
                     move |s| s.missing(&need),
                     move |need| Internal::NeedChecked {
                         peer,
+                        number,
                         need,
                         complete,
                         resume,
@@ -137,6 +174,7 @@ impl EventLoop {
     pub(super) fn on_need_checked(
         &mut self,
         peer: PeerId,
+        number: u64,
         need: Result<Vec<RecordId>, StoreError>,
         complete: bool,
         resume: qoima_sync::Position,
@@ -145,7 +183,7 @@ impl EventLoop {
             return;
         };
         // The session may have ended meanwhile (the peer left and came back).
-        if sync.initiator().is_none() {
+        if !sync.reconciling(number) {
             return;
         }
         match need {
