@@ -85,6 +85,7 @@
 
 pub mod archive;
 pub mod exchange;
+pub mod fair_share;
 pub mod fetch;
 pub mod flood;
 pub mod node_rules;
