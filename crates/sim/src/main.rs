@@ -45,6 +45,10 @@ struct Cli {
     /// both: id (the node today) or random (drawn afresh for each fetch).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "id")]
     fetch_order: Vec<OrderArg>,
+    /// Under a per-peer rule, do not reconcile with a peer whose share is spent until
+    /// the hour turns.
+    #[arg(long)]
+    pause_spent_peers: bool,
     /// The first seed; runs use this seed and the ones after it.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -191,6 +195,7 @@ fn main() -> Result<()> {
         let mut params = Params::city(s.nodes, s.window, s.hostile, cli.seed);
         params.quota_rule = v.rule;
         params.fetch_order = v.order;
+        params.pause_spent_peers = cli.pause_spent_peers;
         params.horizon_ms = cli.days * DAY_MS;
         params.record_bytes = cli.record_bytes;
         params.base_records = if s.nodes >= cli.large_from {

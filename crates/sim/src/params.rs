@@ -159,6 +159,12 @@ pub struct Params {
     /// drawn afresh per fetch. Runs written before the option existed were by id.
     #[serde(default)]
     pub fetch_order: FetchOrder,
+    /// Under a per-peer rule, a node does not reconcile with a peer whose share (or
+    /// the hour's quota) it has spent until the hour turns: what it would find it could
+    /// not keep, and each session lists the flood ids again. Records of vouched
+    /// authors (not modelled) would wait up to the hour.
+    #[serde(default)]
+    pub pause_spent_peers: bool,
 
     /// Events that may wait in the queue; past it gossip deliveries are dropped (as a
     /// node's bounded queues drop them) and counted.
@@ -227,6 +233,7 @@ impl Params {
             flood_records_per_key: 10_000,
             quota_rule: QuotaRule::Shared,
             fetch_order: FetchOrder::Id,
+            pause_spent_peers: false,
             events_max: 4_000_000,
             index_cache: 256,
             partitioned: false,

@@ -129,6 +129,9 @@ fn summarise(scenario: Scenario, params: &Params, runs: Vec<RunReport>) -> Summa
     if params.fetch_order == FetchOrder::Random {
         name.push_str(", random order");
     }
+    if params.pause_spent_peers && params.quota_rule.per_peer() {
+        name.push_str(", pause spent");
+    }
     Summary {
         scenario,
         name,

@@ -670,6 +670,11 @@ impl Simulation {
         let mut found = false;
         let mut from = Position::START;
         let budget = |elapsed: f64| (end - at) as f64 - elapsed;
+        if self.params.pause_spent_peers && self.share_spent(x, y, at) {
+            // Nothing a session found could be kept before the hour turns. Counted as
+            // found, so the pair is synced again (not repeated from a memo) then.
+            return (0.0, true);
+        }
         for _ in 0..SESSIONS_PER_SYNC_MAX {
             if budget(elapsed) <= 0.0 {
                 break;
