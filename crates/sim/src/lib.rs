@@ -65,6 +65,10 @@
 //!   Authors of new honest records are unknown to most nodes too, so the testimony
 //!   competes with the flood for the hourly quota; a declined record is not stored,
 //!   not forwarded, and not fetched again for an hour.
+//! * **Proposed rules** (options, off by default): a share of the hourly quota per
+//!   delivering peer (`--quota-rule per-peer`, [`fair_share`]), a fetch order drawn
+//!   afresh per fetch instead of by id (`--fetch-order random`), and no sessions with a
+//!   peer whose share is spent until the hour turns (`--pause-spent-peers`).
 //!
 //! # Why a smaller base in the large city
 //!
@@ -85,6 +89,7 @@
 
 pub mod archive;
 pub mod exchange;
+pub mod fair_share;
 pub mod fetch;
 pub mod flood;
 pub mod node_rules;

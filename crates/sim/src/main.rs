@@ -6,6 +6,8 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
+use qoima_sim::fair_share::QuotaRule;
+use qoima_sim::fetch::FetchOrder;
 use qoima_sim::params::{DAY_MS, Params};
 use qoima_sim::plots;
 use qoima_sim::scenario::{Scenario, Summary, run_scenario};
@@ -33,6 +35,20 @@ struct Cli {
     /// both.
     #[arg(long, value_enum, default_value_t = Toggle::Both)]
     hostile: Toggle,
+    /// How the hourly quota for records of unknown authors is divided between the peers
+    /// that deliver them, comma-separated to run several: shared (the store today),
+    /// per-peer (an eighth of it per peer at most), per-peer-gossip-first (per-peer,
+    /// and a sync leaves the last eighth of each to records pushed by gossip).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "shared")]
+    quota_rule: Vec<RuleArg>,
+    /// The order a node asks a peer for what a session found, comma-separated to run
+    /// both: id (the node today) or random (drawn afresh for each fetch).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "id")]
+    fetch_order: Vec<OrderArg>,
+    /// Under a per-peer rule, do not reconcile with a peer whose share is spent until
+    /// the hour turns.
+    #[arg(long)]
+    pause_spent_peers: bool,
     /// The first seed; runs use this seed and the ones after it.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -82,6 +98,46 @@ enum Toggle {
     Both,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuleArg {
+    Shared,
+    PerPeer,
+    PerPeerGossipFirst,
+}
+
+impl RuleArg {
+    fn rule(self) -> QuotaRule {
+        match self {
+            RuleArg::Shared => QuotaRule::Shared,
+            RuleArg::PerPeer => QuotaRule::PerPeer,
+            RuleArg::PerPeerGossipFirst => QuotaRule::PerPeerGossipFirst,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OrderArg {
+    Id,
+    Random,
+}
+
+impl OrderArg {
+    fn order(self) -> FetchOrder {
+        match self {
+            OrderArg::Id => FetchOrder::Id,
+            OrderArg::Random => FetchOrder::Random,
+        }
+    }
+}
+
+/// One scenario under one acceptance rule and fetch order.
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    scenario: Scenario,
+    rule: QuotaRule,
+    order: FetchOrder,
+}
+
 impl Toggle {
     fn values(self) -> Vec<bool> {
         match self {
@@ -117,16 +173,29 @@ fn main() -> Result<()> {
     for &nodes in &cli.nodes {
         for window in cli.window.values() {
             for hostile in cli.hostile.values() {
-                scenarios.push(Scenario {
-                    nodes,
-                    window,
-                    hostile,
-                });
+                for rule in &cli.quota_rule {
+                    for order in &cli.fetch_order {
+                        let scenario = Scenario {
+                            nodes,
+                            window,
+                            hostile,
+                        };
+                        scenarios.push(Variant {
+                            scenario,
+                            rule: rule.rule(),
+                            order: order.order(),
+                        });
+                    }
+                }
             }
         }
     }
-    let params_of = |s: &Scenario| {
+    let params_of = |v: &Variant| {
+        let s = v.scenario;
         let mut params = Params::city(s.nodes, s.window, s.hostile, cli.seed);
+        params.quota_rule = v.rule;
+        params.fetch_order = v.order;
+        params.pause_spent_peers = cli.pause_spent_peers;
         params.horizon_ms = cli.days * DAY_MS;
         params.record_bytes = cli.record_bytes;
         params.base_records = if s.nodes >= cli.large_from {
@@ -139,11 +208,11 @@ fn main() -> Result<()> {
     for scenario in &scenarios {
         params_of(scenario)
             .validate()
-            .with_context(|| scenario.name())?;
+            .with_context(|| scenario.scenario.name())?;
     }
     // Largest first (taken from the end), so the threads finish together.
-    let mut queue: Vec<(usize, Scenario)> = scenarios.iter().copied().enumerate().collect();
-    queue.sort_by_key(|(_, s)| s.nodes);
+    let mut queue: Vec<(usize, Variant)> = scenarios.iter().copied().enumerate().collect();
+    queue.sort_by_key(|(_, v)| v.scenario.nodes);
     let queue = Mutex::new(queue);
     let done: Mutex<Vec<(usize, Summary)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -152,9 +221,11 @@ fn main() -> Result<()> {
                 loop {
                     let next = queue.lock().map(|mut q| q.pop());
                     let Ok(Some((i, scenario))) = next else { break };
-                    eprintln!("running {} …", scenario.name());
+                    let (name, rule) = (scenario.scenario.name(), scenario.rule.name());
+                    eprintln!("running {name}, {rule}, {:?} order …", scenario.order);
                     // Validated above: a scenario cannot fail here.
-                    if let Ok(summary) = run_scenario(scenario, &params_of(&scenario), cli.seeds)
+                    if let Ok(summary) =
+                        run_scenario(scenario.scenario, &params_of(&scenario), cli.seeds)
                         && let Ok(mut done) = done.lock()
                     {
                         done.push((i, summary));
@@ -203,8 +274,15 @@ fn table(summaries: &[Summary], days: u64) -> String {
     let mut out = String::new();
     let hours = |h: Option<f64>| h.map_or_else(|| format!(">{}", days * 24), |h| format!("{h:.1}"));
     let mb = |b: u64| format!("{:.2}", b as f64 / 1e6);
+    // Names with a quota rule are longer than the rest.
+    let width = summaries
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(38);
     out.push_str(&format!(
-        "{:<38} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>17} {:>17} {:>17}\n",
+        "{:<width$} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>17} {:>17} {:>17}\n",
         "scenario",
         "base",
         "seeds",
@@ -217,12 +295,12 @@ fn table(summaries: &[Summary], days: u64) -> String {
         "total MB"
     ));
     out.push_str(&format!(
-        "{:<38} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>17} {:>17} {:>17}\n",
+        "{:<width$} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>17} {:>17} {:>17}\n",
         "", "", "", "", "", "", "at end", "median / p99", "median / p99", "median / p99"
     ));
     for s in summaries {
         out.push_str(&format!(
-            "{:<38} {:>6} {:>5} {:>7} {:>7} {:>7} {:>6.1}% {:>17} {:>17} {:>17}\n",
+            "{:<width$} {:>6} {:>5} {:>7} {:>7} {:>7} {:>6.1}% {:>17} {:>17} {:>17}\n",
             s.name,
             s.params.base_records,
             s.runs.len(),

@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fair_share::QuotaRule;
+use crate::fetch::FetchOrder;
+
 /// One millisecond of simulated time is the unit everywhere.
 pub const MINUTE_MS: u64 = 60_000;
 /// An hour.
@@ -147,6 +150,21 @@ pub struct Params {
     /// Records a flooder signs under one key before taking a fresh one: the quota per
     /// unknown author, so that quota alone never stops it.
     pub flood_records_per_key: u64,
+    /// How the hourly quota for unknown authors is divided between the peers that
+    /// deliver records: `shared` as the store does today, or a share per peer
+    /// (`fair_share.rs`). Runs written before the rule existed were `shared`.
+    #[serde(default)]
+    pub quota_rule: QuotaRule,
+    /// The order a node asks for what a session found: by id (the node today) or
+    /// drawn afresh per fetch. Runs written before the option existed were by id.
+    #[serde(default)]
+    pub fetch_order: FetchOrder,
+    /// Under a per-peer rule, a node does not reconcile with a peer whose share (or
+    /// the hour's quota) it has spent until the hour turns: what it would find it could
+    /// not keep, and each session lists the flood ids again. Records of vouched
+    /// authors (not modelled) would wait up to the hour.
+    #[serde(default)]
+    pub pause_spent_peers: bool,
 
     /// Events that may wait in the queue; past it gossip deliveries are dropped (as a
     /// node's bounded queues drop them) and counted.
@@ -213,6 +231,9 @@ impl Params {
             flooder_share_of_hostile: 0.5,
             flood_records_per_hour: 20_000,
             flood_records_per_key: 10_000,
+            quota_rule: QuotaRule::Shared,
+            fetch_order: FetchOrder::Id,
+            pause_spent_peers: false,
             events_max: 4_000_000,
             index_cache: 256,
             partitioned: false,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fetch::FetchOrder;
 use crate::params::{HOUR_MS, Params, ParamsError};
 use crate::report::{CURVE_STEP_MS, RunReport, Spread, median_time, median_u64};
 use crate::sim::simulate;
@@ -120,9 +121,20 @@ fn summarise(scenario: Scenario, params: &Params, runs: Vec<RunReport>) -> Summa
     };
     let mut ends: Vec<f64> = runs.iter().map(|r| r.reached_at_end).collect();
     ends.sort_by(f64::total_cmp);
+    // The quota rule and fetch order are named unless they are the node's own.
+    let mut name = scenario.name();
+    if params.quota_rule.per_peer() {
+        name = format!("{name}, {}", params.quota_rule.name());
+    }
+    if params.fetch_order == FetchOrder::Random {
+        name.push_str(", random order");
+    }
+    if params.pause_spent_peers && params.quota_rule.per_peer() {
+        name.push_str(", pause spent");
+    }
     Summary {
         scenario,
-        name: scenario.name(),
+        name,
         params: params.clone(),
         hours_to,
         reached_at_end: ends[(ends.len() - 1) / 2],

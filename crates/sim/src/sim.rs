@@ -10,7 +10,8 @@ use qoima_sync::{ArchiveIndex, Position, SALT_BYTES, SyncError};
 
 use crate::archive::{Holdings, IndexCache};
 use crate::exchange::{Wire, replay, run_session};
-use crate::fetch::{FetchCost, Fetched, fetch};
+use crate::fair_share::{Delivery, PEER_SHARE_PER_HOUR, PeerShares, QuotaRule, room_for};
+use crate::fetch::{FetchCost, FetchOrder, Fetched, Take, fetch};
 use crate::flood::{Flood, RECONCILE_BYTES_PER_FLOOD_ID};
 use crate::node_rules::{
     DECLINED_FOR_MS, DECLINED_MAX, GOSSIP_MESH, HOUR_MS, LIMITS, QUEUED_IDS_MAX,
@@ -86,6 +87,8 @@ struct Node {
     holdings: Holdings,
     quota_hour: u64,
     quota_used: u64,
+    /// What each delivering peer filled of this hour's quota (per-peer rules only).
+    shares: PeerShares,
     /// Declined records and until when they are remembered (bounded by `DECLINED_MAX`).
     declined: Vec<(RecordNo, u64)>,
     /// Flood records declined and remembered, and until when: the store remembers
@@ -109,6 +112,35 @@ impl Node {
             self.quota_used = 0;
         }
         RECORDS_PER_HOUR_ALL_UNKNOWN.saturating_sub(self.quota_used)
+    }
+
+    /// Records of unknown authors `peer` may still deliver by `delivery` at `now` under
+    /// `rule`: the hour's quota left and, per peer, the peer's share left.
+    fn admission_room(&mut self, peer: u32, now: u64, rule: QuotaRule, delivery: Delivery) -> u64 {
+        let hour = room_for(
+            rule,
+            delivery,
+            self.quota_room(now),
+            RECORDS_PER_HOUR_ALL_UNKNOWN,
+        );
+        if !rule.per_peer() {
+            return hour;
+        }
+        let share = room_for(
+            rule,
+            delivery,
+            self.shares.room(peer, now),
+            PEER_SHARE_PER_HOUR,
+        );
+        hour.min(share)
+    }
+
+    /// Counts `count` records of unknown authors kept from `peer`.
+    fn charge(&mut self, peer: u32, count: u64, now: u64, rule: QuotaRule) {
+        self.quota_used += count;
+        if rule.per_peer() {
+            self.shares.charge(peer, count, now);
+        }
     }
 
     fn declined_now(&self, record: RecordNo, now: u64) -> bool {
@@ -165,6 +197,13 @@ pub struct Counters {
     pub records_written: u64,
     /// Times the testimony was declined by a quota.
     pub testimony_declined: u64,
+    /// Of those, times it was pushed by gossip.
+    #[serde(default)]
+    pub testimony_declined_pushed: u64,
+    /// Times a session found the testimony but the node did not ask for it, its quota
+    /// or the peer's share being spent (per-peer rules only).
+    #[serde(default)]
+    pub testimony_not_asked: u64,
     /// Peer messages `qoima_sync` refused (never, between simulated nodes).
     pub sync_errors: u64,
 }
@@ -207,6 +246,9 @@ pub struct Simulation {
     sequence: u64,
     now: u64,
     rng: Rng,
+    /// Draws of the fetch order when it is random: a stream of its own, so the other
+    /// parts of a run are the same whatever the order.
+    order_rng: Rng,
     indexes: IndexCache,
     /// What a session between two equal sets costs: initiator bytes, responder bytes,
     /// round trips, by the set. Bounded like the index cache.
@@ -235,6 +277,7 @@ impl Simulation {
             nodes: vec![Node::default(); params.nodes],
             indexes: IndexCache::new(params.index_cache),
             rng: Rng::fork(params.seed, 3),
+            order_rng: Rng::fork(params.seed, 4),
             params,
             world,
             records,
@@ -595,7 +638,7 @@ impl Simulation {
             if at >= end {
                 break;
             }
-            let (ms, found_here) = self.pull(x, y, at, end, contact, &link);
+            let (ms, found_here) = self.pull(x, y, at, end, &link);
             elapsed += ms;
             found |= found_here;
         }
@@ -621,20 +664,17 @@ impl Simulation {
     /// `x` reconciles with `y` and fetches what it lacks, in sessions back to back while
     /// a session stops at a limit. Returns the time taken and whether anything was
     /// found to fetch.
-    fn pull(
-        &mut self,
-        x: u32,
-        y: u32,
-        at: u64,
-        end: u64,
-        contact: u32,
-        link: &Link,
-    ) -> (f64, bool) {
+    fn pull(&mut self, x: u32, y: u32, at: u64, end: u64, link: &Link) -> (f64, bool) {
         let (xi, yi) = (x as usize, y as usize);
         let mut elapsed = 0.0f64;
         let mut found = false;
         let mut from = Position::START;
         let budget = |elapsed: f64| (end - at) as f64 - elapsed;
+        if self.params.pause_spent_peers && self.share_spent(x, y, at) {
+            // Nothing a session found could be kept before the hour turns. Counted as
+            // found, so the pair is synced again (not repeated from a memo) then.
+            return (0.0, true);
+        }
         for _ in 0..SESSIONS_PER_SYNC_MAX {
             if budget(elapsed) <= 0.0 {
                 break;
@@ -667,18 +707,16 @@ impl Simulation {
             }
             found |= !need.is_empty() || flood_need > 0;
             let now = at + elapsed as u64;
-            let wanted: Vec<(RecordNo, f64)> = need
+            let lacked: Vec<RecordNo> = need
                 .iter()
                 .filter_map(|id| self.records.number(id))
                 .filter(|&r| {
                     !self.nodes[xi].holdings.holds(r) && !self.nodes[xi].declined_now(r, now)
                 })
-                .map(|r| {
-                    (
-                        r,
-                        crate::records::Records::id_share(&self.records.entry(r).1),
-                    )
-                })
+                .collect();
+            let wanted: Vec<(RecordNo, f64)> = lacked
+                .into_iter()
+                .map(|r| (r, self.flood_share_before(r)))
                 .collect();
             if self.world.people[xi].role != Role::Flooder && (!wanted.is_empty() || flood_need > 0)
             {
@@ -688,9 +726,14 @@ impl Simulation {
                 self.nodes[xi].record_bytes += fetched.bytes;
                 self.nodes[yi].record_bytes += fetched.bytes;
                 let done = at + elapsed as u64;
-                self.take(x, &fetched, done, contact);
+                self.take(x, y, &fetched, done);
             }
             if complete && flood_need < QUEUED_IDS_MAX.saturating_sub(need.len()) as u64 {
+                break;
+            }
+            if self.share_spent(x, y, at + elapsed as u64) {
+                // What another session would find could not be kept: it waits for the
+                // next tick, when the hour or the share may have turned.
                 break;
             }
             from = if complete { Position::START } else { resume };
@@ -830,6 +873,23 @@ impl Simulation {
         salt
     }
 
+    /// Under a per-peer rule, whether `x` may keep nothing more from `y` at `now` (the
+    /// peer's share or the hour's quota spent). The store today goes on with sessions
+    /// and declines what they bring, so this is never true under the shared rule.
+    fn share_spent(&mut self, x: u32, y: u32, now: u64) -> bool {
+        let rule = self.params.quota_rule;
+        rule.per_peer() && self.nodes[x as usize].admission_room(y, now, rule, Delivery::Sync) == 0
+    }
+
+    /// The share of a fetch's flood asked for before `record`: by id, fixed by its id;
+    /// in random order, a fresh draw.
+    fn flood_share_before(&mut self, record: RecordNo) -> f64 {
+        match self.params.fetch_order {
+            FetchOrder::Id => Records::id_share(&self.records.entry(record).1),
+            FetchOrder::Random => self.order_rng.unit(),
+        }
+    }
+
     /// Flood records `x` lacks that `y` offers, less those `x` remembers declining.
     fn flood_need(&self, x: u32, y: u32, now: u64) -> u64 {
         let mine = self.nodes[x as usize].holdings.flood;
@@ -869,14 +929,23 @@ impl Simulation {
                 ..Fetched::default()
             };
         }
-        let room = self.nodes[x as usize].quota_room(now);
-        fetch(wanted, flood, room, &cost, budget_ms)
+        let rule = self.params.quota_rule;
+        let room = self.nodes[x as usize].admission_room(y, now, rule, Delivery::Sync);
+        // Per peer, the node knows what it may still keep from this peer and asks for
+        // no more: the rest is not declined (and remembered for an hour) but left for
+        // another peer or the next hour. The store today asks for all it found.
+        let asked_max = if rule.per_peer() { room } else { u64::MAX };
+        fetch(wanted, flood, Take { room, asked_max }, &cost, budget_ms)
     }
 
-    /// `x` keeps what a fetch brought.
-    fn take(&mut self, x: u32, fetched: &Fetched, now: u64, _contact: u32) {
+    /// `x` keeps what a fetch from `y` brought.
+    fn take(&mut self, x: u32, y: u32, fetched: &Fetched, now: u64) {
         let xi = x as usize;
-        self.nodes[xi].quota_used += fetched.accepted.len() as u64 + fetched.flood_accepted;
+        let kept = fetched.accepted.len() as u64 + fetched.flood_accepted;
+        self.nodes[xi].charge(y, kept, now, self.params.quota_rule);
+        if fetched.not_asked.contains(&TESTIMONY) {
+            self.counters.testimony_not_asked += 1;
+        }
         self.nodes[xi].holdings.add_flood(fetched.flood_accepted);
         let flood_declined = fetched
             .transferred
@@ -981,15 +1050,21 @@ impl Simulation {
         if role == Role::Flooder || self.nodes[to as usize].holdings.holds(record) {
             return;
         }
-        if self.nodes[to as usize].quota_room(now) == 0 {
-            // Declined: not kept, so not forwarded.
+        let rule = self.params.quota_rule;
+        let node = &mut self.nodes[to as usize];
+        if node.admission_room(from, now, rule, Delivery::Gossip) == 0 {
+            // Declined: not kept, so not forwarded. Remembered only when the hour's
+            // quota is spent: over one peer's share, another peer may still bring it.
+            if node.quota_room(now) == 0 || !rule.per_peer() {
+                node.decline(record, now);
+            }
             if record == TESTIMONY {
                 self.counters.testimony_declined += 1;
+                self.counters.testimony_declined_pushed += 1;
             }
-            self.nodes[to as usize].decline(record, now);
             return;
         }
-        self.nodes[to as usize].quota_used += 1;
+        node.charge(from, 1, now, rule);
         self.keep(to, record, now);
         if role == Role::Honest {
             self.publish(to, record, Some(from));
@@ -1013,6 +1088,41 @@ mod tests {
         node.decline_flood(100_000, 10);
         assert_eq!(node.flood_declined_now(11), DECLINED_MAX as u64);
         assert_eq!(node.flood_declined_now(10 + DECLINED_FOR_MS), 0);
+    }
+
+    #[test]
+    fn per_peer_each_peer_fills_its_share_within_the_hours_quota() {
+        let rule = QuotaRule::PerPeer;
+        let mut node = Node::default();
+        assert_eq!(
+            node.admission_room(1, 0, rule, Delivery::Sync),
+            PEER_SHARE_PER_HOUR
+        );
+        node.charge(1, PEER_SHARE_PER_HOUR, 0, rule);
+        assert_eq!(node.admission_room(1, 1, rule, Delivery::Gossip), 0);
+        assert_eq!(
+            node.admission_room(2, 1, rule, Delivery::Sync),
+            PEER_SHARE_PER_HOUR
+        );
+        // The hour's quota still bounds the peers together.
+        node.charge(
+            2,
+            RECORDS_PER_HOUR_ALL_UNKNOWN - PEER_SHARE_PER_HOUR - 5,
+            2,
+            rule,
+        );
+        assert_eq!(node.admission_room(3, 3, rule, Delivery::Sync), 5);
+        assert_eq!(
+            node.admission_room(3, HOUR_MS, rule, Delivery::Sync),
+            PEER_SHARE_PER_HOUR
+        );
+        // Under the shared rule one peer may fill the whole hour.
+        let mut shared = Node::default();
+        shared.charge(1, PEER_SHARE_PER_HOUR, 0, QuotaRule::Shared);
+        assert_eq!(
+            shared.admission_room(1, 1, QuotaRule::Shared, Delivery::Sync),
+            RECORDS_PER_HOUR_ALL_UNKNOWN - PEER_SHARE_PER_HOUR
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use qoima_sim::exchange::{Wire, replay, run_session};
+use qoima_sim::fair_share::QuotaRule;
+use qoima_sim::fetch::FetchOrder;
 use qoima_sim::node_rules::LIMITS;
 use qoima_sim::params::{DAY_MS, Link, Params};
 use qoima_sim::records::TESTIMONY;
@@ -162,4 +164,27 @@ fn the_same_seed_gives_the_same_report() {
     let other = run_scenario(scenario, &params, 1).unwrap();
     assert_ne!(first.runs[0].curve, other.runs[0].curve);
     let _ = TESTIMONY;
+}
+
+#[test]
+fn a_per_peer_share_in_random_order_is_a_function_of_the_seed_too() {
+    let scenario = Scenario {
+        nodes: 40,
+        window: true,
+        hostile: true,
+    };
+    let mut params = small_city(40, 21);
+    params.window = true;
+    params.hostile_share = 0.1;
+    params.quota_rule = QuotaRule::PerPeer;
+    params.fetch_order = FetchOrder::Random;
+    params.pause_spent_peers = true;
+    let first = run_scenario(scenario, &params, 2).unwrap();
+    let second = run_scenario(scenario, &params, 2).unwrap();
+    assert_eq!(first, second);
+    assert!(first.name.ends_with("per-peer, random order, pause spent"));
+    assert_eq!(
+        first.runs[0].counters.testimony_declined, 0,
+        "asked within the room"
+    );
 }
