@@ -35,6 +35,19 @@ pub const QUEUED_IDS_MAX: usize = 64 * 1024;
 /// gives up on it.
 pub const REFUSALS_MAX: u8 = 5;
 
+/// Puts what a session found in the order it is fetched in: a uniform permutation,
+/// drawn afresh each session. The acceptance policy keeps a bounded number of records of
+/// unknown authors an hour, and what a fetch brings first takes that room. In id order a
+/// record's place among the flood found with it is fixed by its id (and a flooder can
+/// grind ids that sort first), so the same honest record would come after the flood in
+/// every session and be declined every time; in a random order each record has the same
+/// chance each session. Simulated (`BENCHMARKS.md` §7.1): with 10 % of nodes hostile, a
+/// testimony reached 97.8 % of a city of 10,000 within the week instead of 51.8 %.
+pub fn fetch_order(need: &mut [[u8; 32]], rng: &mut impl rand::Rng) {
+    use rand::seq::SliceRandom;
+    need.shuffle(rng);
+}
+
 /// Why a fetch was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FetchOrigin {
@@ -388,6 +401,27 @@ mod tests {
         let (initiator, _) = Initiator::start(&index, peer.resume(), PeerSync::LIMITS);
         assert!(peer.resume_stepping(number, Box::new(initiator)));
         peer
+    }
+
+    #[test]
+    fn the_fetch_order_is_drawn_afresh_each_time_and_keeps_every_id() {
+        use rand::SeedableRng;
+        let mut sorted = ids(1000);
+        sorted.sort();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut first = sorted.clone();
+        fetch_order(&mut first, &mut rng);
+        let mut second = sorted.clone();
+        fetch_order(&mut second, &mut rng);
+        assert!(first != sorted, "not by id");
+        assert!(first != second, "another order each session");
+        // The last id by id order lands anywhere, not last.
+        let last = sorted[999];
+        assert!(first.iter().position(|id| *id == last).unwrap() < 999);
+        for order in [&mut first, &mut second] {
+            order.sort();
+            assert!(*order == sorted, "a permutation");
+        }
     }
 
     #[test]

@@ -13,17 +13,24 @@ use crate::params::Link;
 use crate::records::RecordNo;
 
 /// The order a node asks for what a session found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FetchOrder {
-    /// By id, as `need` comes (the node today): a record's place among the flood is
-    /// fixed by its id, the same at every fetch, and a flooder could grind ids that
-    /// sort first.
-    #[default]
+    /// By id, as `need` comes (the node before it shuffled): a record's place among the
+    /// flood is fixed by its id, the same at every fetch, and a flooder could grind ids
+    /// that sort first.
     Id,
-    /// In an order the node draws afresh for each fetch: a record's place among the
-    /// flood is a new draw each time, and no id can buy a better one.
+    /// In an order the node draws afresh for each fetch (the node now,
+    /// `crates/node/src/session.rs`, `fetch_order`): a record's place among the flood
+    /// is a new draw each time, and no id can buy a better one.
     Random,
+}
+
+impl FetchOrder {
+    /// The order of runs saved before the option existed: by id.
+    pub fn before_the_option() -> FetchOrder {
+        FetchOrder::Id
+    }
 }
 
 /// Costs of a fetch on the wire.

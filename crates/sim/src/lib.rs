@@ -65,9 +65,11 @@
 //!   Authors of new honest records are unknown to most nodes too, so the testimony
 //!   competes with the flood for the hourly quota; a declined record is not stored,
 //!   not forwarded, and not fetched again for an hour.
+//! * **Fetch order**: a node asks for what a session found in an order drawn afresh
+//!   for each fetch (`--fetch-order random`, the default, as the node does since the
+//!   simulation showed its worth); `--fetch-order id` is the node before.
 //! * **Proposed rules** (options, off by default): a share of the hourly quota per
-//!   delivering peer (`--quota-rule per-peer`, [`fair_share`]), a fetch order drawn
-//!   afresh per fetch instead of by id (`--fetch-order random`), and no sessions with a
+//!   delivering peer (`--quota-rule per-peer`, [`fair_share`]), and no sessions with a
 //!   peer whose share is spent until the hour turns (`--pause-spent-peers`).
 //!
 //! # Why a smaller base in the large city

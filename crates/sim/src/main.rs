@@ -42,8 +42,9 @@ struct Cli {
     #[arg(long, value_enum, value_delimiter = ',', default_value = "shared")]
     quota_rule: Vec<RuleArg>,
     /// The order a node asks a peer for what a session found, comma-separated to run
-    /// both: id (the node today) or random (drawn afresh for each fetch).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "id")]
+    /// both: random (the node since schema version 14: drawn afresh for each fetch) or
+    /// id (the node before it).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "random")]
     fetch_order: Vec<OrderArg>,
     /// Under a per-peer rule, do not reconcile with a peer whose share is spent until
     /// the hour turns.

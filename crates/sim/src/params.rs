@@ -155,9 +155,10 @@ pub struct Params {
     /// (`fair_share.rs`). Runs written before the rule existed were `shared`.
     #[serde(default)]
     pub quota_rule: QuotaRule,
-    /// The order a node asks for what a session found: by id (the node today) or
-    /// drawn afresh per fetch. Runs written before the option existed were by id.
-    #[serde(default)]
+    /// The order a node asks for what a session found: drawn afresh per fetch (the
+    /// node now, `fetch_order` in `crates/node/src/session.rs`) or by id (the node
+    /// before). Runs written before the option existed were by id.
+    #[serde(default = "FetchOrder::before_the_option")]
     pub fetch_order: FetchOrder,
     /// Under a per-peer rule, a node does not reconcile with a peer whose share (or
     /// the hour's quota) it has spent until the hour turns: what it would find it could
@@ -232,7 +233,7 @@ impl Params {
             flood_records_per_hour: 20_000,
             flood_records_per_key: 10_000,
             quota_rule: QuotaRule::Shared,
-            fetch_order: FetchOrder::Id,
+            fetch_order: FetchOrder::Random,
             pause_spent_peers: false,
             events_max: 4_000_000,
             index_cache: 256,

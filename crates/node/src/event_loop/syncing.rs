@@ -188,7 +188,9 @@ impl EventLoop {
         }
         match need {
             Ok(need) => {
-                sync.reconciled(need.into_iter().map(|id| id.0).collect(), complete, resume);
+                let mut need: Vec<[u8; 32]> = need.into_iter().map(|id| id.0).collect();
+                crate::session::fetch_order(&mut need, &mut rand::rng());
+                sync.reconciled(need, complete, resume);
                 self.pump_fetches();
             }
             Err(e) => {
