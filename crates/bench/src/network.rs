@@ -211,8 +211,13 @@ pub fn sync_full(args: SyncFullArgs) -> anyhow::Result<()> {
     drop(records);
 
     let source = work.fresh("source")?;
-    crate::util::open_store(&source)?
-        .import_bundle(std::fs::File::open(&bundle)?, Source::File("all.qb".into()))?;
+    let mut serving = crate::util::open_store(&source)?;
+    serving.import_bundle(std::fs::File::open(&bundle)?, Source::File("all.qb".into()))?;
+    // A node serving its archive has long made it searchable; left pending, the
+    // serving node would index 100,000 records while it answers (its one store thread
+    // busy for about ten seconds), which is not what a sync costs.
+    serving.index_pending_search(usize::MAX)?;
+    drop(serving);
 
     // The reference: `qoima import` of the same records, through the library.
     let imported = work.fresh("imported")?;
