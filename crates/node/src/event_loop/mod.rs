@@ -464,7 +464,9 @@ impl EventLoop {
                 }
                 _ = housekeeping.tick() => {
                     self.lift_expired_bans();
-                    self.index_for_search();
+                    if self.fetches_in_flight == 0 {
+                        self.index_for_search();
+                    }
                 }
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
             }
@@ -717,8 +719,9 @@ impl EventLoop {
     }
 
     /// Makes records stored since the last time searchable, one bounded batch at a time
-    /// while there are more, so the first search after a large sync answers at once (an
-    /// import leaves its records queued for the full-text index).
+    /// while there are more and nothing is being fetched, so the first search after a
+    /// large sync answers at once (an import leaves its records queued for the full-text
+    /// index) and a catch-up is not held up by it.
     pub(super) fn index_for_search(&mut self) {
         if std::mem::replace(&mut self.indexing, true) {
             return;
@@ -732,7 +735,14 @@ impl EventLoop {
     fn on_indexed(&mut self, result: Result<usize, StoreError>) {
         self.indexing = false;
         match result {
-            Ok(indexed) if indexed == qoima_store::SEARCH_INDEX_BATCH => self.index_for_search(),
+            // More is queued: go on while nothing is being fetched. During a catch-up a
+            // batch of indexing (about a second on the store thread) would hold up the
+            // imports behind it; the next pause picks it up.
+            Ok(indexed)
+                if indexed == qoima_store::SEARCH_INDEX_BATCH && self.fetches_in_flight == 0 =>
+            {
+                self.index_for_search()
+            }
             Ok(_) => {}
             // Searches index what is left themselves; the next round tries again.
             Err(e) => warn!("making records searchable failed: {e}"),
