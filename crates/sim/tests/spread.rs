@@ -141,8 +141,8 @@ fn bytes_counted_are_the_real_messages_bytes() {
     assert!(cut.initiator_bytes + cut.responder_bytes < payload);
 }
 
-#[test]
-fn the_same_seed_gives_the_same_report() {
+/// 40 nodes with the daily window, 10 % of them hostile.
+fn small_hostile_city_with_window() -> (Scenario, Params) {
     let scenario = Scenario {
         nodes: 40,
         window: true,
@@ -151,6 +151,12 @@ fn the_same_seed_gives_the_same_report() {
     let mut params = small_city(40, 21);
     params.window = true;
     params.hostile_share = 0.1;
+    (scenario, params)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report() {
+    let (scenario, mut params) = small_hostile_city_with_window();
     params.offline_per_day = 1.0;
     params.seized_share = 0.05;
     let first = run_scenario(scenario, &params, 2).unwrap();
@@ -168,14 +174,7 @@ fn the_same_seed_gives_the_same_report() {
 
 #[test]
 fn a_per_peer_share_in_random_order_is_a_function_of_the_seed_too() {
-    let scenario = Scenario {
-        nodes: 40,
-        window: true,
-        hostile: true,
-    };
-    let mut params = small_city(40, 21);
-    params.window = true;
-    params.hostile_share = 0.1;
+    let (scenario, mut params) = small_hostile_city_with_window();
     params.quota_rule = QuotaRule::PerPeer;
     params.fetch_order = FetchOrder::Random;
     params.pause_spent_peers = true;

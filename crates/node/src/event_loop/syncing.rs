@@ -42,16 +42,31 @@ impl EventLoop {
         // record ids that collide in it.
         let mut salt = [0; qoima_sync::SALT_BYTES];
         getrandom::fill(&mut salt).expect("the OS random source works");
+        self.step_off_loop(peer, number, move |index| {
+            let (initiator, first) = Initiator::start_salted(index, &from, PeerSync::LIMITS, salt);
+            (Box::new(initiator), Ok(Step::Send(first)))
+        });
+    }
+
+    /// Makes a step of session `number` with `peer` on a blocking thread, over the
+    /// index; its result comes back to [`EventLoop::on_stepped`].
+    fn step_off_loop(
+        &self,
+        peer: PeerId,
+        number: u64,
+        step: impl FnOnce(&qoima_sync::ArchiveIndex) -> (Box<Initiator>, Result<Step, SyncError>)
+        + Send
+        + 'static,
+    ) {
         let index = Arc::clone(&self.index);
         let tx = self.internal_tx.clone();
         tokio::task::spawn_blocking(move || {
-            let (initiator, first) =
-                Initiator::start_salted(&read_index(&index), &from, PeerSync::LIMITS, salt);
+            let (initiator, step) = step(&read_index(&index));
             let _ = tx.blocking_send(Internal::Stepped {
                 peer,
                 number,
-                initiator: Box::new(initiator),
-                step: Ok(Step::Send(first)),
+                initiator,
+                step,
             });
         });
     }
@@ -114,16 +129,9 @@ impl EventLoop {
         else {
             return;
         };
-        let index = Arc::clone(&self.index);
-        let tx = self.internal_tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let step = initiator.step(&read_index(&index), &reply);
-            let _ = tx.blocking_send(Internal::Stepped {
-                peer,
-                number,
-                initiator,
-                step,
-            });
+        self.step_off_loop(peer, number, move |index| {
+            let step = initiator.step(index, &reply);
+            (initiator, step)
         });
     }
 
