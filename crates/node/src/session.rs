@@ -153,6 +153,12 @@ impl PeerSync {
         self.session.is_some()
     }
 
+    /// True while anything is under way with this peer: a session (reconciling, or
+    /// fetching what it found), or announced records waiting or being fetched.
+    pub fn is_busy(&self) -> bool {
+        self.session.is_some() || !self.queue.is_empty() || self.in_flight > 0
+    }
+
     /// Takes the running session's initiator to make its next message from the peer's
     /// reply, with the session's number; `None` unless it waits for a reply.
     pub fn start_stepping(&mut self) -> Option<(Box<Initiator>, u64)> {
@@ -272,9 +278,11 @@ impl PeerSync {
         Some(batch)
     }
 
-    /// A request of `asked` ids was answered after `took`: a quick answer to a full
-    /// request doubles the next one, a slow answer halves it.
+    /// A request of `asked` ids was answered after `took` (with a bundle, now waiting to
+    /// be stored; [`PeerSync::fetched`] follows): it is off the wire, and a quick answer
+    /// to a full request doubles the next one, a slow answer halves it.
     pub fn answered(&mut self, asked: usize, took: Duration) {
+        self.in_flight = self.in_flight.saturating_sub(1);
         let size = self.batch_ids();
         self.batch_ids = if took >= FETCH_SLOW {
             (size / 2).max(FETCH_BATCH_MIN)
@@ -299,9 +307,10 @@ impl PeerSync {
         !self.queue.is_empty()
     }
 
-    /// A fetch came back and was imported. The responder stops at a size target, so
+    /// An answered fetch was imported. The responder stops at a size target, so
     /// `leftover` (requested, not sent) is asked for again as long as it keeps sending
-    /// something.
+    /// something. A session's batch is pending until here, so the session ends only once
+    /// what it found is stored.
     pub fn fetched(
         &mut self,
         origin: FetchOrigin,
@@ -309,7 +318,6 @@ impl PeerSync {
         progressed: bool,
         leftover: Vec<[u8; 32]>,
     ) {
-        self.in_flight = self.in_flight.saturating_sub(1);
         let again = progressed && !leftover.is_empty();
         if again {
             self.queued_ids += leftover.len();
@@ -350,6 +358,14 @@ impl PeerSync {
     /// without it: it ends here, and the next connection or timer starts another.
     pub fn fetch_failed(&mut self, origin: FetchOrigin) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        if origin == FetchOrigin::Session {
+            self.abort_session();
+        }
+    }
+
+    /// An answered fetch could not be stored (this node's failure): as
+    /// [`PeerSync::fetch_failed`], but the request was already off the wire.
+    pub fn import_failed(&mut self, origin: FetchOrigin) {
         if origin == FetchOrigin::Session {
             self.abort_session();
         }
@@ -508,6 +524,31 @@ mod tests {
     }
 
     #[test]
+    fn an_answered_fetch_frees_the_wire_but_the_session_waits_for_its_storing() {
+        let mut peer = session_started();
+        peer.reconciled(ids(FETCH_BATCH_FIRST * 4), true, Position::START);
+        let sent: Vec<Batch> = std::iter::from_fn(|| peer.next_batch()).collect();
+        assert_eq!(sent.len(), FETCHES_IN_FLIGHT);
+        for batch in &sent {
+            peer.answered(batch.ids.len(), Duration::from_secs(1));
+        }
+        // Three answers wait to be stored; the fourth request goes out meanwhile.
+        let last = peer.next_batch().expect("the wire is free");
+        peer.answered(last.ids.len(), Duration::from_secs(1));
+        assert!(peer.next_batch().is_none(), "every id asked");
+        for batch in &sent {
+            peer.fetched(batch.origin, batch.ids.len() as u64, true, Vec::new());
+            assert!(
+                peer.take_finished().is_none(),
+                "a batch is still being stored"
+            );
+        }
+        peer.fetched(last.origin, last.ids.len() as u64, true, Vec::new());
+        let session = peer.take_finished().expect("everything stored");
+        assert_eq!(session.new_records, (FETCH_BATCH_FIRST * 4) as u64);
+    }
+
+    #[test]
     fn batches_grow_with_quick_answers_and_shrink_with_slow_ones() {
         let mut peer = PeerSync::default();
         assert_eq!(peer.batch_ids(), FETCH_BATCH_FIRST);
@@ -547,11 +588,14 @@ mod tests {
         while let Some(next) = peer.next_batch() {
             rest.push(next);
         }
+        peer.answered(again.ids.len(), Duration::from_secs(1));
         peer.fetched(again.origin, 16, true, Vec::new());
         for next in rest {
+            peer.answered(next.ids.len(), Duration::from_secs(1));
             peer.fetched(next.origin, next.ids.len() as u64, true, Vec::new());
         }
         while let Some(next) = peer.next_batch() {
+            peer.answered(next.ids.len(), Duration::from_secs(1));
             peer.fetched(next.origin, next.ids.len() as u64, true, Vec::new());
         }
         assert_eq!(peer.take_finished().unwrap().new_records, 64);
@@ -572,10 +616,12 @@ mod tests {
         let mut peer = session_started();
         peer.reconciled(ids(10), true, Position::START);
         let batch = peer.next_batch().unwrap();
+        peer.answered(batch.ids.len(), Duration::from_secs(1));
         peer.fetched(batch.origin, 4, true, batch.ids[4..].to_vec());
         let again = peer.next_batch().unwrap();
         assert_eq!(again.ids.len(), 6);
         // Nothing was sent this time: give up on the rest rather than loop.
+        peer.answered(again.ids.len(), Duration::from_secs(1));
         peer.fetched(again.origin, 0, false, again.ids.clone());
         assert!(peer.next_batch().is_none());
         assert_eq!(peer.take_finished().unwrap().new_records, 4);
@@ -604,6 +650,7 @@ mod tests {
         let mut total = 0;
         while let Some(batch) = peer.next_batch() {
             total += batch.ids.len();
+            peer.answered(batch.ids.len(), Duration::from_secs(1));
             peer.fetched(batch.origin, batch.ids.len() as u64, true, Vec::new());
         }
         assert_eq!(total, QUEUED_IDS_MAX);
@@ -621,6 +668,7 @@ mod tests {
         peer.fetch_failed(FetchOrigin::Session);
         assert!(!peer.in_session());
         assert!(peer.has_queued(), "announced ids are still wanted");
+        peer.answered(first.ids.len(), Duration::from_secs(1));
         peer.fetched(first.origin, 0, true, Vec::new());
     }
 }

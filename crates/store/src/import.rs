@@ -122,6 +122,12 @@ pub struct Rejection {
 }
 
 enum ToWriter {
+    /// The records and blobs that follow are of this bundle, from this source (their
+    /// provenance), until [`ToWriter::End`].
+    Begin {
+        bundle: BundleId,
+        source: Source,
+    },
     Records(Vec<VerifiedRecord>),
     /// A blob file installed by this import.
     Blob(StoredBlob, Vec<u8>),
@@ -129,12 +135,16 @@ enum ToWriter {
     /// hash: its row is added if missing (a crash after the file was renamed into place,
     /// before the import's commit, leaves none).
     BlobOnDisk(BlobHash, u64),
-    /// The bundle has been read: log the import in the same transaction and commit.
-    /// Without this message the writer commits nothing.
-    Finish {
+    /// The bundle has been read: log its import in the same transaction.
+    End {
+        /// The bundle's place in the group.
+        position: usize,
         bundler: AuthorKey,
         rejected: usize,
     },
+    /// Every bundle of the group has been read: commit. Without this message the writer
+    /// commits nothing.
+    Commit,
 }
 
 #[derive(Default)]
@@ -171,7 +181,7 @@ impl Pending {
     }
 }
 
-/// Why reading the bundle stopped early.
+/// Why reading a bundle stopped early.
 enum Stop {
     /// The bundle's bytes (or reading them) failed: reported, and what verified is kept.
     Bundle(BundleError),
@@ -179,6 +189,13 @@ enum Stop {
     Writer,
     /// This node failed: nothing is stored.
     Store(StoreError),
+}
+
+/// What the reading side of an import shares between the bundles of a group.
+struct Reading<'a> {
+    to_writer: std::sync::mpsc::SyncSender<ToWriter>,
+    blobs: &'a crate::blobs::BlobDir,
+    records_only: bool,
 }
 
 impl Store {
@@ -194,7 +211,8 @@ impl Store {
         input: impl Read,
         source: Source,
     ) -> Result<ImportReport, StoreError> {
-        self.import(input, source, false)
+        let mut reports = self.import_group(vec![(input, source)], false)?;
+        Ok(reports.remove(0))
     }
 
     /// Verifies and merges a bundle received from a peer. Such bundles carry records
@@ -207,170 +225,65 @@ impl Store {
         bundle: &[u8],
         source: Source,
     ) -> Result<ImportReport, StoreError> {
-        self.import(bundle, source, true)
+        let mut reports = self.import_network_bundles(vec![(bundle, source)])?;
+        Ok(reports.remove(0))
     }
 
-    fn import(
+    /// Imports several bundles from peers in one transaction, each as
+    /// [`Store::import_network_bundle`] would, with one report each, in order. Each
+    /// report, and so each verdict, depends on its own bundle's bytes only. A commit
+    /// costs the same for one fetched batch as for several, and during a catch-up it
+    /// dominated: each commit rewrites every index page its records touched, scattered
+    /// over indexes the size of the archive. An `Err` means this node failed and none of
+    /// the bundles was stored.
+    pub fn import_network_bundles(
         &mut self,
-        input: impl Read,
-        source: Source,
-        records_only: bool,
-    ) -> Result<ImportReport, StoreError> {
-        let mut report = ImportReport::default();
-        let mut reader = match BundleReader::open(input) {
-            Ok(reader) => reader,
-            Err(e) => {
-                report.fault = fault_of(&e);
-                report.fatal = Some(e.to_string());
-                return Ok(report);
-            }
-        };
-        let bundle = reader.id();
-        let bundler = reader.manifest().bundler;
-        report.bundle = Some(bundle);
-        report.bundler = Some(bundler);
-        report.records_listed = reader.manifest().record_count();
-        if records_only && reader.manifest().blob_count() > 0 {
-            report.fault = Some(SenderFault::CarriesBlobs);
-            report.fatal = Some(CARRIES_BLOBS.into());
-            return Ok(report);
-        }
+        bundles: Vec<(&[u8], Source)>,
+    ) -> Result<Vec<ImportReport>, StoreError> {
+        self.import_group(bundles, true)
+    }
 
-        // The batches' random coefficients come from this seed, drawn once per import: a
-        // signer who could predict them could make a bad signature pass a batch.
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| std::io::Error::other(e.to_string()))?;
+    fn import_group<R: Read>(
+        &mut self,
+        inputs: Vec<(R, Source)>,
+        records_only: bool,
+    ) -> Result<Vec<ImportReport>, StoreError> {
         let (to_writer, from_reader) = sync_channel::<ToWriter>(BATCHES_IN_FLIGHT);
         let Store { db, blobs, .. } = self;
-        let blobs = &*blobs;
-        let (written, stop) = std::thread::scope(|scope| {
-            let writer = scope.spawn(|| write_all(db, from_reader, &source, bundle.as_bytes()));
-            let mut pending = Pending::default();
-            let flush = |pending: &mut Pending, report: &mut ImportReport| {
-                let verified = verify_batch(pending.take(), &seed, &mut report.rejected);
-                to_writer.send(ToWriter::Records(verified)).is_ok()
-            };
-            let stop = loop {
-                let item = match reader.next_item() {
-                    Ok(Some(item)) => item,
-                    Ok(None) => break None,
-                    Err(e) => break Some(Stop::Bundle(e)),
-                };
-                match item {
-                    Item::Record {
-                        index,
-                        id,
-                        bytes: Ok(bytes),
-                    } => {
-                        pending.push(index, id, bytes);
-                        if pending.is_full() && !flush(&mut pending, &mut report) {
-                            break Some(Stop::Writer);
-                        }
+        let reading = Reading {
+            to_writer,
+            blobs: &*blobs,
+            records_only,
+        };
+        let (written, mut reports, failure) = std::thread::scope(|scope| {
+            let writer = scope.spawn(|| write_all(db, from_reader));
+            let mut reports = Vec::with_capacity(inputs.len());
+            let mut failure = None;
+            for (position, (input, source)) in inputs.into_iter().enumerate() {
+                let (report, stop) = reading.read(position, input, source);
+                reports.push(report);
+                match stop {
+                    Some(Stop::Store(e)) => {
+                        failure = Some(e);
+                        break;
                     }
-                    Item::Record {
-                        index,
-                        id,
-                        bytes: Err(e),
-                    } => {
-                        report.rejected.push(rejection(
-                            index,
-                            ItemKind::Record,
-                            id.as_bytes(),
-                            e.to_string(),
-                        ));
-                    }
-                    Item::Blob(mut blob) => {
-                        let (index, hash, size) = (blob.index(), blob.hash(), blob.size());
-                        // A blob already held is still read to its end and hashed: its
-                        // bytes decide the verdict, not what this node happens to hold.
-                        let held = blobs.exists(&hash);
-                        let mut tree = GroupHasher::new(size);
-                        let scratch = if held {
-                            None
-                        } else {
-                            match blobs.write_scratch(&mut blob, size, |chunk| tree.update(chunk)) {
-                                Ok(file) => Some(file),
-                                Err(ScratchError::Read(e)) => {
-                                    break Some(Stop::Bundle(blob_read_error(e, index)));
-                                }
-                                Err(ScratchError::Write(e)) => break Some(Stop::Store(e)),
-                            }
-                        };
-                        match blob.finish() {
-                            Ok(Ok(())) => {}
-                            Ok(Err(e)) => {
-                                report.rejected.push(rejection(
-                                    index,
-                                    ItemKind::Blob,
-                                    hash.as_bytes(),
-                                    e.to_string(),
-                                ));
-                                continue;
-                            }
-                            Err(e) => break Some(Stop::Bundle(e)),
-                        }
-                        let message = match scratch {
-                            None => {
-                                report.blobs_present += 1;
-                                ToWriter::BlobOnDisk(hash, size)
-                            }
-                            Some(file) => {
-                                let stored = StoredBlob {
-                                    blake3: hash,
-                                    sha256: qoima_core::Sha256Digest([0; 32]),
-                                    size,
-                                };
-                                // The bundle reader checked the bytes against `hash`; the
-                                // tree hashed along the way agrees (same bytes).
-                                let Some(outboard) = tree.finish() else {
-                                    break Some(Stop::Store(StoreError::Corrupt(
-                                        "an attachment changed length while being stored".into(),
-                                    )));
-                                };
-                                let pairs = outboard.pairs().to_vec();
-                                let scratch = crate::blobs::ScratchBlob {
-                                    file,
-                                    blob: stored,
-                                    outboard,
-                                };
-                                match blobs.install(scratch) {
-                                    Ok(_) => ToWriter::Blob(stored, pairs),
-                                    Err(e) => break Some(Stop::Store(e)),
-                                }
-                            }
-                        };
-                        if to_writer.send(message).is_err() {
-                            break Some(Stop::Writer);
-                        }
-                    }
+                    Some(Stop::Writer) => break,
+                    Some(Stop::Bundle(_)) | None => {}
                 }
-            };
-            let finish = match &stop {
-                None | Some(Stop::Bundle(_)) => {
-                    pending.records.is_empty() || flush(&mut pending, &mut report)
-                }
-                Some(Stop::Writer | Stop::Store(_)) => false,
-            };
-            if finish {
-                let _ = to_writer.send(ToWriter::Finish {
-                    bundler,
-                    rejected: report.rejected.len(),
-                });
             }
-            // Closing the channel without `Finish` makes the writer roll back.
+            let Reading { to_writer, .. } = reading;
+            if failure.is_none() {
+                let _ = to_writer.send(ToWriter::Commit);
+            }
+            // Closing the channel without `Commit` makes the writer roll back.
             drop(to_writer);
             let written = writer
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (written, stop)
+            (written, reports, failure)
         });
-        match stop {
-            Some(Stop::Store(e)) => return Err(e),
-            Some(Stop::Bundle(e)) => {
-                report.fault = fault_of(&e);
-                report.fatal = Some(e.to_string());
-            }
-            Some(Stop::Writer) | None => {}
+        if let Some(e) = failure {
+            return Err(e);
         }
         let Some(written) = written? else {
             // Only reachable if the writer ended early without an error of its own.
@@ -378,18 +291,206 @@ impl Store {
                 "the import's writer stopped early".into(),
             ));
         };
-        report.records_new = written.records_new;
-        report.records_present = written.records_present;
-        report.blobs_new = written.blobs_new;
-        report.declined = written.declined;
-        report.declined_ids = written.declined_ids;
-        // Attachments of records that retractions in this bundle deleted.
-        self.remove_doomed_blobs()?;
-        let bad = report.rejected.iter().filter(|r| !r.later_version).count();
-        if report.fault.is_none() && bad > 0 {
-            report.fault = Some(SenderFault::BadItem { rejected: bad });
+        for (position, written) in written {
+            let report = &mut reports[position];
+            report.records_new = written.records_new;
+            report.records_present = written.records_present;
+            report.blobs_new = written.blobs_new;
+            report.declined = written.declined;
+            report.declined_ids = written.declined_ids;
         }
-        Ok(report)
+        // Attachments of records that retractions in these bundles deleted.
+        self.remove_doomed_blobs()?;
+        for report in &mut reports {
+            let bad = report.rejected.iter().filter(|r| !r.later_version).count();
+            if report.fault.is_none() && bad > 0 {
+                report.fault = Some(SenderFault::BadItem { rejected: bad });
+            }
+        }
+        Ok(reports)
+    }
+}
+
+impl Reading<'_> {
+    /// Reads one bundle of the group, verifying as it goes and passing what verified to
+    /// the writer; returns its report (without what the writer counts) and why reading
+    /// stopped early, if it did.
+    fn read(
+        &self,
+        position: usize,
+        input: impl Read,
+        source: Source,
+    ) -> (ImportReport, Option<Stop>) {
+        let mut report = ImportReport::default();
+        let mut reader = match BundleReader::open(input) {
+            Ok(reader) => reader,
+            Err(e) => {
+                report.fault = fault_of(&e);
+                report.fatal = Some(e.to_string());
+                return (report, None);
+            }
+        };
+        let bundle = reader.id();
+        let bundler = reader.manifest().bundler;
+        report.bundle = Some(bundle);
+        report.bundler = Some(bundler);
+        report.records_listed = reader.manifest().record_count();
+        if self.records_only && reader.manifest().blob_count() > 0 {
+            report.fault = Some(SenderFault::CarriesBlobs);
+            report.fatal = Some(CARRIES_BLOBS.into());
+            return (report, None);
+        }
+        // The batches' random coefficients come from this seed, drawn once per bundle: a
+        // signer who could predict them could make a bad signature pass a batch.
+        let mut seed = [0u8; 32];
+        if let Err(e) = getrandom::fill(&mut seed) {
+            let error = std::io::Error::other(e.to_string());
+            return (report, Some(Stop::Store(error.into())));
+        }
+        if self
+            .to_writer
+            .send(ToWriter::Begin { bundle, source })
+            .is_err()
+        {
+            return (report, Some(Stop::Writer));
+        }
+        let mut pending = Pending::default();
+        let flush = |pending: &mut Pending, report: &mut ImportReport| {
+            let verified = verify_batch(pending.take(), &seed, &mut report.rejected);
+            self.to_writer.send(ToWriter::Records(verified)).is_ok()
+        };
+        let stop = loop {
+            let item = match reader.next_item() {
+                Ok(Some(item)) => item,
+                Ok(None) => break None,
+                Err(e) => break Some(Stop::Bundle(e)),
+            };
+            let message = match item {
+                Item::Record {
+                    index,
+                    id,
+                    bytes: Ok(bytes),
+                } => {
+                    pending.push(index, id, bytes);
+                    if pending.is_full() && !flush(&mut pending, &mut report) {
+                        break Some(Stop::Writer);
+                    }
+                    continue;
+                }
+                Item::Record {
+                    index,
+                    id,
+                    bytes: Err(e),
+                } => {
+                    report.rejected.push(rejection(
+                        index,
+                        ItemKind::Record,
+                        id.as_bytes(),
+                        e.to_string(),
+                    ));
+                    continue;
+                }
+                Item::Blob(blob) => match self.store_blob(blob, &mut report) {
+                    Ok(Some(message)) => message,
+                    Ok(None) => continue,
+                    Err(stop) => break Some(stop),
+                },
+            };
+            if self.to_writer.send(message).is_err() {
+                break Some(Stop::Writer);
+            }
+        };
+        let finish = match &stop {
+            None | Some(Stop::Bundle(_)) => {
+                pending.records.is_empty() || flush(&mut pending, &mut report)
+            }
+            Some(Stop::Writer | Stop::Store(_)) => false,
+        };
+        let stop = match stop {
+            Some(Stop::Bundle(e)) => {
+                report.fault = fault_of(&e);
+                report.fatal = Some(e.to_string());
+                None
+            }
+            other => other,
+        };
+        if finish {
+            let end = ToWriter::End {
+                position,
+                bundler,
+                rejected: report.rejected.len(),
+            };
+            if self.to_writer.send(end).is_err() {
+                return (report, Some(Stop::Writer));
+            }
+        }
+        (report, stop)
+    }
+
+    /// Reads one blob of a bundle to its end, hashing it; a new one is installed as its
+    /// file. Returns what the writer is to record, `None` if the blob was refused (noted
+    /// in the report).
+    fn store_blob(
+        &self,
+        mut blob: qoima_core::bundle::BlobItem<'_, impl Read>,
+        report: &mut ImportReport,
+    ) -> Result<Option<ToWriter>, Stop> {
+        let (index, hash, size) = (blob.index(), blob.hash(), blob.size());
+        // A blob already held is still read to its end and hashed: its bytes decide the
+        // verdict, not what this node happens to hold.
+        let held = self.blobs.exists(&hash);
+        let mut tree = GroupHasher::new(size);
+        let scratch = if held {
+            None
+        } else {
+            match self
+                .blobs
+                .write_scratch(&mut blob, size, |chunk| tree.update(chunk))
+            {
+                Ok(file) => Some(file),
+                Err(ScratchError::Read(e)) => return Err(Stop::Bundle(blob_read_error(e, index))),
+                Err(ScratchError::Write(e)) => return Err(Stop::Store(e)),
+            }
+        };
+        match blob.finish() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                report.rejected.push(rejection(
+                    index,
+                    ItemKind::Blob,
+                    hash.as_bytes(),
+                    e.to_string(),
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(Stop::Bundle(e)),
+        }
+        let Some(file) = scratch else {
+            report.blobs_present += 1;
+            return Ok(Some(ToWriter::BlobOnDisk(hash, size)));
+        };
+        let stored = StoredBlob {
+            blake3: hash,
+            sha256: qoima_core::Sha256Digest([0; 32]),
+            size,
+        };
+        // The bundle reader checked the bytes against `hash`; the tree hashed along the
+        // way agrees (same bytes).
+        let Some(outboard) = tree.finish() else {
+            return Err(Stop::Store(StoreError::Corrupt(
+                "an attachment changed length while being stored".into(),
+            )));
+        };
+        let pairs = outboard.pairs().to_vec();
+        let scratch = crate::blobs::ScratchBlob {
+            file,
+            blob: stored,
+            outboard,
+        };
+        match self.blobs.install(scratch) {
+            Ok(_) => Ok(Some(ToWriter::Blob(stored, pairs))),
+            Err(e) => Err(Stop::Store(e)),
+        }
     }
 }
 
@@ -496,24 +597,33 @@ fn verify_batch(
     verified
 }
 
-/// The writer stage: one transaction for the whole bundle, committed on
-/// [`ToWriter::Finish`]. If the channel closes before that, the reader stopped on a
-/// failure of this node and the transaction is rolled back (`Ok(None)`).
+/// The writer stage: one transaction for the whole group, committed on
+/// [`ToWriter::Commit`]; returns what each bundle wrote, by its place in the group. If
+/// the channel closes before that, the reader stopped on a failure of this node and the
+/// transaction is rolled back (`Ok(None)`).
 fn write_all(
     db: &mut Connection,
     input: Receiver<ToWriter>,
-    source: &Source,
-    bundle: &[u8],
-) -> Result<Option<Written>, StoreError> {
+) -> Result<Option<Vec<(usize, Written)>>, StoreError> {
     // IMMEDIATE: the write lock is taken now, not on the first write after a read, which
     // fails at once (SQLITE_BUSY) when another connection wrote in between.
     let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let now = now_ms();
     let mut admission = crate::acceptance::Admission::new(&tx, now)?;
+    let mut done = Vec::new();
     let mut written = Written::default();
+    // Each bundle's messages come after its `Begin`.
+    let mut current: Option<(BundleId, Source)> = None;
     for message in input {
         match message {
+            ToWriter::Begin { bundle, source } => {
+                written = Written::default();
+                current = Some((bundle, source));
+            }
             ToWriter::Records(records) => {
+                let Some((bundle, source)) = &current else {
+                    continue;
+                };
                 for record in &records {
                     if let Some(why) = admit(&tx, &mut admission, record)? {
                         match written.declined.iter_mut().find(|(w, _)| *w == why) {
@@ -523,7 +633,7 @@ fn write_all(
                         written.declined_ids.push(record.id());
                         continue;
                     }
-                    if insert_record(&tx, record, source, bundle, now, false)? {
+                    if insert_record(&tx, record, source, bundle.as_bytes(), now, false)? {
                         written.records_new += 1;
                     } else {
                         written.records_present += 1;
@@ -540,11 +650,21 @@ fn write_all(
                     params![hash.as_bytes(), size as i64, now],
                 )?;
             }
-            ToWriter::Finish { bundler, rejected } => {
+            ToWriter::End {
+                position,
+                bundler,
+                rejected,
+            } => {
+                if let Some((bundle, source)) = current.take() {
+                    let written = std::mem::take(&mut written);
+                    log_import(&tx, bundle.as_bytes(), bundler, &source, &written, rejected)?;
+                    done.push((position, written));
+                }
+            }
+            ToWriter::Commit => {
                 admission.finish(&tx)?;
-                log_import(&tx, bundle, bundler, source, &written, rejected)?;
                 tx.commit()?;
-                return Ok(Some(written));
+                return Ok(Some(done));
             }
         }
     }

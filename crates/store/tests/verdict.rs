@@ -177,6 +177,69 @@ fn a_network_bundle_of_records_is_imported_and_judged_by_its_bytes() {
     }
 }
 
+#[test]
+fn bundles_stored_together_are_each_judged_by_their_own_bytes() {
+    let author = fixtures::author(AUTHOR);
+    let good = fixtures::bundle(&author, &records(), &[]);
+    let other_records = fixtures::chain(&fixtures::author(AUTHOR + 1), 2, 300);
+    let other = fixtures::bundle(&fixtures::author(AUTHOR + 1), &other_records, &[]);
+    let mut altered = other.clone();
+    let last = altered.len() - 5;
+    altered[last] ^= 0x01;
+    let cut = good[..good.len() - 1].to_vec();
+    let peer = |name: &str| Source::Peer(name.into());
+
+    // Each bundle alone, each in a fresh store: the verdicts to expect.
+    let alone: Vec<_> = [&cut, &good, &altered, &other, &good]
+        .iter()
+        .map(|bytes| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = Store::open(dir.path(), &test_key()).unwrap();
+            store
+                .import_network_bundle(bytes, peer("p"))
+                .unwrap()
+                .sender_fault()
+        })
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), &test_key()).unwrap();
+    let reports = store
+        .import_network_bundles(vec![
+            (&cut[..], peer("cutter")),
+            (&good[..], peer("honest")),
+            (&altered[..], peer("forger")),
+            (&other[..], peer("second")),
+            (&good[..], peer("again")),
+        ])
+        .unwrap();
+    let faults: Vec<_> = reports.iter().map(ImportReport::sender_fault).collect();
+    assert_eq!(faults, alone, "the same verdicts as one by one");
+    assert_eq!(
+        reports.iter().map(outcome).collect::<Vec<_>>(),
+        vec![
+            // Cut short: what verified before the cut is kept.
+            (Some(SenderFault::Unreadable), 2, 0, 0, 0, 0),
+            (None, 1, 2, 0, 0, 0),
+            // The altered record is refused; the other, valid, is stored.
+            (Some(SenderFault::BadItem { rejected: 1 }), 1, 0, 0, 0, 1),
+            // Its altered twin came first in the group: one record is new here.
+            (None, 1, 1, 0, 0, 0),
+            (None, 0, 3, 0, 0, 0),
+        ]
+    );
+    assert_eq!(store.record_count().unwrap(), 5);
+    // Each record's provenance names the bundle it came in.
+    let stored = store.get(&records()[0].id()).unwrap();
+    let mut origins: Vec<&str> = stored
+        .provenance
+        .iter()
+        .map(|p| p.origin.as_str())
+        .collect();
+    origins.sort();
+    assert_eq!(origins, ["again", "cutter", "honest"]);
+}
+
 /// A reader that fails like a failing disk after `ok` bytes.
 struct FailingRead<'a> {
     bytes: &'a [u8],

@@ -43,7 +43,7 @@ impl EventLoop {
         }
         // New records wait for the full-text index; index them once fetching has paused,
         // so a catch-up stores first and a search soon after still answers at once.
-        if !arrived.is_empty() && self.fetches_in_flight == 0 {
+        if !arrived.is_empty() && self.fetching_paused() {
             self.index_for_search();
         }
     }

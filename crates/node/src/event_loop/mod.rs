@@ -34,6 +34,7 @@ use crate::{AttachmentLimits, PeerStatus, Status, identity};
 mod fetching;
 mod gossiping;
 mod stemming;
+mod storing;
 mod syncing;
 
 /// Records read per poll of the archive.
@@ -147,6 +148,7 @@ impl Node {
             config,
             sync: HashMap::new(),
             fetches_in_flight: 0,
+            fetched: storing::FetchedQueue::default(),
             outbound: HashMap::new(),
             stems: HashMap::new(),
             book,
@@ -334,10 +336,11 @@ enum Internal {
     /// Records found corrupt on disk while serving: never sent; to be healed.
     Rotted(Vec<RecordId>),
     Quarantined(Result<Vec<(i64, RecordId)>, StoreError>),
-    Imported {
-        peer: PeerId,
-        batch: Batch,
-        result: Result<(ImportReport, Vec<[u8; 32]>), StoreError>,
+    /// A group of fetched bundles was stored (or not), each with its report and the ids
+    /// it did not carry.
+    Stored {
+        asked: Vec<(PeerId, Batch)>,
+        result: Result<Vec<storing::Stored>, StoreError>,
     },
     /// Attachments records here refer to and this node lacks, and the bytes it holds.
     BlobLook(Result<fetching::BlobLook, StoreError>),
@@ -400,6 +403,8 @@ struct EventLoop {
     sync: HashMap<PeerId, PeerSync>,
     /// Fetch requests in flight to all peers.
     fetches_in_flight: usize,
+    /// Answered fetches waiting for the archive.
+    fetched: storing::FetchedQueue,
     outbound: HashMap<OutboundRequestId, (PeerId, Outbound)>,
     /// News handed to a stem peer, kept until it is taken (else published here).
     stems: HashMap<OutboundRequestId, GossipMessage>,
@@ -464,7 +469,7 @@ impl EventLoop {
                 }
                 _ = housekeeping.tick() => {
                     self.lift_expired_bans();
-                    if self.fetches_in_flight == 0 {
+                    if self.fetching_paused() {
                         self.index_for_search();
                     }
                 }
@@ -527,11 +532,7 @@ impl EventLoop {
                 channel,
                 answer,
             } => self.on_answered(peer, channel, answer),
-            Internal::Imported {
-                peer,
-                batch,
-                result,
-            } => self.on_imported(peer, batch, result),
+            Internal::Stored { asked, result } => self.on_stored(asked, result),
             Internal::Rotted(ids) => {
                 warn!(
                     count = ids.len(),
@@ -738,9 +739,7 @@ impl EventLoop {
             // More is queued: go on while nothing is being fetched. During a catch-up a
             // batch of indexing (about a second on the store thread) would hold up the
             // imports behind it; the next pause picks it up.
-            Ok(indexed)
-                if indexed == qoima_store::SEARCH_INDEX_BATCH && self.fetches_in_flight == 0 =>
-            {
+            Ok(indexed) if indexed == qoima_store::SEARCH_INDEX_BATCH && self.fetching_paused() => {
                 self.index_for_search()
             }
             Ok(_) => {}

@@ -1,17 +1,12 @@
 //! The event loop's sync side: reconciliation sessions with each peer, fetches, and
 //! answering other nodes' requests within the bounds of `work.rs`.
 
-use std::collections::HashSet;
-
-use qoima_core::bundle::BundleReader;
 use qoima_net::SyncRequest;
 use qoima_net::libp2p::request_response;
 use qoima_net::protocol::FETCH_IDS_MAX;
-use qoima_store::Source;
 use qoima_sync::{Initiator, Step, SyncError, respond};
 
 use super::*;
-use crate::session::FetchOrigin;
 
 /// Fetch requests in flight to all peers together: each response may hold up to
 /// `RESPONSE_BYTES_MAX` while it is read and imported.
@@ -85,7 +80,7 @@ impl EventLoop {
     pub(super) fn pump_fetches(&mut self) {
         let peers: Vec<PeerId> = self.sync.keys().copied().collect();
         for peer in peers {
-            while self.fetches_in_flight < FETCHES_TOTAL_MAX {
+            while self.may_fetch() {
                 let Some(batch) = self.sync.get_mut(&peer).and_then(PeerSync::next_batch) else {
                     break;
                 };
@@ -394,36 +389,16 @@ impl EventLoop {
                 self.on_reconcile_reply(peer, reply)
             }
             (Outbound::Fetch(batch), SyncResponse::Bundle(bytes)) => {
-                if let (Some(asked_at), Some(sync)) = (batch.asked_at, self.sync.get_mut(&peer)) {
-                    debug!(%peer, ids = batch.ids.len(), bytes = bytes.len(), took_ms = asked_at.elapsed().as_millis() as u64, "fetch answered");
-                    sync.answered(batch.ids.len(), asked_at.elapsed());
+                self.fetches_in_flight = self.fetches_in_flight.saturating_sub(1);
+                let took = batch.asked_at.map(|at| at.elapsed()).unwrap_or_default();
+                debug!(%peer, ids = batch.ids.len(), bytes = bytes.len(), took_ms = took.as_millis() as u64, "fetch answered");
+                if let Some(sync) = self.sync.get_mut(&peer) {
+                    sync.answered(batch.ids.len(), took);
                 }
-                let peer_text = peer.to_string();
-                let ids = batch.ids.clone();
-                self.spawn_store(
-                    move |s| {
-                        // What the bundle lists, to ask again for what did not fit.
-                        let listed: HashSet<[u8; 32]> = match BundleReader::open(&bytes[..]) {
-                            Ok(reader) => reader.manifest().items.iter().map(|i| i.hash).collect(),
-                            Err(_) => HashSet::new(),
-                        };
-                        let leftover = ids.into_iter().filter(|id| !listed.contains(id)).collect();
-                        let started = std::time::Instant::now();
-                        let report =
-                            s.import_network_bundle(&bytes[..], Source::Peer(peer_text))?;
-                        debug!(
-                            new = report.records_new,
-                            took_ms = started.elapsed().as_millis() as u64,
-                            "fetched records stored"
-                        );
-                        Ok((report, leftover))
-                    },
-                    move |result| Internal::Imported {
-                        peer,
-                        batch,
-                        result,
-                    },
-                );
+                self.hold_fetched(peer, batch, bytes);
+                // Its place on the wire is free: the next request goes out while this
+                // answer waits for the archive.
+                self.pump_fetches();
             }
             (Outbound::Fetch(batch), SyncResponse::Refused(reason)) => {
                 // Most likely busy: ask again on the next tick, a few times.
@@ -445,66 +420,5 @@ impl EventLoop {
                 );
             }
         }
-    }
-
-    pub(super) fn on_imported(
-        &mut self,
-        peer: PeerId,
-        batch: Batch,
-        result: Result<(ImportReport, Vec<[u8; 32]>), StoreError>,
-    ) {
-        self.fetches_in_flight = self.fetches_in_flight.saturating_sub(1);
-        let (report, leftover) = match result {
-            Ok(done) => done,
-            Err(e) => {
-                // This node's failure, not the peer's: no strike.
-                warn!("storing records from {peer} failed: {e}");
-                if let Some(sync) = self.sync.get_mut(&peer) {
-                    sync.fetch_failed(batch.origin);
-                }
-                self.pump_fetches();
-                return;
-            }
-        };
-        let new_records = report.records_new;
-        self.book.info(peer).received += new_records;
-        self.book.info(peer).declined += report.declined_ids.len() as u64;
-        if let Some(fault) = report.sender_fault() {
-            self.strike(
-                peer,
-                &format!("sent a bundle that failed verification: {fault}"),
-            );
-        }
-        if new_records > 0 {
-            self.poll_store();
-        }
-        if batch.origin == FetchOrigin::Announcement {
-            if new_records == 0 && report.declined_ids.is_empty() {
-                self.book.useless(peer);
-            } else {
-                // Pass the news on, as ids of records this node now holds and verified.
-                let not_passed_on: HashSet<[u8; 32]> = leftover
-                    .iter()
-                    .copied()
-                    .chain(report.declined_ids.iter().map(|id| id.0))
-                    .collect();
-                let ids: Vec<[u8; 32]> = batch
-                    .ids
-                    .iter()
-                    .filter(|id| !not_passed_on.contains(*id))
-                    .copied()
-                    .collect();
-                self.publish(vec![GossipMessage::Announce { ids }]);
-            }
-        }
-        if let Some(sync) = self.sync.get_mut(&peer) {
-            sync.fetched(
-                batch.origin,
-                new_records,
-                report.records_listed > 0,
-                leftover,
-            );
-        }
-        self.pump_fetches();
     }
 }
