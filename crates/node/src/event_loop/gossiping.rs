@@ -40,10 +40,12 @@ impl EventLoop {
         }
         if full || std::mem::take(&mut self.poll_again) {
             self.poll_store();
-        }
-        // New records wait for the full-text index; index them once fetching has paused,
-        // so a catch-up stores first and a search soon after still answers at once.
-        if !arrived.is_empty() && self.fetching_paused() {
+        } else if !arrived.is_empty() && self.fetching_paused() {
+            // New records wait for the full-text index; index them once fetching has
+            // paused, so a catch-up stores first and a search soon after still answers
+            // at once. Not before this node has caught up with its own archive: a batch
+            // of indexing holds the archive's thread for about a second, and the next
+            // poll, which tells peers and `status` what arrived, would wait behind it.
             self.index_for_search();
         }
     }

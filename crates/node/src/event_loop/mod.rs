@@ -340,6 +340,8 @@ enum Internal {
     /// it did not carry.
     Stored {
         asked: Vec<(PeerId, Batch)>,
+        /// Bytes of the bundles.
+        bytes: usize,
         result: Result<Vec<storing::Stored>, StoreError>,
     },
     /// Attachments records here refer to and this node lacks, and the bytes it holds.
@@ -532,7 +534,11 @@ impl EventLoop {
                 channel,
                 answer,
             } => self.on_answered(peer, channel, answer),
-            Internal::Stored { asked, result } => self.on_stored(asked, result),
+            Internal::Stored {
+                asked,
+                bytes,
+                result,
+            } => self.on_stored(asked, bytes, result),
             Internal::Rotted(ids) => {
                 warn!(
                     count = ids.len(),

@@ -13,12 +13,15 @@ use qoima_store::Source;
 use super::*;
 use crate::session::FetchOrigin;
 
-/// Fetched bundles held in memory at most, asked for or answered and not yet stored
-/// (each up to the protocol's response limit). New fetches wait below it: the archive's
-/// pace is what reaches the peers.
-pub(super) const FETCHED_HELD_MAX: usize = 8;
+/// Fetches asked for or answered and not yet stored, at most. New fetches wait below it
+/// and below [`HELD_BYTES_MAX`]: the archive's pace is what reaches the peers.
+pub(super) const FETCHED_HELD_MAX: usize = 16;
+/// Bytes of answered fetches waiting or being stored, past which no fetch is asked for.
+/// With the answers still on the wire (each up to the protocol's response limit) this
+/// bounds what fetching holds in memory.
+const HELD_BYTES_MAX: usize = 24 * 1024 * 1024;
 /// Bytes of fetched bundles stored in one transaction, at most (at least one bundle).
-const GROUP_BYTES_MAX: usize = 16 * 1024 * 1024;
+const GROUP_BYTES_MAX: usize = HELD_BYTES_MAX;
 
 /// An answered fetch.
 struct Fetched {
@@ -32,12 +35,25 @@ struct Fetched {
 pub(super) struct FetchedQueue {
     waiting: VecDeque<Fetched>,
     storing: usize,
+    /// Bytes of the answers waiting and being stored.
+    bytes: usize,
 }
 
 impl FetchedQueue {
     /// Answered fetches not yet stored.
     pub(super) fn held(&self) -> usize {
         self.waiting.len() + self.storing
+    }
+
+    fn push(&mut self, fetched: Fetched) {
+        self.bytes += fetched.bytes.len();
+        self.waiting.push_back(fetched);
+    }
+
+    /// The group being stored is done with.
+    fn stored(&mut self, bytes: usize) {
+        self.storing = 0;
+        self.bytes -= bytes;
     }
 
     /// The next group to store: the oldest answers, up to [`GROUP_BYTES_MAX`] together;
@@ -79,13 +95,12 @@ impl EventLoop {
     pub(super) fn may_fetch(&self) -> bool {
         self.fetches_in_flight < syncing::FETCHES_TOTAL_MAX
             && self.fetches_in_flight + self.fetched.held() < FETCHED_HELD_MAX
+            && self.fetched.bytes < HELD_BYTES_MAX
     }
 
     /// Queues an answered fetch for the archive.
     pub(super) fn hold_fetched(&mut self, peer: PeerId, batch: Batch, bytes: Vec<u8>) {
-        self.fetched
-            .waiting
-            .push_back(Fetched { peer, batch, bytes });
+        self.fetched.push(Fetched { peer, batch, bytes });
         self.store_fetched();
     }
 
@@ -97,6 +112,7 @@ impl EventLoop {
         }
         let mut asked = Vec::with_capacity(group.len());
         let mut bundles = Vec::with_capacity(group.len());
+        let group_bytes = group.iter().map(|f| f.bytes.len()).sum();
         for Fetched { peer, batch, bytes } in group {
             bundles.push((bytes, Source::Peer(peer.to_string()), batch.ids.clone()));
             asked.push((peer, batch));
@@ -122,16 +138,21 @@ impl EventLoop {
                 );
                 Ok(reports.into_iter().zip(leftovers).collect())
             },
-            move |result| Internal::Stored { asked, result },
+            move |result| Internal::Stored {
+                asked,
+                bytes: group_bytes,
+                result,
+            },
         );
     }
 
     pub(super) fn on_stored(
         &mut self,
         asked: Vec<(PeerId, Batch)>,
+        bytes: usize,
         result: Result<Vec<Stored>, StoreError>,
     ) {
-        self.fetched.storing = 0;
+        self.fetched.stored(bytes);
         match result {
             Ok(stored) => {
                 for ((peer, batch), stored) in asked.into_iter().zip(stored) {
@@ -231,7 +252,7 @@ mod tests {
         let mut queue = FetchedQueue::default();
         assert!(queue.next_group().is_empty(), "nothing waits");
         for _ in 0..5 {
-            queue.waiting.push_back(fetched(GROUP_BYTES_MAX / 4));
+            queue.push(fetched(GROUP_BYTES_MAX / 4));
         }
         assert_eq!(queue.next_group().len(), 4, "four fit the bound");
         assert_eq!(queue.held(), 5);
@@ -239,11 +260,13 @@ mod tests {
             queue.next_group().is_empty(),
             "none while a group is stored"
         );
-        queue.storing = 0;
+        queue.stored(GROUP_BYTES_MAX);
+        assert_eq!(queue.bytes, GROUP_BYTES_MAX / 4);
         assert_eq!(queue.next_group().len(), 1);
-        queue.storing = 0;
-        queue.waiting.push_back(fetched(GROUP_BYTES_MAX * 2));
-        queue.waiting.push_back(fetched(1));
+        queue.stored(GROUP_BYTES_MAX / 4);
+        assert_eq!((queue.held(), queue.bytes), (0, 0));
+        queue.push(fetched(GROUP_BYTES_MAX * 2));
+        queue.push(fetched(1));
         assert_eq!(
             queue.next_group().len(),
             1,
