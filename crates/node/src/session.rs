@@ -51,8 +51,10 @@ pub fn fetch_order(need: &mut [[u8; 32]], rng: &mut impl rand::Rng) {
 /// Why a fetch was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FetchOrigin {
-    /// A reconciliation found these ids missing.
-    Session,
+    /// Session `number` of this peer's found these ids missing. An answer may come back
+    /// (or be stored) after its session ended and another began: the number tells it
+    /// from the running session's, which it must neither count nor end.
+    Session(u64),
     /// The peer announced them on gossip.
     Announcement,
 }
@@ -205,8 +207,9 @@ impl PeerSync {
         let room = QUEUED_IDS_MAX.saturating_sub(self.queued_ids);
         let fits = need.len() <= room;
         let mut pending = 0;
+        let number = self.session.as_ref().map_or(0, |s| s.number);
         for chunk in need[..need.len().min(room)].chunks(FETCH_BATCH) {
-            self.push(FetchOrigin::Session, chunk.to_vec());
+            self.push(FetchOrigin::Session(number), chunk.to_vec());
             pending += 1;
         }
         if let Some(session) = &mut self.session {
@@ -263,7 +266,7 @@ impl PeerSync {
                 refusals: batch.refusals,
                 asked_at: None,
             });
-            if batch.origin == FetchOrigin::Session
+            if self.of_running_session(batch.origin)
                 && let Some(Session {
                     stage: Stage::Fetching { pending },
                     ..
@@ -318,7 +321,10 @@ impl PeerSync {
         progressed: bool,
         leftover: Vec<[u8; 32]>,
     ) {
-        let again = progressed && !leftover.is_empty();
+        let running = self.of_running_session(origin);
+        // What an ended session asked for is found again by the sessions after it.
+        let again =
+            progressed && !leftover.is_empty() && (running || origin == FetchOrigin::Announcement);
         if again {
             self.queued_ids += leftover.len();
             self.queue.push_front(Batch {
@@ -328,9 +334,7 @@ impl PeerSync {
                 asked_at: None,
             });
         }
-        if origin == FetchOrigin::Session
-            && let Some(session) = &mut self.session
-        {
+        if running && let Some(session) = &mut self.session {
             session.new_records += new_records;
             // A batch asked again is still pending.
             if let Stage::Fetching { pending } = &mut session.stage
@@ -344,7 +348,7 @@ impl PeerSync {
     /// The peer refused the batch (busy, most likely): it is asked again, up to
     /// [`REFUSALS_MAX`] times, then treated as failed.
     pub fn fetch_refused(&mut self, mut batch: Batch) {
-        if batch.refusals >= REFUSALS_MAX {
+        if batch.refusals >= REFUSALS_MAX || self.of_ended_session(batch.origin) {
             self.fetch_failed(batch.origin);
             return;
         }
@@ -358,7 +362,7 @@ impl PeerSync {
     /// without it: it ends here, and the next connection or timer starts another.
     pub fn fetch_failed(&mut self, origin: FetchOrigin) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        if origin == FetchOrigin::Session {
+        if self.of_running_session(origin) {
             self.abort_session();
         }
     }
@@ -366,9 +370,22 @@ impl PeerSync {
     /// An answered fetch could not be stored (this node's failure): as
     /// [`PeerSync::fetch_failed`], but the request was already off the wire.
     pub fn import_failed(&mut self, origin: FetchOrigin) {
-        if origin == FetchOrigin::Session {
+        if self.of_running_session(origin) {
             self.abort_session();
         }
+    }
+
+    /// True if `origin` is the running session.
+    fn of_running_session(&self, origin: FetchOrigin) -> bool {
+        matches!(
+            (origin, &self.session),
+            (FetchOrigin::Session(number), Some(session)) if session.number == number
+        )
+    }
+
+    /// True if `origin` is a session that has ended.
+    fn of_ended_session(&self, origin: FetchOrigin) -> bool {
+        matches!(origin, FetchOrigin::Session(_)) && !self.of_running_session(origin)
     }
 
     /// Drops the running session and its queued batches.
@@ -376,7 +393,7 @@ impl PeerSync {
         self.session = None;
         let mut dropped = 0;
         self.queue.retain(|b| {
-            let keep = b.origin != FetchOrigin::Session;
+            let keep = b.origin == FetchOrigin::Announcement;
             if !keep {
                 dropped += b.ids.len();
             }
@@ -411,12 +428,52 @@ mod tests {
     use qoima_sync::ArchiveIndex;
 
     fn session_started() -> PeerSync {
-        let index = ArchiveIndex::from_entries(Vec::new());
         let mut peer = PeerSync::default();
+        start_session(&mut peer);
+        peer
+    }
+
+    /// Begins the peer's next session and readies it to reconcile.
+    fn start_session(peer: &mut PeerSync) {
+        let index = ArchiveIndex::from_entries(Vec::new());
         let number = peer.begin_session().unwrap();
         let (initiator, _) = Initiator::start(&index, peer.resume(), PeerSync::LIMITS);
         assert!(peer.resume_stepping(number, Box::new(initiator)));
-        peer
+    }
+
+    #[test]
+    fn an_answer_of_an_ended_session_neither_counts_for_nor_ends_the_next() {
+        let mut peer = session_started();
+        peer.reconciled(ids(200), true, Position::START);
+        let late = peer.next_batch().unwrap();
+        let failing = peer.next_batch().unwrap();
+        assert_eq!(late.origin, FetchOrigin::Session(1));
+        assert_eq!(failing.origin, FetchOrigin::Session(1));
+        // The peer left and came back: session 1 ended, session 2 began.
+        peer.abort_session();
+        start_session(&mut peer);
+        peer.reconciled(ids(5), true, Position::START);
+        let current = peer.next_batch().unwrap();
+        assert_eq!(current.origin, FetchOrigin::Session(2));
+        // Session 1's answers come back, one with ids it did not carry, one failing.
+        peer.answered(late.ids.len(), Duration::from_secs(1));
+        peer.fetched(late.origin, 3, true, late.ids[3..].to_vec());
+        peer.fetch_failed(failing.origin);
+        assert!(
+            peer.next_batch().is_none(),
+            "nothing of session 1 asked again"
+        );
+        assert!(peer.in_session(), "session 2 goes on");
+        assert!(
+            peer.take_finished().is_none(),
+            "session 2 waits for its batch"
+        );
+        peer.answered(current.ids.len(), Duration::from_secs(1));
+        peer.fetched(current.origin, 5, true, Vec::new());
+        let session = peer
+            .take_finished()
+            .expect("session 2 stored what it found");
+        assert_eq!(session.new_records, 5, "session 1's records not counted");
     }
 
     #[test]
@@ -665,7 +722,7 @@ mod tests {
         peer.reconciled(ids(10), true, Position::START);
         let first = peer.next_batch().unwrap();
         assert_eq!(first.origin, FetchOrigin::Announcement);
-        peer.fetch_failed(FetchOrigin::Session);
+        peer.fetch_failed(FetchOrigin::Session(1));
         assert!(!peer.in_session());
         assert!(peer.has_queued(), "announced ids are still wanted");
         peer.answered(first.ids.len(), Duration::from_secs(1));

@@ -471,7 +471,7 @@ impl EventLoop {
                 }
                 _ = housekeeping.tick() => {
                     self.lift_expired_bans();
-                    if self.fetching_paused() {
+                    if self.nothing_fetched() {
                         self.index_for_search();
                     }
                 }

@@ -17,8 +17,10 @@ use crate::session::FetchOrigin;
 /// and below [`HELD_BYTES_MAX`]: the archive's pace is what reaches the peers.
 pub(super) const FETCHED_HELD_MAX: usize = 16;
 /// Bytes of answered fetches waiting or being stored, past which no fetch is asked for.
-/// With the answers still on the wire (each up to the protocol's response limit) this
-/// bounds what fetching holds in memory.
+/// The check is made before asking, so answers already on the wire may take the held
+/// bytes past it: fetching holds at most this plus `FETCHES_TOTAL_MAX` responses of the
+/// protocol's limit (16 MiB each; an honest answer stops near 4 MiB), about 120 MiB for
+/// hostile peers, a few MiB in a catch-up from honest ones.
 const HELD_BYTES_MAX: usize = 24 * 1024 * 1024;
 /// Bytes of fetched bundles stored in one transaction, at most (at least one bundle).
 const GROUP_BYTES_MAX: usize = HELD_BYTES_MAX;
@@ -53,7 +55,7 @@ impl FetchedQueue {
     /// The group being stored is done with.
     fn stored(&mut self, bytes: usize) {
         self.storing = 0;
-        self.bytes -= bytes;
+        self.bytes = self.bytes.saturating_sub(bytes);
     }
 
     /// The next group to store: the oldest answers, up to [`GROUP_BYTES_MAX`] together;
@@ -86,9 +88,15 @@ impl EventLoop {
     /// catch-up nothing is fetched for a moment, but the next session is already
     /// reconciling, and its check of what it found waits on the archive.
     pub(super) fn fetching_paused(&self) -> bool {
-        self.fetches_in_flight == 0
-            && self.fetched.held() == 0
-            && !self.sync.values().any(PeerSync::is_busy)
+        self.nothing_fetched() && !self.sync.values().any(PeerSync::is_busy)
+    }
+
+    /// True while no fetch is on the wire or waiting to be stored. Weaker than
+    /// [`EventLoop::fetching_paused`]: a peer whose sessions reconcile slowly (a phone
+    /// link) or never stop must not keep the archive from being indexed for ever, so the
+    /// housekeeping tick indexes on this.
+    pub(super) fn nothing_fetched(&self) -> bool {
+        self.fetches_in_flight == 0 && self.fetched.held() == 0
     }
 
     /// Whether another fetch may be asked for now.
@@ -205,13 +213,11 @@ impl EventLoop {
                 self.publish(vec![GossipMessage::Announce { ids }]);
             }
         }
+        // Progress is an id asked for that came: a peer answering with records nobody
+        // asked for would otherwise be asked the same ids for ever.
+        let progressed = leftover.len() < batch.ids.len();
         if let Some(sync) = self.sync.get_mut(&peer) {
-            sync.fetched(
-                batch.origin,
-                new_records,
-                report.records_listed > 0,
-                leftover,
-            );
+            sync.fetched(batch.origin, new_records, progressed, leftover);
         }
     }
 }
@@ -238,7 +244,7 @@ mod tests {
         Fetched {
             peer: PeerId::random(),
             batch: Batch {
-                origin: FetchOrigin::Session,
+                origin: FetchOrigin::Session(1),
                 ids: Vec::new(),
                 refusals: 0,
                 asked_at: None,
