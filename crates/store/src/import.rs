@@ -299,8 +299,15 @@ impl Store {
             report.declined = written.declined;
             report.declined_ids = written.declined_ids;
         }
-        // Attachments of records that retractions in these bundles deleted.
-        self.remove_doomed_blobs()?;
+        // Attachments of records that retractions in these bundles deleted. The records
+        // are committed: failing here must not turn their reports (and the verdicts on
+        // their senders) into an error. The list of doomed attachments is kept, and the
+        // next import or open of the archive removes them.
+        if let Err(e) = self.remove_doomed_blobs() {
+            tracing::warn!(
+                "removing the attachments of retracted records failed, to be retried: {e}"
+            );
+        }
         for report in &mut reports {
             let bad = report.rejected.iter().filter(|r| !r.later_version).count();
             if report.fault.is_none() && bad > 0 {
