@@ -323,8 +323,7 @@ impl PeerSync {
     ) {
         let running = self.of_running_session(origin);
         // What an ended session asked for is found again by the sessions after it.
-        let again =
-            progressed && !leftover.is_empty() && (running || origin == FetchOrigin::Announcement);
+        let again = progressed && !leftover.is_empty() && !self.of_ended_session(origin);
         if again {
             self.queued_ids += leftover.len();
             self.queue.push_front(Batch {
@@ -362,9 +361,7 @@ impl PeerSync {
     /// without it: it ends here, and the next connection or timer starts another.
     pub fn fetch_failed(&mut self, origin: FetchOrigin) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        if self.of_running_session(origin) {
-            self.abort_session();
-        }
+        self.import_failed(origin);
     }
 
     /// An answered fetch could not be stored (this node's failure): as

@@ -287,19 +287,6 @@ pub(crate) fn insert_record(
         // Retracted by its author here: never stored again.
         return Ok(false);
     }
-    insert_untombstoned(tx, record, source, bundle, now, hold_back)
-}
-
-/// [`insert_record`] for a record the caller has just found not tombstoned, in the same
-/// transaction (the import's admission looks records and tombstones up together).
-pub(crate) fn insert_untombstoned(
-    tx: &Transaction<'_>,
-    record: &VerifiedRecord,
-    source: &Source,
-    bundle: &[u8],
-    now: i64,
-    hold_back: bool,
-) -> Result<bool, StoreError> {
     let body = record.body();
     let mut insert = tx.prepare_cached(
         "INSERT INTO records (id, author, seq, kind, created_ms, title, stored_ms, bytes)

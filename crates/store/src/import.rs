@@ -14,10 +14,10 @@ use qoima_core::blob_tree::GroupHasher;
 use qoima_core::bundle::{BundleError, BundleReader, Item, ItemKind, blob_read_error};
 use qoima_core::{AuthorKey, BlobHash, BundleId, KeyCache, RecordId, VerifiedRecord};
 use rayon::prelude::*;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::archive::{Source, insert_record, insert_untombstoned, now_ms};
+use crate::archive::{Source, insert_record, now_ms};
 use crate::blobs::{ScratchError, StoredBlob};
 use crate::{Store, StoreError};
 
@@ -632,25 +632,15 @@ fn write_all(
                     continue;
                 };
                 for record in &records {
-                    let new = match admit(&tx, &mut admission, record)? {
-                        Admitted::Declined(why) => {
-                            match written.declined.iter_mut().find(|(w, _)| *w == why) {
-                                Some((_, n)) => *n += 1,
-                                None => written.declined.push((why, 1)),
-                            }
-                            written.declined_ids.push(record.id());
-                            continue;
+                    if let Some(why) = admit(&tx, &mut admission, record)? {
+                        match written.declined.iter_mut().find(|(w, _)| *w == why) {
+                            Some((_, n)) => *n += 1,
+                            None => written.declined.push((why, 1)),
                         }
-                        // It gains this route in its provenance.
-                        Admitted::Held => {
-                            insert_record(&tx, record, source, bundle.as_bytes(), now, false)?
-                        }
-                        Admitted::Retracted => false,
-                        Admitted::New => {
-                            insert_untombstoned(&tx, record, source, bundle.as_bytes(), now, false)?
-                        }
-                    };
-                    if new {
+                        written.declined_ids.push(record.id());
+                        continue;
+                    }
+                    if insert_record(&tx, record, source, bundle.as_bytes(), now, false)? {
                         written.records_new += 1;
                     } else {
                         written.records_present += 1;
@@ -688,40 +678,22 @@ fn write_all(
     Ok(None)
 }
 
-/// What becomes of a valid record from elsewhere.
-enum Admitted {
-    /// Not held here, not retracted, and the policy keeps it.
-    New,
-    /// Held here already: not judged again.
-    Held,
-    /// Retracted by its author here: never stored again.
-    Retracted,
-    /// The policy does not keep it.
-    Declined(crate::Declined),
-}
-
 /// The policy's verdict on a record from elsewhere; one already held (or retracted here)
-/// is not judged again. Records and tombstones are looked up in one statement, which
-/// also spares the insert its own look-up of the tombstones.
+/// is not judged again.
 fn admit(
     tx: &rusqlite::Transaction<'_>,
     admission: &mut crate::acceptance::Admission,
     record: &VerifiedRecord,
-) -> Result<Admitted, StoreError> {
-    let found: Option<i64> = tx
+) -> Result<Option<crate::Declined>, StoreError> {
+    let held = tx
         .prepare_cached(
-            "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 2 FROM tombstones WHERE id = ?1",
+            "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM tombstones WHERE id = ?1",
         )?
-        .query_row([record.id().as_bytes()], |row| row.get(0))
-        .optional()?;
-    Ok(match found {
-        Some(1) => Admitted::Held,
-        Some(_) => Admitted::Retracted,
-        None => match admission.admit(tx, record)? {
-            Some(why) => Admitted::Declined(why),
-            None => Admitted::New,
-        },
-    })
+        .exists([record.id().as_bytes()])?;
+    if held {
+        return Ok(None);
+    }
+    admission.admit(tx, record)
 }
 
 fn rejection(index: usize, kind: ItemKind, hash: &[u8; 32], reason: String) -> Rejection {

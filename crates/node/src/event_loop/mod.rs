@@ -340,8 +340,6 @@ enum Internal {
     /// it did not carry.
     Stored {
         asked: Vec<(PeerId, Batch)>,
-        /// Bytes of the bundles.
-        bytes: usize,
         result: Result<Vec<storing::Stored>, StoreError>,
     },
     /// Attachments records here refer to and this node lacks, and the bytes it holds.
@@ -534,11 +532,7 @@ impl EventLoop {
                 channel,
                 answer,
             } => self.on_answered(peer, channel, answer),
-            Internal::Stored {
-                asked,
-                bytes,
-                result,
-            } => self.on_stored(asked, bytes, result),
+            Internal::Stored { asked, result } => self.on_stored(asked, result),
             Internal::Rotted(ids) => {
                 warn!(
                     count = ids.len(),

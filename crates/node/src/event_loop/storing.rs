@@ -37,6 +37,8 @@ struct Fetched {
 pub(super) struct FetchedQueue {
     waiting: VecDeque<Fetched>,
     storing: usize,
+    /// Bytes of the group being stored.
+    storing_bytes: usize,
     /// Bytes of the answers waiting and being stored.
     bytes: usize,
 }
@@ -53,9 +55,11 @@ impl FetchedQueue {
     }
 
     /// The group being stored is done with.
-    fn stored(&mut self, bytes: usize) {
+    fn stored(&mut self) {
+        self.bytes = self
+            .bytes
+            .saturating_sub(std::mem::take(&mut self.storing_bytes));
         self.storing = 0;
-        self.bytes = self.bytes.saturating_sub(bytes);
     }
 
     /// The next group to store: the oldest answers, up to [`GROUP_BYTES_MAX`] together;
@@ -74,6 +78,7 @@ impl FetchedQueue {
             group.extend(self.waiting.pop_front());
         }
         self.storing = group.len();
+        self.storing_bytes = bytes;
         group
     }
 }
@@ -120,7 +125,6 @@ impl EventLoop {
         }
         let mut asked = Vec::with_capacity(group.len());
         let mut bundles = Vec::with_capacity(group.len());
-        let group_bytes = group.iter().map(|f| f.bytes.len()).sum();
         for Fetched { peer, batch, bytes } in group {
             bundles.push((bytes, Source::Peer(peer.to_string()), batch.ids.clone()));
             asked.push((peer, batch));
@@ -146,21 +150,16 @@ impl EventLoop {
                 );
                 Ok(reports.into_iter().zip(leftovers).collect())
             },
-            move |result| Internal::Stored {
-                asked,
-                bytes: group_bytes,
-                result,
-            },
+            move |result| Internal::Stored { asked, result },
         );
     }
 
     pub(super) fn on_stored(
         &mut self,
         asked: Vec<(PeerId, Batch)>,
-        bytes: usize,
         result: Result<Vec<Stored>, StoreError>,
     ) {
-        self.fetched.stored(bytes);
+        self.fetched.stored();
         match result {
             Ok(stored) => {
                 for ((peer, batch), stored) in asked.into_iter().zip(stored) {
@@ -266,10 +265,10 @@ mod tests {
             queue.next_group().is_empty(),
             "none while a group is stored"
         );
-        queue.stored(GROUP_BYTES_MAX);
+        queue.stored();
         assert_eq!(queue.bytes, GROUP_BYTES_MAX / 4);
         assert_eq!(queue.next_group().len(), 1);
-        queue.stored(GROUP_BYTES_MAX / 4);
+        queue.stored();
         assert_eq!((queue.held(), queue.bytes), (0, 0));
         queue.push(fetched(GROUP_BYTES_MAX * 2));
         queue.push(fetched(1));
