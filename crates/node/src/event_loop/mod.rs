@@ -89,9 +89,7 @@ impl Node {
             .gossipsub
             .subscribe(&topic)
             .map_err(|e| e.to_string())?;
-        listen(&mut swarm, &config.listen, &net)?;
-        wait_for_listeners(&mut swarm).await;
-
+        // Banned peers are blocked before anyone can reach this node.
         let mut bans = Bans::default();
         for ban in stored_bans {
             if let Ok(peer) = ban.peer.parse::<PeerId>() {
@@ -101,6 +99,8 @@ impl Node {
                 behaviour.gossipsub.blacklist_peer(&peer);
             }
         }
+        listen(&mut swarm, &config.listen, &net)?;
+        let early_events = wait_for_listeners(&mut swarm).await;
         let mut book = PeerBook::default();
         for peer in known {
             let Ok(id) = peer.peer_id.parse::<PeerId>() else {
@@ -170,7 +170,9 @@ impl Node {
             budget_reported: false,
         };
         let task = tokio::spawn(async move {
-            event_loop.run(internal_rx, requests_rx, shutdown_rx).await;
+            event_loop
+                .run(early_events, internal_rx, requests_rx, shutdown_rx)
+                .await;
             // The socket must go with the loop, or a restarted node would think another
             // one still runs on this archive.
             if let Some((server, path)) = control_server {
@@ -436,10 +438,14 @@ struct EventLoop {
 impl EventLoop {
     async fn run(
         mut self,
+        early_events: Vec<SwarmEvent<BehaviourEvent>>,
         mut internal: mpsc::Receiver<Internal>,
         mut requests: mpsc::Receiver<ControlRequest>,
         mut shutdown: oneshot::Receiver<()>,
     ) {
+        for event in early_events {
+            self.on_swarm_event(event);
+        }
         let mut poll = tokio::time::interval(self.config.poll_interval);
         let mut sync = tokio::time::interval(self.config.sync_interval);
         sync.tick().await; // every connection syncs on arrival; the timer is for later
@@ -602,7 +608,11 @@ impl EventLoop {
                 self.forget_blob_peer(&peer_id);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
-                debug!(?peer_id, "dial failed: {error}");
+                // One line per failure, whatever libp2p nests in the error (one cause per
+                // address, each on its own line), so the peer stays on the same line as
+                // what happened to it for whoever reads or searches the log.
+                let peer = peer_id.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+                debug!(%peer, "dial failed: {}", on_one_line(&error.to_string()));
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
@@ -940,26 +950,35 @@ fn listen(
     Ok(())
 }
 
+/// At most this many events are set aside while waiting for the listeners; past it the
+/// wait ends early and the rest stay queued in the swarm for the loop.
+const EARLY_EVENTS_MAX: usize = 256;
+
 /// Drives the swarm until it reports a listen address (or a short deadline passes), so
-/// that `Node::start` returns a node others can dial.
-async fn wait_for_listeners(swarm: &mut Swarm<Behaviour>) {
+/// that `Node::start` returns a node others can dial. Returns the other events it took
+/// meanwhile, for the loop to handle first: mDNS reports each neighbour once, and a peer
+/// may connect at once, so dropping them would leave neighbours undialled for minutes
+/// and connections without a session.
+async fn wait_for_listeners(swarm: &mut Swarm<Behaviour>) -> Vec<SwarmEvent<BehaviourEvent>> {
+    let mut early = Vec::new();
     let deadline = tokio::time::sleep(Duration::from_secs(5));
     tokio::pin!(deadline);
-    loop {
+    while early.len() < EARLY_EVENTS_MAX {
         tokio::select! {
-            event = swarm.select_next_some() => {
-                if let SwarmEvent::NewListenAddr { address, .. } = event {
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::NewListenAddr { address, .. } => {
                     info!("listening on {address}");
-                    if swarm.listeners().count() > 0 {
-                        // Give the other listeners a moment to report too.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        return;
-                    }
+                    // Give the other listeners a moment to report too (their events wait
+                    // in the swarm for the loop).
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    break;
                 }
-            }
-            _ = &mut deadline => return,
+                other => early.push(other),
+            },
+            _ = &mut deadline => break,
         }
     }
+    early
 }
 
 fn with_peer(addr: Multiaddr, peer: PeerId) -> Multiaddr {
@@ -975,6 +994,15 @@ fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
         Protocol::P2p(peer) => Some(peer),
         _ => None,
     })
+}
+
+/// `text` with its line breaks (and the indentation after them) turned into "; ".
+fn on_one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn read_index(index: &SharedIndex) -> RwLockReadGuard<'_, ArchiveIndex> {
@@ -1004,4 +1032,23 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_one_line;
+
+    #[test]
+    fn a_nested_dial_error_is_logged_on_one_line() {
+        let nested = "Failed to negotiate transport protocol(s): [(/ip4/10.0.0.6/tcp/4270: : \
+                      Multiple dial errors occurred:\n - Multistream select failed: \
+                      Multiple dial errors occurred:\n - Multistream select failed: reset)]";
+        assert_eq!(
+            on_one_line(nested),
+            "Failed to negotiate transport protocol(s): [(/ip4/10.0.0.6/tcp/4270: : \
+             Multiple dial errors occurred:; - Multistream select failed: Multiple dial \
+             errors occurred:; - Multistream select failed: reset)]"
+        );
+        assert_eq!(on_one_line("refused"), "refused");
+    }
 }
