@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -129,11 +129,17 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
     );
     let later = String::from_utf8(later.stdout).unwrap().trim().to_owned();
     let _node_a = start_node(&a, a_port, &[], "pw");
-    eventually(
-        "A to catch up after restart",
-        Duration::from_secs(30),
-        || ids(&a).contains(&later),
-    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ids(&a).contains(&later) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for A to catch up after restart\n\
+             ----- A's log (both runs), last lines:\n{}\n----- B's log, last lines:\n{}",
+            log_tail(&a, 80),
+            log_tail(&b, 80),
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let shared_by_a: Vec<String> = ids(&a).into_iter().filter(|id| *id != held).collect();
     assert_eq!(
         shared_by_a,

@@ -71,7 +71,12 @@ pub fn start_node_with(
         args.extend(["--peer", peer]);
     }
     args.extend(extra);
-    let log = std::fs::File::create(home.with_extension("log")).unwrap();
+    // Appended to, so a restarted node's log follows the one before it.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(home.with_extension("log"))
+        .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
         .args(&args)
         .env("QOIMA_HOME", home)
@@ -90,6 +95,14 @@ pub fn eventually(what: &str, deadline: Duration, mut condition: impl FnMut() ->
         assert!(start.elapsed() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The last `lines` lines of the log of the node running on `home`, for a failure's
+/// message.
+pub fn log_tail(home: &Path, lines: usize) -> String {
+    let log = std::fs::read_to_string(home.with_extension("log")).unwrap_or_default();
+    let all: Vec<&str> = log.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A TCP port free on loopback right now.
