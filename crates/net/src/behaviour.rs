@@ -18,8 +18,10 @@ use crate::{blobs, gossip, protocol, stem};
 /// (sync streams, stem streams, identify, ping, gossipsub); the library's default, 512,
 /// would let one peer hold 512 receive windows of 256 KiB each.
 pub const YAMUX_STREAMS_MAX: usize = 64;
-/// How long a connection may take to be set up (TCP, pnet, Noise, Yamux) in a closed
-/// group, so a peer that stalls the handshake holds a pending slot for that long at most.
+/// How long a connection may take to be set up (TCP or QUIC, pnet in a closed group,
+/// Noise, Yamux): a handshake is about six round trips, each 600 ms or more on a thin
+/// link, plus a resent packet or two; and a peer that stalls it holds a pending slot for
+/// that long at most. (Set on the swarm builder, which otherwise allows 10 s.)
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a stem request may take.
 pub const STEM_TIMEOUT: Duration = Duration::from_secs(20);
@@ -145,8 +147,7 @@ pub fn build_swarm(
                         .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
                         .upgrade(Version::V1)
                         .authenticate(noise)
-                        .multiplex(yamux_config())
-                        .timeout(HANDSHAKE_TIMEOUT),
+                        .multiplex(yamux_config()),
                 )
             })
             .map_err(|e| format!("closed-group transport: {e}"))?
@@ -155,6 +156,7 @@ pub fn build_swarm(
             .with_behaviour(behaviour)
             .map_err(|e| format!("network behaviour: {e}"))?
             .with_swarm_config(idle)
+            .with_connection_timeout(HANDSHAKE_TIMEOUT)
             .build(),
         None => SwarmBuilder::with_existing_identity(keypair)
             .with_tokio()
@@ -166,6 +168,7 @@ pub fn build_swarm(
             .with_behaviour(behaviour)
             .map_err(|e| format!("network behaviour: {e}"))?
             .with_swarm_config(idle)
+            .with_connection_timeout(HANDSHAKE_TIMEOUT)
             .build(),
     };
     Ok(swarm)

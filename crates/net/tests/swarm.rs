@@ -9,10 +9,13 @@ use futures::StreamExt;
 use qoima_net::libp2p::swarm::{DialError, SwarmEvent};
 use qoima_net::libp2p::{Multiaddr, PeerId, Swarm, identity, request_response};
 use qoima_net::{
-    Behaviour, BehaviourEvent, GossipMessage, NetConfig, StemRequest, StemResponse, build_swarm,
+    Behaviour, BehaviourEvent, GossipMessage, HANDSHAKE_TIMEOUT, NetConfig, StemRequest,
+    StemResponse, build_swarm,
 };
 
-const DEADLINE: Duration = Duration::from_secs(20);
+/// Past the handshake's own time limit: a dial between different keys may stall until
+/// that limit, and must then be reported as failed.
+const DEADLINE: Duration = Duration::from_secs(HANDSHAKE_TIMEOUT.as_secs() + 20);
 
 fn swarm(network_key: Option<[u8; 32]>) -> Swarm<Behaviour> {
     let config = NetConfig {
