@@ -631,7 +631,9 @@ impl EventLoop {
                         continue;
                     }
                     debug!(%peer, %addr, "found on the local network");
-                    let _ = self.swarm.dial(with_peer(addr, peer));
+                    if let Err(e) = self.swarm.dial(with_peer(addr, peer)) {
+                        debug!(%peer, "dial failed: {}", on_one_line(&e.to_string()));
+                    }
                 }
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
