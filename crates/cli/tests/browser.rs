@@ -189,8 +189,7 @@ impl Drop for Browser {
 
 /// A node on `home` serving the interface on a free port; its interface's base address.
 fn node_with_ui(home: &Path, peers: &[String]) -> (NodeProcess, String, u16) {
-    let port = free_port();
-    let ui_port = free_port();
+    let (port, ui_port) = two_free_ports();
     let node = start_node_with(
         home,
         port,
@@ -302,6 +301,16 @@ async fn a_record_written_on_a_second_node_appears_in_the_archive_page() {
     let (_node_a, base, a_port) = node_with_ui(&a, &[]);
     let a_addr = format!("/ip4/127.0.0.1/tcp/{a_port}/p2p/{}", peer_id(&a));
     let _node_b = start_node_with(&b, free_port(), &[a_addr], "pw", &["--no-ui"]);
+    // The page's deadline is for the record's journey, not for B's start.
+    eventually("node B to connect to A", PAGE_DEADLINE, || {
+        let out = qoima(&b, &["status", "--json"]);
+        out.status.success()
+            && serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok_and(|s| {
+                s["peers"]
+                    .as_array()
+                    .is_some_and(|peers| peers.iter().any(|p| p["connected"] == true))
+            })
+    });
     let browser = Browser::start("en").await;
     browser.client.goto(&opening_address(&a)).await.unwrap();
     browser.expect_heading("Archive").await;

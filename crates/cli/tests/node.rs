@@ -129,7 +129,10 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
     );
     let later = String::from_utf8(later.stdout).unwrap().trim().to_owned();
     let _node_a = start_node(&a, a_port, &[], "pw");
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // A dials B (remembered from B's identify) as it starts, and B redials A with a
+    // doubling backoff (at 2, 4, 8, 16, 32 and 64 s after A stopped); the deadline
+    // covers the longest wait a slow restart on a loaded machine can meet.
+    let deadline = Instant::now() + Duration::from_secs(90);
     while !ids(&a).contains(&later) {
         assert!(
             Instant::now() < deadline,

@@ -81,8 +81,9 @@ fn the_node_serves_the_interface_and_qoima_ui_hands_over_its_address() {
     assert_eq!(no_node.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&no_node.stderr).contains("no node is running"));
 
-    let ui_port = free_port().to_string();
-    let _node = start_node_with(&home, free_port(), &[], "pw", &["--ui-port", &ui_port]);
+    let (port, ui_port) = two_free_ports();
+    let ui_port = ui_port.to_string();
+    let _node = start_node_with(&home, port, &[], "pw", &["--ui-port", &ui_port]);
     eventually("the node to answer", Duration::from_secs(30), || {
         qoima(&home, &["status"]).status.success()
     });

@@ -183,7 +183,8 @@ async fn a_node_that_does_not_answer_is_waited_for_two_seconds_then_said() {
         "{body}"
     );
     assert!(waited >= STATUS_WAIT, "{waited:?}");
-    assert!(waited < STATUS_WAIT + Duration::from_secs(5), "{waited:?}");
+    // Not waiting for ever; generous, as the machine may be loaded.
+    assert!(waited < STATUS_WAIT + Duration::from_secs(20), "{waited:?}");
 
     let (response, body) = send(&app, get("/api/v1/status", &token)).await;
     assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
