@@ -21,7 +21,8 @@ pub const YAMUX_STREAMS_MAX: usize = 64;
 /// How long a connection may take to be set up (TCP or QUIC, pnet in a closed group,
 /// Noise, Yamux): a handshake is about six round trips, each 600 ms or more on a thin
 /// link, plus a resent packet or two; and a peer that stalls it holds a pending slot for
-/// that long at most. (Set on the swarm builder, which otherwise allows 10 s.)
+/// that long at most. (Set on the swarm builder, which otherwise allows 10 s, and on
+/// QUIC's handshake, 5 s by default.)
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a stem request may take.
 pub const STEM_TIMEOUT: Duration = Duration::from_secs(20);
@@ -162,7 +163,11 @@ pub fn build_swarm(
             .with_tokio()
             .with_tcp(tcp_config(), noise::Config::new, yamux_config)
             .map_err(|e| format!("TCP transport: {e}"))?
-            .with_quic()
+            // QUIC's own handshake limit (5 s by default) set to the same bound.
+            .with_quic_config(|mut quic| {
+                quic.handshake_timeout = HANDSHAKE_TIMEOUT;
+                quic
+            })
             .with_dns()
             .map_err(|e| format!("DNS: {e}"))?
             .with_behaviour(behaviour)
