@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -132,17 +132,18 @@ fn two_node_processes_sync_report_and_stop_cleanly() {
     // A dials B (remembered from B's identify) as it starts, and B redials A with a
     // doubling backoff (at 2, 4, 8, 16, 32 and 64 s after A stopped); the deadline
     // covers the longest wait a slow restart on a loaded machine can meet.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !ids(&a).contains(&later) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for A to catch up after restart\n\
-             ----- A's log (both runs), last lines:\n{}\n----- B's log, last lines:\n{}",
-            log_tail(&a, 80),
-            log_tail(&b, 80),
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually_showing(
+        "A to catch up after restart",
+        Duration::from_secs(90),
+        || ids(&a).contains(&later),
+        || {
+            format!(
+                "----- A's log (both runs), last lines:\n{}\n----- B's log, last lines:\n{}",
+                log_tail(&a, 80),
+                log_tail(&b, 80)
+            )
+        },
+    );
     let shared_by_a: Vec<String> = ids(&a).into_iter().filter(|id| *id != held).collect();
     assert_eq!(
         shared_by_a,

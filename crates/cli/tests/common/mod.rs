@@ -89,10 +89,24 @@ pub fn start_node_with(
 }
 
 /// Waits until `condition` holds, checking every 100 ms.
-pub fn eventually(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
+pub fn eventually(what: &str, deadline: Duration, condition: impl FnMut() -> bool) {
+    eventually_showing(what, deadline, condition, String::new);
+}
+
+/// [`eventually`], with what `context` says at the deadline in the failure's message.
+pub fn eventually_showing(
+    what: &str,
+    deadline: Duration,
+    mut condition: impl FnMut() -> bool,
+    context: impl Fn() -> String,
+) {
     let start = Instant::now();
     while !condition() {
-        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out waiting for {what}\n{}",
+            context()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
