@@ -969,10 +969,9 @@ async fn wait_for_listeners(swarm: &mut Swarm<Behaviour>) -> Vec<SwarmEvent<Beha
         tokio::select! {
             event = swarm.select_next_some() => match event {
                 SwarmEvent::NewListenAddr { address, .. } => {
+                    // Every listener's socket is bound by now (`listen`); the others'
+                    // reports wait in the swarm for the loop.
                     info!("listening on {address}");
-                    // Give the other listeners a moment to report too (their events wait
-                    // in the swarm for the loop).
-                    tokio::time::sleep(Duration::from_millis(20)).await;
                     break;
                 }
                 other => early.push(other),
